@@ -1,0 +1,36 @@
+//! `cpnctl`: the command-line client. Argument parsing and wiring only; the
+//! commands live in `cpn::cli`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cpn::cli::topology::TopologyCommand;
+
+/// Compute-aware SRv6 path placement, from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "cpnctl", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with topology files (check, show, generate).
+    #[command(subcommand)]
+    Topology(TopologyCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Topology(command) => cpn::cli::topology::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! What `cpnctl` does, command by command, and how it prints. Argument
+//! structs live here next to the code they drive; `bin/cpnctl.rs` only wires
+//! them together.
+
+pub mod output;
+pub mod topology;

@@ -1,0 +1,15 @@
+//! CPN, a compute-power-network controller: it keeps one model of routers,
+//! links and data centers, places compute jobs and their SRv6 paths together,
+//! and keeps them right as the network changes.
+//!
+//! Map of the crate (data flows down):
+//!
+//! - [`model`]: the domain as pure data (ids, topology graph, pools, SIDs, SRH)
+//! - [`topology_file`]: YAML topology documents to and from the model
+//! - [`proto`]: the generated gRPC types of `proto/cpn/v1`
+//! - [`cli`]: what `cpnctl` does, command by command
+
+pub mod cli;
+pub mod model;
+pub mod proto;
+pub mod topology_file;

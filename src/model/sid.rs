@@ -1,0 +1,289 @@
+//! SRv6 SIDs: deterministic allocation from each router's locator, and lookup
+//! both ways (SID -> meaning, meaning -> SID).
+//!
+//! Every SID is `locator | function << (128 - locator_len - 16)`: a 16-bit
+//! function field right after the locator. Functions:
+//!
+//! | behavior | function | one per |
+//! |---|---|---|
+//! | End     | `0x0000`         | router |
+//! | End.X   | `0xe001 + k`     | adjacency, `k` = rank of the link id among the router's links |
+//! | End.DT6 | `0xd000 + k`     | attached data center, `k` = rank of its id among them |
+//!
+//! So `fc00:a:2::/48` gives End `fc00:a:2::`, first End.X `fc00:a:2:e001::`
+//! and first End.DT6 `fc00:a:2:d000::`, the same for the same file every time.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+use ipnetwork::Ipv6Network;
+
+use super::datacenter::DatacenterIx;
+use super::topology::{LinkIx, RouterIx};
+
+/// An SRv6 endpoint behavior, with its IANA codepoint (RFC 8986, section 10.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u16)]
+pub enum Behavior {
+    /// End: the node segment of a router (codepoint 1).
+    End = 1,
+    /// End.X: cross one layer-3 adjacency (codepoint 5).
+    EndX = 5,
+    /// End.DT6: decapsulate and look up the inner packet in a table (codepoint 18).
+    EndDt6 = 18,
+}
+
+impl Behavior {
+    /// Every behavior CPN allocates.
+    pub const ALL: [Behavior; 3] = [Behavior::End, Behavior::EndX, Behavior::EndDt6];
+
+    /// The IANA "SRv6 Endpoint Behaviors" codepoint.
+    pub fn codepoint(self) -> u16 {
+        self as u16
+    }
+
+    /// The behavior with this codepoint, if CPN knows it.
+    pub fn from_codepoint(codepoint: u16) -> Option<Behavior> {
+        Behavior::ALL.into_iter().find(|b| b.codepoint() == codepoint)
+    }
+
+    /// The name used by RFC 8986 and in answers: `End`, `End.X`, `End.DT6`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Behavior::End => "End",
+            Behavior::EndX => "End.X",
+            Behavior::EndDt6 => "End.DT6",
+        }
+    }
+}
+
+impl fmt::Display for Behavior {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Behavior {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Behavior::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("unknown SRv6 behavior `{s}`, expected End, End.X or End.DT6"))
+    }
+}
+
+/// What a SID means at its router; the variant fixes the behavior.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SidFunction {
+    /// The router's node SID.
+    End,
+    /// Cross `link` away from the owning router.
+    EndX {
+        /// The adjacency's link.
+        link: LinkIx,
+    },
+    /// Decapsulate into the table of `datacenter`.
+    EndDt6 {
+        /// The data center behind the owning router.
+        datacenter: DatacenterIx,
+    },
+}
+
+impl SidFunction {
+    /// The endpoint behavior this function has.
+    pub fn behavior(self) -> Behavior {
+        match self {
+            SidFunction::End => Behavior::End,
+            SidFunction::EndX { .. } => Behavior::EndX,
+            SidFunction::EndDt6 { .. } => Behavior::EndDt6,
+        }
+    }
+}
+
+/// One allocated SID and its meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sid {
+    /// The SID as an IPv6 address.
+    pub addr: Ipv6Addr,
+    /// The router whose locator it comes from.
+    pub router: RouterIx,
+    /// What the router does with it.
+    pub function: SidFunction,
+}
+
+impl Sid {
+    /// The endpoint behavior of this SID.
+    pub fn behavior(&self) -> Behavior {
+        self.function.behavior()
+    }
+}
+
+/// First End.X function value.
+const END_X_BASE: u16 = 0xe001;
+/// First End.DT6 function value.
+const END_DT6_BASE: u16 = 0xd000;
+/// How many End.X SIDs fit before the function field runs out of its range.
+pub const MAX_ADJACENCIES: usize = (0xffff - END_X_BASE as usize) + 1;
+/// How many End.DT6 SIDs one router can hold in its range.
+pub const MAX_DATACENTERS_PER_ROUTER: usize = (END_X_BASE - END_DT6_BASE) as usize;
+
+/// The address of function `function` in `locator`.
+pub fn sid_in_locator(locator: Ipv6Network, function: u16) -> Ipv6Addr {
+    let shift = 128 - u32::from(locator.prefix()) - 16;
+    Ipv6Addr::from(u128::from(locator.network()) | (u128::from(function) << shift))
+}
+
+/// Every SID of a topology, addressable both ways.
+#[derive(Clone, Debug, Default)]
+pub struct SidTable {
+    end: Vec<Ipv6Addr>,
+    /// Per link: `[End.X owned by end a, End.X owned by end b]`.
+    end_x: Vec<[Ipv6Addr; 2]>,
+    dt6: HashMap<(RouterIx, DatacenterIx), Ipv6Addr>,
+    by_addr: HashMap<Ipv6Addr, Sid>,
+    /// Link endpoints `(a, b)`, to pick the side of an End.X.
+    ends: Vec<(RouterIx, RouterIx)>,
+}
+
+/// What allocation needs to know about one router.
+pub(crate) struct RouterSids<'a> {
+    pub locator: Ipv6Network,
+    /// Links of this router, sorted by link id.
+    pub links: &'a [LinkIx],
+    /// Attached data centers, sorted by id.
+    pub datacenters: &'a [DatacenterIx],
+}
+
+impl SidTable {
+    /// Allocates every SID. `routers` is indexed by router, `link_ends` by link.
+    /// Callers guarantee the per-router counts fit (see [`MAX_ADJACENCIES`]).
+    pub(crate) fn allocate(routers: &[RouterSids<'_>], link_ends: &[(RouterIx, RouterIx)]) -> Self {
+        let mut table = SidTable {
+            end: Vec::with_capacity(routers.len()),
+            end_x: vec![[Ipv6Addr::UNSPECIFIED; 2]; link_ends.len()],
+            dt6: HashMap::new(),
+            by_addr: HashMap::with_capacity(routers.len() + 2 * link_ends.len()),
+            ends: link_ends.to_vec(),
+        };
+        for (r, spec) in routers.iter().enumerate() {
+            let router = RouterIx::new(r);
+            let end = sid_in_locator(spec.locator, 0);
+            table.end.push(end);
+            table.insert(end, router, SidFunction::End);
+            for (k, &link) in spec.links.iter().enumerate() {
+                let addr = sid_in_locator(spec.locator, END_X_BASE + k as u16);
+                let side = usize::from(link_ends[link.index()].0 != router);
+                table.end_x[link.index()][side] = addr;
+                table.insert(addr, router, SidFunction::EndX { link });
+            }
+            for (k, &datacenter) in spec.datacenters.iter().enumerate() {
+                let addr = sid_in_locator(spec.locator, END_DT6_BASE + k as u16);
+                table.dt6.insert((router, datacenter), addr);
+                table.insert(addr, router, SidFunction::EndDt6 { datacenter });
+            }
+        }
+        table
+    }
+
+    fn insert(&mut self, addr: Ipv6Addr, router: RouterIx, function: SidFunction) {
+        self.by_addr.insert(
+            addr,
+            Sid {
+                addr,
+                router,
+                function,
+            },
+        );
+    }
+
+    /// The node (End) SID of a router.
+    pub fn end(&self, router: RouterIx) -> Ipv6Addr {
+        self.end[router.index()]
+    }
+
+    /// The End.X SID `router` owns for crossing `link`; `None` if the router is
+    /// not an end of the link.
+    pub fn end_x(&self, router: RouterIx, link: LinkIx) -> Option<Ipv6Addr> {
+        let (a, b) = *self.ends.get(link.index())?;
+        let sids = self.end_x[link.index()];
+        if router == a {
+            Some(sids[0])
+        } else if router == b {
+            Some(sids[1])
+        } else {
+            None
+        }
+    }
+
+    /// The End.DT6 SID of `router` into `datacenter`; `None` if the data center
+    /// is not attached to that router.
+    pub fn end_dt6(&self, router: RouterIx, datacenter: DatacenterIx) -> Option<Ipv6Addr> {
+        self.dt6.get(&(router, datacenter)).copied()
+    }
+
+    /// What a SID means, if it is one of this topology's.
+    pub fn lookup(&self, addr: Ipv6Addr) -> Option<&Sid> {
+        self.by_addr.get(&addr)
+    }
+
+    /// Every SID of one router, in address order.
+    pub fn of_router(&self, router: RouterIx) -> Vec<Sid> {
+        let mut sids: Vec<Sid> = self
+            .by_addr
+            .values()
+            .filter(|s| s.router == router)
+            .copied()
+            .collect();
+        sids.sort_by_key(|s| s.addr);
+        sids
+    }
+
+    /// How many SIDs there are in all.
+    pub fn len(&self) -> usize {
+        self.by_addr.len()
+    }
+
+    /// True when the topology has no SIDs (never, for a valid topology).
+    pub fn is_empty(&self) -> bool {
+        self.by_addr.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_field_follows_the_locator() {
+        let loc: Ipv6Network = "fc00:a:2::/48".parse().unwrap();
+        assert_eq!(sid_in_locator(loc, 0), "fc00:a:2::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            sid_in_locator(loc, 0xe001),
+            "fc00:a:2:e001::".parse::<Ipv6Addr>().unwrap()
+        );
+        let loc64: Ipv6Network = "2001:db8:1:2::/64".parse().unwrap();
+        assert_eq!(
+            sid_in_locator(loc64, 0xd000),
+            "2001:db8:1:2:d000::".parse::<Ipv6Addr>().unwrap()
+        );
+        let loc16: Ipv6Network = "fc00::/16".parse().unwrap();
+        assert_eq!(
+            sid_in_locator(loc16, 0xe002),
+            "fc00:e002::".parse::<Ipv6Addr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn behaviors_carry_rfc8986_codepoints() {
+        assert_eq!(Behavior::End.codepoint(), 1);
+        assert_eq!(Behavior::EndX.codepoint(), 5);
+        assert_eq!(Behavior::EndDt6.codepoint(), 18);
+        assert_eq!(Behavior::from_codepoint(18), Some(Behavior::EndDt6));
+        assert_eq!(Behavior::from_codepoint(2), None);
+        assert_eq!("End.X".parse::<Behavior>(), Ok(Behavior::EndX));
+        assert!("End.DT4".parse::<Behavior>().is_err());
+    }
+}

@@ -1,0 +1,208 @@
+//! Tests of the model as a whole: building, validation, SID allocation.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::Ipv6Addr;
+
+use super::*;
+
+fn loc(s: &str) -> ipnetwork::Ipv6Network {
+    s.parse().unwrap()
+}
+
+fn pool(kind: PoolKind) -> PoolDraft {
+    PoolDraft {
+        kind,
+        tflops: 100.0,
+        used_tflops: 0.0,
+        memory_gb: 100.0,
+        used_memory_gb: 0.0,
+        price: 1.0,
+    }
+}
+
+fn dc(id: &str, attach: &[&str]) -> DatacenterDraft {
+    DatacenterDraft {
+        id: id.into(),
+        attach: attach.iter().map(|&r| r.into()).collect(),
+        city: None,
+        region: None,
+        latency_us: 0,
+        storage_tb: BTreeMap::new(),
+        pools: vec![pool(PoolKind::Ai)],
+    }
+}
+
+/// r1 - r2 - r3 in op-a, r3 - r4 peering into op-b, a DC on r4.
+fn small() -> TopologyBuilder {
+    let mut b = TopologyBuilder::new("small");
+    b.operator("op-b").operator("op-a");
+    b.router(RouterDraft::new("r2", "op-a", loc("fc00:a:2::/48")))
+        .router(RouterDraft::new("r1", "op-a", loc("fc00:a:1::/48")))
+        .router(RouterDraft::new("r3", "op-a", loc("fc00:a:3::/48")))
+        .router(RouterDraft::new("r4", "op-b", loc("fc00:b:4::/48")));
+    b.link(LinkDraft::new("r2", "r3", 10, 100))
+        .link(LinkDraft::new("r1", "r2", 10, 100))
+        .link(LinkDraft::new("r3", "r4", 10, 100));
+    b.datacenter(dc("dc4", &["r4"]));
+    b
+}
+
+fn problems(b: TopologyBuilder) -> Vec<(String, Problem)> {
+    b.build()
+        .unwrap_err()
+        .0
+        .into_iter()
+        .map(|e| (e.place.path(), e.problem))
+        .collect()
+}
+
+#[test]
+fn builds_in_id_order_with_derived_kinds() {
+    let t = small().build().unwrap();
+    let ids: Vec<&str> = t.routers().map(|(_, r)| r.id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2", "r3", "r4"]);
+    let links: Vec<&str> = t.links().map(|(_, l)| l.id.as_str()).collect();
+    assert_eq!(links, ["r1-r2", "r2-r3", "r3-r4"]);
+    assert_eq!(t.operators()[0].id.as_str(), "op-a");
+    assert_eq!(t.link_kind(t.link_ix("r1-r2").unwrap()), LinkKind::Intra);
+    assert_eq!(t.link_kind(t.link_ix("r3-r4").unwrap()), LinkKind::Peering);
+    let r4 = t.router_ix("r4").unwrap();
+    assert_eq!(t.datacenters_at(r4), &[t.datacenter_ix("dc4").unwrap()]);
+    let r2 = t.router_ix("r2").unwrap();
+    let mut neighbors: Vec<&str> = t
+        .adjacencies(r2)
+        .map(|(_, r)| t.router(r).id.as_str())
+        .collect();
+    neighbors.sort();
+    assert_eq!(neighbors, ["r1", "r3"]);
+}
+
+#[test]
+fn sids_are_unique_inside_their_locator_and_look_up_both_ways() {
+    let t = small().build().unwrap();
+    let sids = t.sids();
+    // 4 End + 3 links x 2 End.X + 1 End.DT6
+    assert_eq!(sids.len(), 4 + 6 + 1);
+    let mut seen = HashSet::new();
+    for (r, router) in t.routers() {
+        for sid in sids.of_router(r) {
+            assert!(router.locator.contains(sid.addr), "{} outside {}", sid.addr, router.locator);
+            assert!(seen.insert(sid.addr), "{} twice", sid.addr);
+            assert_eq!(sids.lookup(sid.addr), Some(&sid));
+        }
+    }
+    let r3 = t.router_ix("r3").unwrap();
+    let r4 = t.router_ix("r4").unwrap();
+    let l23 = t.link_ix("r2-r3").unwrap();
+    let l34 = t.link_ix("r3-r4").unwrap();
+    let a = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+    assert_eq!(sids.end(r3), a("fc00:a:3::"));
+    // r3's links sorted by id: r2-r3 then r3-r4.
+    assert_eq!(sids.end_x(r3, l23), Some(a("fc00:a:3:e001::")));
+    assert_eq!(sids.end_x(r3, l34), Some(a("fc00:a:3:e002::")));
+    assert_eq!(sids.end_x(r4, l34), Some(a("fc00:b:4:e001::")));
+    assert_eq!(sids.end_x(r4, l23), None);
+    let dc4 = t.datacenter_ix("dc4").unwrap();
+    assert_eq!(sids.end_dt6(r4, dc4), Some(a("fc00:b:4:d000::")));
+    assert_eq!(sids.end_dt6(r3, dc4), None);
+    let x = sids.lookup(a("fc00:a:3:e002::")).unwrap();
+    assert_eq!(x.router, r3);
+    assert_eq!(x.function, SidFunction::EndX { link: l34 });
+    assert_eq!(x.behavior(), Behavior::EndX);
+    assert_eq!(sids.lookup(a("fc00:a:3:e003::")), None);
+}
+
+#[test]
+fn sids_do_not_depend_on_input_order() {
+    let forward = small().build().unwrap();
+    let mut reversed = small();
+    reversed.routers.reverse();
+    reversed.links.reverse();
+    let reversed = reversed.build().unwrap();
+    for (r, _) in forward.routers() {
+        assert_eq!(forward.sids().of_router(r), reversed.sids().of_router(r));
+    }
+}
+
+#[test]
+fn every_problem_is_reported_with_its_place() {
+    let mut b = small();
+    b.operator("op-a");
+    b.router(RouterDraft::new("r1", "op-z", loc("fc00:a:1:8000::/49")));
+    b.router(RouterDraft::new("r9", "op-a", loc("fc00::/8")));
+    b.router(RouterDraft::new("r8", "op-a", loc("fc00:c::1/48")));
+    let mut bad = LinkDraft::new("r1", "r1", 0, 1);
+    bad.bandwidth_mbps = 0;
+    b.link(bad);
+    let mut over = LinkDraft::new("r1", "rx", 1, 1);
+    over.used_mbps = 100_001;
+    b.link(over);
+    b.link(LinkDraft::new("r2", "r3", 1, 1));
+    let mut d = dc("r2", &["r1", "r1", "nope"]);
+    d.pools.push(pool(PoolKind::Ai));
+    d.pools[0].used_tflops = 101.0;
+    d.pools[0].memory_gb = 0.0;
+    d.pools[0].price = -1.0;
+    b.datacenter(d);
+    b.datacenter(DatacenterDraft { pools: vec![], attach: vec![], ..dc("dc9", &[]) });
+
+    let found = problems(b);
+    let at = |path: &str| -> Vec<&Problem> {
+        found.iter().filter(|(p, _)| p == path).map(|(_, e)| e).collect()
+    };
+    assert!(matches!(at("operators[2].id")[..], [Problem::DuplicateId { .. }]));
+    assert!(matches!(at("routers[4].id")[..], [Problem::DuplicateId { .. }]));
+    assert!(matches!(at("routers[4].operator")[..], [Problem::Unknown { kind: "operator", .. }]));
+    assert!(matches!(at("routers[4].locator")[..], [Problem::LocatorOverlap { .. }]));
+    assert!(matches!(at("routers[5].locator")[..], [Problem::LocatorLength(_, 8)]));
+    assert!(matches!(at("routers[6].locator")[..], [Problem::LocatorHostBits(..)]));
+    assert!(matches!(at("links[3].b")[..], [Problem::SelfLoop(_)]));
+    assert!(matches!(at("links[3].igp")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("links[3].bandwidth_mbps")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("links[4].b")[..], [Problem::Unknown { kind: "router", .. }]));
+    assert!(matches!(at("links[4].used_mbps")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("links[5].id")[..], [Problem::DuplicateId { .. }]));
+    assert!(matches!(at("datacenters[1].id")[..], [Problem::DuplicateId { .. }]));
+    assert!(matches!(at("datacenters[1].attach[1]")[..], [Problem::DuplicateAttach(_)]));
+    assert!(matches!(at("datacenters[1].attach[2]")[..], [Problem::Unknown { .. }]));
+    assert!(matches!(at("datacenters[1].pools[1].kind")[..], [Problem::DuplicatePoolKind(PoolKind::Ai)]));
+    assert!(matches!(at("datacenters[1].pools[0].used_tflops")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("datacenters[1].pools[0].memory_gb")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("datacenters[1].pools[0].price")[..], [Problem::OutOfRange { .. }]));
+    assert!(matches!(at("datacenters[2].attach")[..], [Problem::Empty(_)]));
+    assert!(matches!(at("datacenters[2].pools")[..], [Problem::Empty(_)]));
+}
+
+#[test]
+fn an_empty_network_is_refused() {
+    let found = problems(TopologyBuilder::new("empty"));
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["operators", "routers"]);
+}
+
+#[test]
+fn error_messages_name_the_item_and_field() {
+    let mut b = small();
+    b.routers[0].operator = "op-q".into();
+    let msg = b.build().unwrap_err().to_string();
+    assert_eq!(msg, "router `r2` (routers[0].operator): unknown operator `op-q`");
+}
+
+#[test]
+fn nested_locators_overlap() {
+    let mut b = small();
+    b.router(RouterDraft::new("r5", "op-a", loc("fc00:a::/32")));
+    let found = problems(b);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(matches!(&found[0].1, Problem::LocatorOverlap { other, .. } if other == "r2"));
+}
+
+#[test]
+fn mutation_bumps_the_generation() {
+    let mut t = small().build().unwrap();
+    let g = t.generation();
+    let l = t.link_ix("r1-r2").unwrap();
+    t.link_mut(l).up = false;
+    assert!(t.generation() > g);
+    assert!(!t.link(l).up);
+}

@@ -1,0 +1,391 @@
+//! The topology file format (version 1) as serde types, and their conversion
+//! to model drafts and back. Field names, defaults and optionality follow
+//! `shared/spec/topology.md` exactly; unknown fields are refused.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use ipnetwork::Ipv6Network;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolKind, RouterDraft, Topology,
+    TopologyBuilder,
+};
+
+/// The only version of the format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole topology file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyDocument {
+    /// Must be 1.
+    pub version: u32,
+    /// Network name.
+    pub name: String,
+    /// At least one.
+    pub operators: Vec<OperatorEntry>,
+    /// At least one.
+    pub routers: Vec<RouterEntry>,
+    /// Bidirectional links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkEntry>,
+    /// Data centers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datacenters: Vec<DatacenterEntry>,
+}
+
+/// `operators[]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorEntry {
+    /// Unique id.
+    pub id: String,
+    /// AS number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `routers[]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterEntry {
+    /// Unique id.
+    pub id: String,
+    /// Operator id.
+    pub operator: String,
+    /// IPv6 prefix, /16 to /64.
+    pub locator: String,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Max SID depth; default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msd: Option<u8>,
+    /// Agent address `host:port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mgmt: Option<String>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// `links[]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    /// Unique id; default `<a>-<b>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// One end.
+    pub a: String,
+    /// The other end.
+    pub b: String,
+    /// IGP metric, >= 1.
+    pub igp: u32,
+    /// TE metric; default = igp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub te: Option<u32>,
+    /// One-way latency, microseconds.
+    pub latency_us: u64,
+    /// Capacity, Mbit/s, > 0.
+    pub bandwidth_mbps: u64,
+    /// Load, Mbit/s.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub used_mbps: u64,
+    /// Jitter, microseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub jitter_us: u64,
+    /// Loss, parts per million.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub loss_ppm: u64,
+    /// Shared-risk link groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub srlg: Vec<u32>,
+    /// Carries traffic; default true.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub up: bool,
+}
+
+/// `datacenters[]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatacenterEntry {
+    /// Unique id.
+    pub id: String,
+    /// Gateway routers, at least one.
+    pub attach: Vec<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Gateway-to-servers latency, microseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub latency_us: u64,
+    /// Storage by medium, TB.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_tb: BTreeMap<String, f64>,
+    /// Pools, at least one.
+    pub pools: Vec<PoolEntry>,
+}
+
+/// `datacenters[].pools[]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolEntry {
+    /// ai, hpc or general.
+    pub kind: PoolKind,
+    /// Capacity, TFLOPS, > 0.
+    pub tflops: f64,
+    /// Load, TFLOPS.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub used_tflops: f64,
+    /// Memory, GB, > 0.
+    pub memory_gb: f64,
+    /// Memory in use, GB.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub used_memory_gb: f64,
+    /// Price per TFLOPS-hour.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub price: f64,
+}
+
+/// A problem found while converting a document, at a document path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathError {
+    /// Document path, e.g. `routers[2].locator`.
+    pub path: String,
+    /// What is wrong, naming the item.
+    pub message: String,
+}
+
+/// Checks that `s` is `host:port` with a numeric port.
+fn valid_mgmt(s: &str) -> bool {
+    if s.parse::<SocketAddr>().is_ok() {
+        return true;
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && !host.contains(':')
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && port.parse::<u16>().is_ok()
+        }
+        None => false,
+    }
+}
+
+impl TopologyDocument {
+    /// Converts to model drafts, checking what only the file format knows
+    /// (version, locator and address syntax). Meaning is checked by the builder.
+    pub fn to_builder(&self) -> Result<TopologyBuilder, Vec<PathError>> {
+        let mut errors = Vec::new();
+        if self.version != FORMAT_VERSION {
+            errors.push(PathError {
+                path: "version".into(),
+                message: format!(
+                    "version: unsupported version {}, expected {FORMAT_VERSION}",
+                    self.version
+                ),
+            });
+        }
+        let mut b = TopologyBuilder::new(&self.name);
+        b.operators = self
+            .operators
+            .iter()
+            .map(|o| Operator {
+                id: o.id.as_str().into(),
+                asn: o.asn,
+                description: o.description.clone(),
+            })
+            .collect();
+        for (i, r) in self.routers.iter().enumerate() {
+            let locator = match r.locator.parse::<Ipv6Network>() {
+                Ok(l) => l,
+                Err(_) => {
+                    errors.push(PathError {
+                        path: format!("routers[{i}].locator"),
+                        message: format!(
+                            "router `{}` (routers[{i}].locator): `{}` is not an IPv6 prefix like fc00:a:1::/48",
+                            r.id, r.locator
+                        ),
+                    });
+                    continue;
+                }
+            };
+            if let Some(m) = &r.mgmt
+                && !valid_mgmt(m)
+            {
+                errors.push(PathError {
+                    path: format!("routers[{i}].mgmt"),
+                    message: format!(
+                        "router `{}` (routers[{i}].mgmt): `{m}` is not a host:port address",
+                        r.id
+                    ),
+                });
+            }
+            b.router(RouterDraft {
+                id: r.id.as_str().into(),
+                operator: r.operator.as_str().into(),
+                locator,
+                city: r.city.clone(),
+                region: r.region.clone(),
+                msd: r.msd.unwrap_or(DEFAULT_MSD),
+                mgmt: r.mgmt.clone(),
+            });
+        }
+        for l in &self.links {
+            b.link(LinkDraft {
+                id: l.id.clone().unwrap_or_else(|| format!("{}-{}", l.a, l.b)).into(),
+                a: l.a.as_str().into(),
+                b: l.b.as_str().into(),
+                igp: l.igp,
+                te: l.te.unwrap_or(l.igp),
+                latency_us: l.latency_us,
+                bandwidth_mbps: l.bandwidth_mbps,
+                used_mbps: l.used_mbps,
+                jitter_us: l.jitter_us,
+                loss_ppm: l.loss_ppm,
+                srlg: l.srlg.clone(),
+                up: l.up,
+            });
+        }
+        for d in &self.datacenters {
+            b.datacenter(DatacenterDraft {
+                id: d.id.as_str().into(),
+                attach: d.attach.iter().map(|r| r.as_str().into()).collect(),
+                city: d.city.clone(),
+                region: d.region.clone(),
+                latency_us: d.latency_us,
+                storage_tb: d.storage_tb.clone(),
+                pools: d
+                    .pools
+                    .iter()
+                    .map(|p| PoolDraft {
+                        kind: p.kind,
+                        tflops: p.tflops,
+                        used_tflops: p.used_tflops,
+                        memory_gb: p.memory_gb,
+                        used_memory_gb: p.used_memory_gb,
+                        price: p.price,
+                    })
+                    .collect(),
+            });
+        }
+        if errors.is_empty() { Ok(b) } else { Err(errors) }
+    }
+
+    /// The document of a topology as it is now (loads and events included;
+    /// reservations are the controller's and are not part of the file).
+    /// Loading it again gives the same topology and the same SIDs.
+    pub fn from_topology(t: &Topology) -> TopologyDocument {
+        TopologyDocument {
+            version: FORMAT_VERSION,
+            name: t.name().to_owned(),
+            operators: t
+                .operators()
+                .iter()
+                .map(|o| OperatorEntry {
+                    id: o.id.to_string(),
+                    asn: o.asn,
+                    description: o.description.clone(),
+                })
+                .collect(),
+            routers: t
+                .routers()
+                .map(|(_, r)| RouterEntry {
+                    id: r.id.to_string(),
+                    operator: t.operator(r.operator).id.to_string(),
+                    locator: r.locator.to_string(),
+                    city: r.city.clone(),
+                    region: r.region.clone(),
+                    msd: (r.msd != DEFAULT_MSD).then_some(r.msd),
+                    mgmt: r.mgmt.clone(),
+                })
+                .collect(),
+            links: t
+                .links()
+                .map(|(ix, l)| {
+                    let (a, b) = t.link_ends(ix);
+                    let (a, b) = (t.router(a).id.to_string(), t.router(b).id.to_string());
+                    LinkEntry {
+                        id: (l.id.as_str() != format!("{a}-{b}")).then(|| l.id.to_string()),
+                        a,
+                        b,
+                        igp: l.igp,
+                        te: (l.te != l.igp).then_some(l.te),
+                        latency_us: l.latency_us,
+                        bandwidth_mbps: l.bandwidth_mbps,
+                        used_mbps: l.used_mbps,
+                        jitter_us: l.jitter_us,
+                        loss_ppm: l.loss_ppm,
+                        srlg: l.srlg.clone(),
+                        up: l.up,
+                    }
+                })
+                .collect(),
+            datacenters: t
+                .datacenters()
+                .iter()
+                .map(|d| DatacenterEntry {
+                    id: d.id.to_string(),
+                    attach: d.attach.iter().map(|&r| t.router(r).id.to_string()).collect(),
+                    city: d.city.clone(),
+                    region: d.region.clone(),
+                    latency_us: d.latency_us,
+                    storage_tb: d.storage_tb.clone(),
+                    pools: d
+                        .pools
+                        .iter()
+                        .map(|p| PoolEntry {
+                            kind: p.kind,
+                            tflops: p.tflops,
+                            used_tflops: p.used_tflops,
+                            memory_gb: p.memory_gb,
+                            used_memory_gb: p.used_memory_gb,
+                            price: p.price,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mgmt_addresses() {
+        assert!(valid_mgmt("127.0.0.1:50101"));
+        assert!(valid_mgmt("[::1]:50101"));
+        assert!(valid_mgmt("router-1.lab:443"));
+        assert!(!valid_mgmt("127.0.0.1"));
+        assert!(!valid_mgmt("host:port"));
+        assert!(!valid_mgmt(":80"));
+        assert!(!valid_mgmt("a b:80"));
+    }
+}

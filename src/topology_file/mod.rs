@@ -1,0 +1,29 @@
+//! Topology files (YAML, `shared/spec/topology.md`) to a validated
+//! [`Topology`], and back.
+//!
+//! Loading is all or nothing: a file either becomes a whole topology or is
+//! refused with every problem found, each naming the file, the line and the
+//! id or field at fault.
+
+mod document;
+pub mod generate;
+mod load;
+mod spans;
+
+pub use document::{
+    DatacenterEntry, FORMAT_VERSION, LinkEntry, OperatorEntry, PathError, PoolEntry, RouterEntry,
+    TopologyDocument,
+};
+pub use load::{Diagnostic, LoadError, MAX_FILE_BYTES, load_file, parse_document, parse_str};
+pub use spans::{Pos, Spans};
+
+use crate::model::Topology;
+
+/// The topology as a YAML document in the file format.
+pub fn to_yaml(topology: &Topology) -> String {
+    serde_yaml::to_string(&TopologyDocument::from_topology(topology))
+        .expect("topology documents always serialize")
+}
+
+#[cfg(test)]
+mod tests;
