@@ -21,7 +21,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -34,7 +34,11 @@ pub fn amount(x: f64) -> String {
     if x.fract().abs() < 0.05 {
         thousands(x.round() as u64)
     } else {
-        format!("{}.{}", thousands(x.trunc() as u64), ((x.fract() * 10.0).round() as u64).min(9))
+        format!(
+            "{}.{}",
+            thousands(x.trunc() as u64),
+            ((x.fract() * 10.0).round() as u64).min(9)
+        )
     }
 }
 

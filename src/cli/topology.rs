@@ -43,6 +43,9 @@ pub struct GenerateArgs {
     /// Random seed; the same seed gives the same file.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Total number of links (default: what the regional layout gives, average degree 3-4).
+    #[arg(long)]
+    pub links: Option<usize>,
     /// Write here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -85,7 +88,10 @@ pub const CPU_RATIO_TOLERANCE: f64 = 2.0;
 /// The human summary of `topology show`.
 pub fn show(t: &Topology) -> String {
     let mut out = String::new();
-    let peering = t.links().filter(|(ix, _)| t.link_kind(*ix).eq(&crate::model::LinkKind::Peering)).count();
+    let peering = t
+        .links()
+        .filter(|(ix, _)| t.link_kind(*ix).eq(&crate::model::LinkKind::Peering))
+        .count();
     let down = t.links().filter(|(_, l)| !l.up).count();
     out.push_str(&format!(
         "{}: {} operators, {} routers, {} links ({} peering, {} down), {} data centers\n\n",
@@ -106,7 +112,10 @@ pub fn show(t: &Topology) -> String {
             let (a, b) = t.link_ends(l);
             (t.router(a).operator == ix, t.router(b).operator == ix)
         };
-        let intra = t.link_indices().filter(|&l| touches(l) == (true, true)).count();
+        let intra = t
+            .link_indices()
+            .filter(|&l| touches(l) == (true, true))
+            .count();
         let peer = t
             .link_indices()
             .filter(|&l| matches!(touches(l), (true, false) | (false, true)))
@@ -123,7 +132,15 @@ pub fn show(t: &Topology) -> String {
 
     if !t.datacenters().is_empty() {
         let mut dcs = table([
-            "datacenter", "attach", "city", "region", "pool", "TFLOPS free", "memory GB free", "price", "GFLOPS/GB",
+            "datacenter",
+            "attach",
+            "city",
+            "region",
+            "pool",
+            "TFLOPS free",
+            "memory GB free",
+            "price",
+            "GFLOPS/GB",
         ]);
         let mut flagged = Vec::new();
         for dc in t.datacenters() {
@@ -137,18 +154,42 @@ pub fn show(t: &Topology) -> String {
                         "{} general pool: {:.2} GFLOPS per GB, far from 1:1 ({})",
                         dc.id,
                         ratio,
-                        if ratio > 1.0 { "compute will wait for memory" } else { "memory will sit idle" }
+                        if ratio > 1.0 {
+                            "compute will wait for memory"
+                        } else {
+                            "memory will sit idle"
+                        }
                     ));
                 }
                 let first = k == 0;
                 dcs.add_row(vec![
-                    if first { dc.id.to_string() } else { String::new() },
-                    if first { attach.join(",") } else { String::new() },
-                    if first { dc.city.clone().unwrap_or_default() } else { String::new() },
-                    if first { dc.region.clone().unwrap_or_default() } else { String::new() },
+                    if first {
+                        dc.id.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        attach.join(",")
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        dc.city.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        dc.region.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
                     p.kind.to_string(),
                     format!("{} / {}", amount(p.available_tflops()), amount(p.tflops)),
-                    format!("{} / {}", amount(p.available_memory_gb()), amount(p.memory_gb)),
+                    format!(
+                        "{} / {}",
+                        amount(p.available_memory_gb()),
+                        amount(p.memory_gb)
+                    ),
                     format!("{:.2}", p.price),
                     format!("{ratio:.2}{}", if far { " !" } else { "" }),
                 ]);
@@ -168,6 +209,7 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
         operators: args.operators,
         datacenters: args.datacenters,
         seed: args.seed,
+        links: args.links,
     };
     // Show progress only where it is worth it.
     let bar = (args.routers >= 5000).then(|| {
@@ -190,8 +232,9 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
     }
     let yaml = serde_yaml::to_string(&doc)?;
     match &args.output {
-        Some(path) => std::fs::write(path, yaml)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, yaml).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
         None => std::io::stdout().lock().write_all(yaml.as_bytes())?,
     }
     if let Some(bar) = bar {

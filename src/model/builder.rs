@@ -264,10 +264,14 @@ pub enum Problem {
     #[error("second `{0}` pool: a data center has at most one pool of each kind")]
     DuplicatePoolKind(PoolKind),
     /// More links than a locator's function space has End.X SIDs for.
-    #[error("router has {0} links, more than the {MAX_ADJACENCIES} End.X SIDs its locator can give")]
+    #[error(
+        "router has {0} links, more than the {MAX_ADJACENCIES} End.X SIDs its locator can give"
+    )]
     TooManyAdjacencies(usize),
     /// More data centers on one router than End.DT6 SIDs.
-    #[error("router has {0} data centers, more than the {MAX_DATACENTERS_PER_ROUTER} End.DT6 SIDs its locator can give")]
+    #[error(
+        "router has {0} data centers, more than the {MAX_DATACENTERS_PER_ROUTER} End.DT6 SIDs its locator can give"
+    )]
     TooManyDatacenters(usize),
 }
 
@@ -400,7 +404,13 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
         let here = place(Section::Operators, i, op.id.as_str(), "id");
         if let Some(first) = operators.get(op.id.as_str()) {
             let first = Box::new(first.clone());
-            err(here, Problem::DuplicateId { id: op.id.to_string(), first });
+            err(
+                here,
+                Problem::DuplicateId {
+                    id: op.id.to_string(),
+                    first,
+                },
+            );
         } else {
             operators.insert(op.id.as_str(), here);
         }
@@ -414,21 +424,36 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
         let here = place(Section::Routers, i, id, "id");
         if let Some(first) = nodes.get(id) {
             let first = Box::new(first.clone());
-            err(here, Problem::DuplicateId { id: id.to_owned(), first });
+            err(
+                here,
+                Problem::DuplicateId {
+                    id: id.to_owned(),
+                    first,
+                },
+            );
         } else {
             nodes.insert(id, here);
             router_ids.insert(id, i);
         }
         if !operators.contains_key(r.operator.as_str()) {
-            let problem = Problem::Unknown { kind: "operator", id: r.operator.to_string() };
+            let problem = Problem::Unknown {
+                kind: "operator",
+                id: r.operator.to_string(),
+            };
             err(place(Section::Routers, i, id, "operator"), problem);
         }
         let len = r.locator.prefix();
         if !(16..=64).contains(&len) {
-            err(place(Section::Routers, i, id, "locator"), Problem::LocatorLength(r.locator, len));
+            err(
+                place(Section::Routers, i, id, "locator"),
+                Problem::LocatorLength(r.locator, len),
+            );
         } else if r.locator.ip() != r.locator.network() {
             let fixed = Ipv6Network::new(r.locator.network(), len).expect("same length");
-            err(place(Section::Routers, i, id, "locator"), Problem::LocatorHostBits(r.locator, fixed));
+            err(
+                place(Section::Routers, i, id, "locator"),
+                Problem::LocatorHostBits(r.locator, fixed),
+            );
         }
     }
     for (i, j) in overlapping_locators(&b.routers) {
@@ -438,7 +463,10 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
             other: other.id.to_string(),
             other_locator: other.locator,
         };
-        err(place(Section::Routers, i, r.id.as_str(), "locator"), problem);
+        err(
+            place(Section::Routers, i, r.id.as_str(), "locator"),
+            problem,
+        );
     }
 
     let mut links: HashMap<&str, Place> = HashMap::new();
@@ -448,14 +476,26 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
         let here = |field: &str| place(Section::Links, i, id, field);
         if let Some(first) = links.get(id) {
             let first = Box::new(first.clone());
-            err(here("id"), Problem::DuplicateId { id: id.to_owned(), first });
+            err(
+                here("id"),
+                Problem::DuplicateId {
+                    id: id.to_owned(),
+                    first,
+                },
+            );
         } else {
             links.insert(id, here("id"));
         }
         for (field, end) in [("a", &l.a), ("b", &l.b)] {
             match router_ids.get(end.as_str()) {
                 Some(&r) => degree[r] += 1,
-                None => err(here(field), Problem::Unknown { kind: "router", id: end.to_string() }),
+                None => err(
+                    here(field),
+                    Problem::Unknown {
+                        kind: "router",
+                        id: end.to_string(),
+                    },
+                ),
             }
         }
         if l.a == l.b {
@@ -475,7 +515,10 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
     for (r, &d) in degree.iter().enumerate() {
         if d > MAX_ADJACENCIES {
             let id = b.routers[r].id.as_str();
-            err(place(Section::Routers, r, id, ""), Problem::TooManyAdjacencies(d));
+            err(
+                place(Section::Routers, r, id, ""),
+                Problem::TooManyAdjacencies(d),
+            );
         }
     }
 
@@ -485,7 +528,13 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
         let here = |field: &str| place(Section::Datacenters, i, id, field);
         if let Some(first) = nodes.get(id) {
             let first = Box::new(first.clone());
-            err(here("id"), Problem::DuplicateId { id: id.to_owned(), first });
+            err(
+                here("id"),
+                Problem::DuplicateId {
+                    id: id.to_owned(),
+                    first,
+                },
+            );
         } else {
             nodes.insert(id, here("id"));
         }
@@ -499,12 +548,21 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
             } else if let Some(&ri) = router_ids.get(r.as_str()) {
                 dcs_per_router[ri] += 1;
             } else {
-                err(here(&field), Problem::Unknown { kind: "router", id: r.to_string() });
+                err(
+                    here(&field),
+                    Problem::Unknown {
+                        kind: "router",
+                        id: r.to_string(),
+                    },
+                );
             }
         }
         for (medium, tb) in &dc.storage_tb {
             if !(tb.is_finite() && *tb >= 0.0) {
-                err(here(&format!("storage_tb.{medium}")), out_of_range(tb, "must be >= 0"));
+                err(
+                    here(&format!("storage_tb.{medium}")),
+                    out_of_range(tb, "must be >= 0"),
+                );
             }
         }
         if dc.pools.is_empty() {
@@ -523,7 +581,10 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
                     err(field(name), out_of_range(capacity, "must be > 0"));
                 }
                 if !(used.is_finite() && used >= 0.0) {
-                    err(field(&format!("used_{name}")), out_of_range(used, "must be >= 0"));
+                    err(
+                        field(&format!("used_{name}")),
+                        out_of_range(used, "must be >= 0"),
+                    );
                 } else if used > capacity {
                     let rule = format!("must not exceed {name} {capacity}");
                     err(field(&format!("used_{name}")), out_of_range(used, rule));
@@ -537,7 +598,10 @@ fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
     for (r, &n) in dcs_per_router.iter().enumerate() {
         if n > MAX_DATACENTERS_PER_ROUTER {
             let id = b.routers[r].id.as_str();
-            err(place(Section::Routers, r, id, ""), Problem::TooManyDatacenters(n));
+            err(
+                place(Section::Routers, r, id, ""),
+                Problem::TooManyDatacenters(n),
+            );
         }
     }
 }

@@ -150,6 +150,11 @@ mod tests {
         for kind in PoolKind::ALL {
             assert_eq!(kind.as_str().parse::<PoolKind>(), Ok(kind));
         }
-        assert!("gpu".parse::<PoolKind>().unwrap_err().contains("ai, hpc, general"));
+        assert!(
+            "gpu"
+                .parse::<PoolKind>()
+                .unwrap_err()
+                .contains("ai, hpc, general")
+        );
     }
 }

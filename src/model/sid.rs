@@ -46,7 +46,9 @@ impl Behavior {
 
     /// The behavior with this codepoint, if CPN knows it.
     pub fn from_codepoint(codepoint: u16) -> Option<Behavior> {
-        Behavior::ALL.into_iter().find(|b| b.codepoint() == codepoint)
+        Behavior::ALL
+            .into_iter()
+            .find(|b| b.codepoint() == codepoint)
     }
 
     /// The name used by RFC 8986 and in answers: `End`, `End.X`, `End.DT6`.
@@ -259,7 +261,10 @@ mod tests {
     #[test]
     fn function_field_follows_the_locator() {
         let loc: Ipv6Network = "fc00:a:2::/48".parse().unwrap();
-        assert_eq!(sid_in_locator(loc, 0), "fc00:a:2::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            sid_in_locator(loc, 0),
+            "fc00:a:2::".parse::<Ipv6Addr>().unwrap()
+        );
         assert_eq!(
             sid_in_locator(loc, 0xe001),
             "fc00:a:2:e001::".parse::<Ipv6Addr>().unwrap()

@@ -165,8 +165,8 @@ mod tests {
     #[test]
     fn two_segments_encode_to_hand_computed_bytes() {
         // Travel order: first fc00:a:2::, then fc00:b:3:d000::
-        let srh = Srh::for_segments(&[a("fc00:a:2::"), a("fc00:b:3:d000::")], NEXT_HEADER_IPV6)
-            .unwrap();
+        let srh =
+            Srh::for_segments(&[a("fc00:a:2::"), a("fc00:b:3:d000::")], NEXT_HEADER_IPV6).unwrap();
         let bytes = srh.to_bytes();
         #[rustfmt::skip]
         let expected: Vec<u8> = vec![
@@ -183,7 +183,9 @@ mod tests {
 
     #[test]
     fn one_segment_has_zero_segments_left() {
-        let bytes = Srh::for_segments(&[a("2001:db8::1")], 59).unwrap().to_bytes();
+        let bytes = Srh::for_segments(&[a("2001:db8::1")], 59)
+            .unwrap()
+            .to_bytes();
         assert_eq!(&bytes[..8], &[59, 2, 4, 0, 0, 0, 0, 0]);
         assert_eq!(&bytes[8..], &a("2001:db8::1").octets());
     }
@@ -207,8 +209,13 @@ mod tests {
             Srh::for_segments(&vec![Ipv6Addr::LOCALHOST; 129], 41),
             Err(SrhError::TooLong(129))
         );
-        assert!(matches!(Srh::parse(&[41, 2, 4]), Err(SrhError::Truncated { .. })));
-        let mut bytes = Srh::for_segments(&[Ipv6Addr::LOCALHOST], 41).unwrap().to_bytes();
+        assert!(matches!(
+            Srh::parse(&[41, 2, 4]),
+            Err(SrhError::Truncated { .. })
+        ));
+        let mut bytes = Srh::for_segments(&[Ipv6Addr::LOCALHOST], 41)
+            .unwrap()
+            .to_bytes();
         bytes[2] = 0;
         assert_eq!(Srh::parse(&bytes), Err(SrhError::NotSrh(0)));
         bytes[2] = 4;

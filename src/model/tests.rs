@@ -86,7 +86,12 @@ fn sids_are_unique_inside_their_locator_and_look_up_both_ways() {
     let mut seen = HashSet::new();
     for (r, router) in t.routers() {
         for sid in sids.of_router(r) {
-            assert!(router.locator.contains(sid.addr), "{} outside {}", sid.addr, router.locator);
+            assert!(
+                router.locator.contains(sid.addr),
+                "{} outside {}",
+                sid.addr,
+                router.locator
+            );
             assert!(seen.insert(sid.addr), "{} twice", sid.addr);
             assert_eq!(sids.lookup(sid.addr), Some(&sid));
         }
@@ -144,33 +149,104 @@ fn every_problem_is_reported_with_its_place() {
     d.pools[0].memory_gb = 0.0;
     d.pools[0].price = -1.0;
     b.datacenter(d);
-    b.datacenter(DatacenterDraft { pools: vec![], attach: vec![], ..dc("dc9", &[]) });
+    b.datacenter(DatacenterDraft {
+        pools: vec![],
+        attach: vec![],
+        ..dc("dc9", &[])
+    });
 
     let found = problems(b);
     let at = |path: &str| -> Vec<&Problem> {
-        found.iter().filter(|(p, _)| p == path).map(|(_, e)| e).collect()
+        found
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, e)| e)
+            .collect()
     };
-    assert!(matches!(at("operators[2].id")[..], [Problem::DuplicateId { .. }]));
-    assert!(matches!(at("routers[4].id")[..], [Problem::DuplicateId { .. }]));
-    assert!(matches!(at("routers[4].operator")[..], [Problem::Unknown { kind: "operator", .. }]));
-    assert!(matches!(at("routers[4].locator")[..], [Problem::LocatorOverlap { .. }]));
-    assert!(matches!(at("routers[5].locator")[..], [Problem::LocatorLength(_, 8)]));
-    assert!(matches!(at("routers[6].locator")[..], [Problem::LocatorHostBits(..)]));
+    assert!(matches!(
+        at("operators[2].id")[..],
+        [Problem::DuplicateId { .. }]
+    ));
+    assert!(matches!(
+        at("routers[4].id")[..],
+        [Problem::DuplicateId { .. }]
+    ));
+    assert!(matches!(
+        at("routers[4].operator")[..],
+        [Problem::Unknown {
+            kind: "operator",
+            ..
+        }]
+    ));
+    assert!(matches!(
+        at("routers[4].locator")[..],
+        [Problem::LocatorOverlap { .. }]
+    ));
+    assert!(matches!(
+        at("routers[5].locator")[..],
+        [Problem::LocatorLength(_, 8)]
+    ));
+    assert!(matches!(
+        at("routers[6].locator")[..],
+        [Problem::LocatorHostBits(..)]
+    ));
     assert!(matches!(at("links[3].b")[..], [Problem::SelfLoop(_)]));
-    assert!(matches!(at("links[3].igp")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("links[3].bandwidth_mbps")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("links[4].b")[..], [Problem::Unknown { kind: "router", .. }]));
-    assert!(matches!(at("links[4].used_mbps")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("links[5].id")[..], [Problem::DuplicateId { .. }]));
-    assert!(matches!(at("datacenters[1].id")[..], [Problem::DuplicateId { .. }]));
-    assert!(matches!(at("datacenters[1].attach[1]")[..], [Problem::DuplicateAttach(_)]));
-    assert!(matches!(at("datacenters[1].attach[2]")[..], [Problem::Unknown { .. }]));
-    assert!(matches!(at("datacenters[1].pools[1].kind")[..], [Problem::DuplicatePoolKind(PoolKind::Ai)]));
-    assert!(matches!(at("datacenters[1].pools[0].used_tflops")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("datacenters[1].pools[0].memory_gb")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("datacenters[1].pools[0].price")[..], [Problem::OutOfRange { .. }]));
-    assert!(matches!(at("datacenters[2].attach")[..], [Problem::Empty(_)]));
-    assert!(matches!(at("datacenters[2].pools")[..], [Problem::Empty(_)]));
+    assert!(matches!(
+        at("links[3].igp")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("links[3].bandwidth_mbps")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("links[4].b")[..],
+        [Problem::Unknown { kind: "router", .. }]
+    ));
+    assert!(matches!(
+        at("links[4].used_mbps")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("links[5].id")[..],
+        [Problem::DuplicateId { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[1].id")[..],
+        [Problem::DuplicateId { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[1].attach[1]")[..],
+        [Problem::DuplicateAttach(_)]
+    ));
+    assert!(matches!(
+        at("datacenters[1].attach[2]")[..],
+        [Problem::Unknown { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[1].pools[1].kind")[..],
+        [Problem::DuplicatePoolKind(PoolKind::Ai)]
+    ));
+    assert!(matches!(
+        at("datacenters[1].pools[0].used_tflops")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[1].pools[0].memory_gb")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[1].pools[0].price")[..],
+        [Problem::OutOfRange { .. }]
+    ));
+    assert!(matches!(
+        at("datacenters[2].attach")[..],
+        [Problem::Empty(_)]
+    ));
+    assert!(matches!(
+        at("datacenters[2].pools")[..],
+        [Problem::Empty(_)]
+    ));
 }
 
 #[test]
@@ -185,7 +261,10 @@ fn error_messages_name_the_item_and_field() {
     let mut b = small();
     b.routers[0].operator = "op-q".into();
     let msg = b.build().unwrap_err().to_string();
-    assert_eq!(msg, "router `r2` (routers[0].operator): unknown operator `op-q`");
+    assert_eq!(
+        msg,
+        "router `r2` (routers[0].operator): unknown operator `op-q`"
+    );
 }
 
 #[test]

@@ -200,7 +200,7 @@ impl Topology {
 
     /// A link, to change its state, metrics or load. Counts as a change.
     /// Its id must stay as it is (the id map is derived from it).
-    pub(crate) fn link_mut(&mut self, ix: LinkIx) -> &mut Link {
+    pub fn link_mut(&mut self, ix: LinkIx) -> &mut Link {
         self.generation += 1;
         &mut self.graph[ix]
     }
@@ -212,7 +212,7 @@ impl Topology {
     }
 
     /// A pool of a data center, to change its load. Counts as a change.
-    pub(crate) fn pool_mut(&mut self, dc: DatacenterIx, kind: PoolKind) -> Option<&mut Pool> {
+    pub fn pool_mut(&mut self, dc: DatacenterIx, kind: PoolKind) -> Option<&mut Pool> {
         self.generation += 1;
         self.datacenters[dc.0 as usize].pool_mut(kind)
     }

@@ -190,7 +190,9 @@ fn valid_mgmt(s: &str) -> bool {
         Some((host, port)) => {
             !host.is_empty()
                 && !host.contains(':')
-                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
                 && port.parse::<u16>().is_ok()
         }
         None => false,
@@ -258,7 +260,11 @@ impl TopologyDocument {
         }
         for l in &self.links {
             b.link(LinkDraft {
-                id: l.id.clone().unwrap_or_else(|| format!("{}-{}", l.a, l.b)).into(),
+                id: l
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("{}-{}", l.a, l.b))
+                    .into(),
                 a: l.a.as_str().into(),
                 b: l.b.as_str().into(),
                 igp: l.igp,
@@ -294,7 +300,11 @@ impl TopologyDocument {
                     .collect(),
             });
         }
-        if errors.is_empty() { Ok(b) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(b)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The document of a topology as it is now (loads and events included;
@@ -351,7 +361,11 @@ impl TopologyDocument {
                 .iter()
                 .map(|d| DatacenterEntry {
                     id: d.id.to_string(),
-                    attach: d.attach.iter().map(|&r| t.router(r).id.to_string()).collect(),
+                    attach: d
+                        .attach
+                        .iter()
+                        .map(|&r| t.router(r).id.to_string())
+                        .collect(),
                     city: d.city.clone(),
                     region: d.region.clone(),
                     latency_us: d.latency_us,

@@ -28,6 +28,9 @@ pub struct GenerateParams {
     pub datacenters: usize,
     /// Random seed.
     pub seed: u64,
+    /// Total links wanted; `None` keeps the regional layout's own (average
+    /// degree 3-4). More links are added between nearby routers of one operator.
+    pub links: Option<usize>,
 }
 
 /// Why parameters cannot be generated.
@@ -90,9 +93,12 @@ pub fn generate(
         operators: k,
         datacenters: d,
         seed,
+        links: wanted_links,
     } = *params;
     if n == 0 {
-        return Err(GenerateError::Invalid("--routers must be at least 1".into()));
+        return Err(GenerateError::Invalid(
+            "--routers must be at least 1".into(),
+        ));
     }
     if k == 0 || k > n {
         return Err(GenerateError::Invalid(format!(
@@ -199,8 +205,7 @@ pub fn generate(
         }
     }
     for (e, &(c1, c2)) in city_links.iter().enumerate() {
-        for op in 0..k {
-            let (g1, g2) = (&members[c1][op], &members[c2][op]);
+        for (g1, g2) in members[c1].iter().zip(&members[c2]) {
             if !g1.is_empty() && !g2.is_empty() {
                 add(g1[e % g1.len()], g2[e % g2.len()], &mut edges);
             }
@@ -216,6 +221,28 @@ pub fn generate(
             if let (Some(&a), Some(&b)) = (city[op - 1].first(), city[op].first()) {
                 add(a, b, &mut edges);
             }
+        }
+    }
+
+    // Denser networks on request: extra links to routers of the same
+    // operator in the same or a backbone-neighbor city.
+    if let Some(wanted) = wanted_links {
+        let mut near: Vec<Vec<usize>> = (0..city_count).map(|c| vec![c]).collect();
+        for &(c1, c2) in &city_links {
+            near[c1].push(c2);
+            near[c2].push(c1);
+        }
+        let mut stalled = 0;
+        while edges.len() < wanted && stalled < 10 * n {
+            let r = rng.random_range(0..n);
+            let cities_near = &near[nodes[r].city];
+            let city = cities_near[rng.random_range(0..cities_near.len())];
+            let group = &members[city][nodes[r].operator];
+            let before = edges.len();
+            if !group.is_empty() {
+                add(r, group[rng.random_range(0..group.len())], &mut edges);
+            }
+            stalled = if edges.len() > before { 0 } else { stalled + 1 };
         }
     }
 
@@ -243,8 +270,10 @@ pub fn generate(
                 jitter_us: rng.random_range(0..30),
                 loss_ppm: rng.random_range(0..5),
                 srlg: if backbone {
-                    vec![(nodes[a].city.min(nodes[b].city) * city_count
-                        + nodes[a].city.max(nodes[b].city)) as u32]
+                    vec![
+                        (nodes[a].city.min(nodes[b].city) * city_count
+                            + nodes[a].city.max(nodes[b].city)) as u32,
+                    ]
                 } else {
                     Vec::new()
                 },
@@ -266,7 +295,12 @@ pub fn generate(
                 pools.push(pool(PoolKind::Hpc, 800.0 * scale, price * 0.8, &mut rng));
             }
             if i % 3 != 1 {
-                pools.push(pool(PoolKind::General, 300.0 * scale, price * 0.3, &mut rng));
+                pools.push(pool(
+                    PoolKind::General,
+                    300.0 * scale,
+                    price * 0.3,
+                    &mut rng,
+                ));
             }
             DatacenterEntry {
                 id: format!("dc{i}"),
@@ -361,12 +395,18 @@ mod tests {
             operators,
             datacenters,
             seed,
+            links: None,
         }
     }
 
     #[test]
     fn generated_documents_load_and_are_connected() {
-        for (n, k, d, seed) in [(1, 1, 0, 0), (7, 3, 2, 1), (200, 3, 20, 2), (1000, 4, 50, 3)] {
+        for (n, k, d, seed) in [
+            (1, 1, 0, 0),
+            (7, 3, 2, 1),
+            (200, 3, 20, 2),
+            (1000, 4, 50, 3),
+        ] {
             let doc = generate(&params(n, k, d, seed), &mut |_, _| {}).unwrap();
             let t = doc.to_builder().unwrap().build().unwrap();
             assert_eq!(t.router_count(), n);
@@ -376,7 +416,10 @@ mod tests {
             if n >= 200 {
                 let avg = 2.0 * t.link_count() as f64 / n as f64;
                 assert!((2.5..=4.5).contains(&avg), "average degree {avg}");
-                assert!(t.links().any(|(ix, _)| t.link_kind(ix).eq(&crate::model::LinkKind::Peering)));
+                assert!(
+                    t.links()
+                        .any(|(ix, _)| t.link_kind(ix).eq(&crate::model::LinkKind::Peering))
+                );
             }
         }
     }
@@ -388,6 +431,25 @@ mod tests {
         let c = generate(&params(300, 3, 10, 8), &mut |_, _| {}).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn links_can_be_asked_for() {
+        let mut p = params(500, 2, 5, 4);
+        p.links = Some(2000);
+        let doc = generate(&p, &mut |_, _| {}).unwrap();
+        assert_eq!(doc.links.len(), 2000);
+        let t = doc.to_builder().unwrap().build().unwrap();
+        assert_eq!(t.link_count(), 2000);
+        // Extra links stay inside an operator: peering only where the layout put it.
+        let base = generate(&params(500, 2, 5, 4), &mut |_, _| {}).unwrap();
+        let peering = |t: &crate::model::Topology| {
+            t.link_indices()
+                .filter(|&l| t.link_kind(l) == crate::model::LinkKind::Peering)
+                .count()
+        };
+        let base = base.to_builder().unwrap().build().unwrap();
+        assert_eq!(peering(&t), peering(&base));
     }
 
     #[test]

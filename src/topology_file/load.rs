@@ -93,7 +93,10 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Topology, LoadError> {
             origin: origin.clone(),
             line: None,
             column: None,
-            message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         }])
     })?;
     parse_str(&text, &origin)
@@ -104,7 +107,9 @@ fn too_big(origin: &str, size: usize) -> LoadError {
         origin: origin.to_owned(),
         line: None,
         column: None,
-        message: format!("file is {size} bytes, more than the {MAX_FILE_BYTES} a topology may have"),
+        message: format!(
+            "file is {size} bytes, more than the {MAX_FILE_BYTES} a topology may have"
+        ),
     }])
 }
 
@@ -123,6 +128,14 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Topology, LoadError> {
 pub fn parse_document(text: &str, origin: &str) -> Result<TopologyDocument, LoadError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(too_big(origin, text.len()));
+    }
+    if let Err((line, message)) = super::guard::check_flow_depth(text) {
+        return Err(LoadError::Invalid(vec![Diagnostic {
+            origin: origin.to_owned(),
+            line: Some(line),
+            column: None,
+            message,
+        }]));
     }
     match serde_yaml::from_str::<TopologyDocument>(text) {
         Ok(doc) => Ok(doc),
@@ -214,7 +227,11 @@ fn check_items<T: DeserializeOwned>(
     for (i, item) in items.iter().enumerate() {
         if let Err(mut e) = deserialize::<T>(item.clone()) {
             let id = item.get("id").and_then(Value::as_str);
-            let inner = if e.path.is_empty() { String::new() } else { format!(".{}", e.path) };
+            let inner = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!(".{}", e.path)
+            };
             let what = match id {
                 Some(id) => format!("`{id}` ({section}[{i}]{inner})"),
                 None => format!("{section}[{i}]{inner}"),
@@ -236,7 +253,11 @@ fn deserialize<T: DeserializeOwned>(value: Value) -> Result<T, PathError> {
         let message = e.into_inner().to_string();
         // Point at an unknown key itself rather than at its item.
         if let Some(field) = unknown_field(&message) {
-            path = if path.is_empty() { field } else { format!("{path}.{field}") };
+            path = if path.is_empty() {
+                field
+            } else {
+                format!("{path}.{field}")
+            };
         }
         PathError { path, message }
     })

@@ -7,6 +7,7 @@
 
 mod document;
 pub mod generate;
+mod guard;
 mod load;
 mod spans;
 

@@ -143,7 +143,10 @@ fn child_path(stack: &mut [Frame]) -> Option<String> {
 
 /// Marks the value of the innermost mapping entry as complete.
 fn value_done(stack: &mut [Frame]) {
-    if let Some(Frame::Map { expect_key, key, .. }) = stack.last_mut() {
+    if let Some(Frame::Map {
+        expect_key, key, ..
+    }) = stack.last_mut()
+    {
         if !*expect_key {
             *expect_key = true;
         } else {
@@ -168,7 +171,10 @@ mod tests {
         assert_eq!(s.find("routers[1].msd").map(|p| p.line), Some(5));
         assert_eq!(s.find("routers[1].msd").map(|p| p.column), Some(13));
         // A missing field falls back to its item.
-        assert_eq!(s.find("routers[0].locator"), Some(Pos { line: 3, column: 5 }));
+        assert_eq!(
+            s.find("routers[0].locator"),
+            Some(Pos { line: 3, column: 5 })
+        );
         assert_eq!(s.find("links").map(|p| p.line), Some(6));
     }
 

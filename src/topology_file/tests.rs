@@ -86,7 +86,10 @@ fn export_then_load_gives_the_same_topology() {
     let t = parse_str(GOOD, "t.yaml").unwrap();
     let yaml = to_yaml(&t);
     let again = parse_str(&yaml, "again.yaml").unwrap();
-    assert_eq!(TopologyDocument::from_topology(&t), TopologyDocument::from_topology(&again));
+    assert_eq!(
+        TopologyDocument::from_topology(&t),
+        TopologyDocument::from_topology(&again)
+    );
     for (r, _) in t.routers() {
         assert_eq!(t.sids().of_router(r), again.sids().of_router(r));
     }
@@ -94,9 +97,16 @@ fn export_then_load_gives_the_same_topology() {
 
 #[test]
 fn unknown_field_names_the_field_and_its_line() {
-    let d = only_error(&replace("    city: beijing\n", "    city: beijing\n    colour: red\n"));
+    let d = only_error(&replace(
+        "    city: beijing\n",
+        "    city: beijing\n    colour: red\n",
+    ));
     assert_eq!(d.line, Some(12));
-    assert!(d.message.contains("unknown field `colour`"), "{}", d.message);
+    assert!(
+        d.message.contains("unknown field `colour`"),
+        "{}",
+        d.message
+    );
     assert!(d.message.contains("`r1`"), "{}", d.message);
 }
 
@@ -104,7 +114,11 @@ fn unknown_field_names_the_field_and_its_line() {
 fn missing_field_names_the_item() {
     let d = only_error(&replace("    locator: \"fc00:a:2::/48\"\n", ""));
     assert_eq!(d.line, Some(12));
-    assert!(d.message.contains("missing field `locator`"), "{}", d.message);
+    assert!(
+        d.message.contains("missing field `locator`"),
+        "{}",
+        d.message
+    );
     assert!(d.message.contains("`r2` (routers[1])"), "{}", d.message);
 }
 
@@ -120,7 +134,11 @@ fn wrong_type_names_the_field() {
 fn negative_number_is_a_type_error() {
     let d = only_error(&replace("latency_us: 200", "latency_us: -5"));
     assert_eq!(d.line, Some(32));
-    assert!(d.message.contains("`peer` (links[1].latency_us)"), "{}", d.message);
+    assert!(
+        d.message.contains("`peer` (links[1].latency_us)"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -143,7 +161,11 @@ fn datacenter_id_may_not_reuse_a_router_id() {
 fn unknown_references() {
     let d = only_error(&replace("    operator: op-b\n", "    operator: op-x\n"));
     assert_eq!(d.line, Some(17));
-    assert!(d.message.contains("unknown operator `op-x`"), "{}", d.message);
+    assert!(
+        d.message.contains("unknown operator `op-x`"),
+        "{}",
+        d.message
+    );
 
     let d = only_error(&replace("  - a: r1\n", "  - a: r9\n"));
     assert_eq!(d.line, Some(21));
@@ -151,14 +173,22 @@ fn unknown_references() {
 
     let d = only_error(&replace("attach: [r3]", "attach: [r3, r7]"));
     assert_eq!((d.line, d.column), (Some(38), Some(18)));
-    assert!(d.message.contains("datacenters[0].attach[1]"), "{}", d.message);
+    assert!(
+        d.message.contains("datacenters[0].attach[1]"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
 fn self_loop() {
     let d = only_error(&replace("    b: r2\n    igp: 10", "    b: r1\n    igp: 10"));
     assert_eq!(d.line, Some(22));
-    assert!(d.message.contains("link from router `r1` to itself"), "{}", d.message);
+    assert!(
+        d.message.contains("link from router `r1` to itself"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -172,10 +202,19 @@ fn bad_locators() {
 
     let d = only_error(&replace("fc00:a:2::/48", "fc00:a:1:2::/64"));
     assert_eq!(d.line, Some(14));
-    assert!(d.message.contains("overlaps locator fc00:a:1::/48 of router `r1`"), "{}", d.message);
+    assert!(
+        d.message
+            .contains("overlaps locator fc00:a:1::/48 of router `r1`"),
+        "{}",
+        d.message
+    );
 
     let d = only_error(&replace("fc00:a:2::/48", "fc00:a:2::1/48"));
-    assert!(d.message.contains("did you mean fc00:a:2::/48"), "{}", d.message);
+    assert!(
+        d.message.contains("did you mean fc00:a:2::/48"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -184,21 +223,39 @@ fn zero_where_positive_is_required() {
     assert_eq!(d.line, Some(23));
     assert!(d.message.contains("links[0].igp"), "{}", d.message);
 
-    let d = only_error(&replace("bandwidth_mbps: 1000\n    srlg", "bandwidth_mbps: 0\n    srlg"));
-    assert!(d.message.contains("bandwidth_mbps): 0 must be > 0"), "{}", d.message);
+    let d = only_error(&replace(
+        "bandwidth_mbps: 1000\n    srlg",
+        "bandwidth_mbps: 0\n    srlg",
+    ));
+    assert!(
+        d.message.contains("bandwidth_mbps): 0 must be > 0"),
+        "{}",
+        d.message
+    );
 
     let d = only_error(&replace("tflops: 100", "tflops: 0"));
     assert_eq!(d.line, Some(43));
-    assert!(d.message.contains("`dc1` (datacenters[0].pools[0].tflops)"), "{}", d.message);
+    assert!(
+        d.message.contains("`dc1` (datacenters[0].pools[0].tflops)"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
 fn used_above_capacity() {
     let d = only_error(&replace("used_mbps: 400", "used_mbps: 4000"));
     assert_eq!(d.line, Some(34));
-    assert!(d.message.contains("must not exceed bandwidth_mbps 1000"), "{}", d.message);
+    assert!(
+        d.message.contains("must not exceed bandwidth_mbps 1000"),
+        "{}",
+        d.message
+    );
 
-    let d = only_error(&replace("memory_gb: 200", "memory_gb: 200\n        used_memory_gb: 201"));
+    let d = only_error(&replace(
+        "memory_gb: 200",
+        "memory_gb: 200\n        used_memory_gb: 201",
+    ));
     assert_eq!(d.line, Some(45));
 }
 
@@ -234,7 +291,10 @@ fn several_errors_are_all_reported_in_file_order() {
         .replacen("  - id: dc1\n", "  - id: r1\n", 1);
     let err = parse_str(&text, "t.yaml").unwrap_err();
     assert_eq!(err.diagnostics().len(), 3, "{err}");
-    assert!(err.to_string().starts_with("t.yaml:17:5: router `r3`"), "{err}");
+    assert!(
+        err.to_string().starts_with("t.yaml:17:5: router `r3`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -242,16 +302,27 @@ fn syntax_errors_have_a_position() {
     let d = only_error("version: 1\nname: [unclosed\n");
     assert!(d.line.is_some());
     let d = only_error("");
-    assert!(d.message.contains("missing field") || d.message.contains("EOF"), "{}", d.message);
+    assert!(
+        d.message.contains("missing field") || d.message.contains("EOF"),
+        "{}",
+        d.message
+    );
     let d = only_error("- just\n- a list\n");
     assert!(d.message.contains("invalid type"), "{}", d.message);
 }
 
 #[test]
 fn missing_sections_are_reported() {
-    let err = parse_str("version: 1\nname: t\noperators: []\nrouters: []\n", "t.yaml").unwrap_err();
-    let found: Vec<(Option<usize>, &str)> =
-        err.diagnostics().iter().map(|d| (d.line, d.message.as_str())).collect();
+    let err = parse_str(
+        "version: 1\nname: t\noperators: []\nrouters: []\n",
+        "t.yaml",
+    )
+    .unwrap_err();
+    let found: Vec<(Option<usize>, &str)> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
     assert_eq!(
         found,
         [
@@ -260,7 +331,10 @@ fn missing_sections_are_reported() {
         ]
     );
     let err = parse_str("version: 1\nname: t\n", "t.yaml").unwrap_err();
-    assert!(err.to_string().contains("missing field `operators`"), "{err}");
+    assert!(
+        err.to_string().contains("missing field `operators`"),
+        "{err}"
+    );
 }
 
 #[test]
