@@ -6,9 +6,11 @@
 //!
 //! - [`model`]: the domain as pure data (ids, topology graph, pools, SIDs, SRH)
 //! - [`topology_file`]: YAML topology documents to and from the model
+//! - [`api`]: the northbound gRPC services
 //! - [`proto`]: the generated gRPC types of `proto/cpn/v1`
 //! - [`cli`]: what `cpnctl` does, command by command
 
+pub mod api;
 pub mod cli;
 pub mod model;
 pub mod proto;
