@@ -15,7 +15,7 @@ use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
 use super::sid::{MAX_ADJACENCIES, MAX_DATACENTERS_PER_ROUTER, RouterSids, SidTable};
-use super::topology::{LinkIx, RouterIx, Topology};
+use super::topology::{Adjacency, LinkIx, RouterIx, Topology, next_instance};
 
 /// A router as written, before its operator is resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -752,6 +752,18 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         .collect();
     let sids = SidTable::allocate(&router_sids, &link_ends);
 
+    let mut offsets = Vec::with_capacity(graph.node_count() + 1);
+    let mut adjacency = Vec::with_capacity(2 * graph.edge_count());
+    offsets.push(0u32);
+    for (r, links) in links_of.iter().enumerate() {
+        for &link in links {
+            let (a, z) = link_ends[link.index()];
+            let router = if a.index() == r { z } else { a };
+            adjacency.push(Adjacency { link, router });
+        }
+        offsets.push(adjacency.len() as u32);
+    }
+
     Topology {
         name: b.name,
         operators: b.operators,
@@ -763,6 +775,10 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         datacenters_by_id,
         datacenters_at,
         sids,
+        offsets,
+        adjacency,
+        instance: next_instance(),
         generation: 0,
+        igp_epoch: 0,
     }
 }

@@ -17,7 +17,7 @@ pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
 pub use sid::{Behavior, MAX_ADJACENCIES, Sid, SidFunction, SidTable, sid_in_locator};
-pub use topology::{LinkIx, RouterIx, Topology};
+pub use topology::{Adjacency, LinkIx, RouterIx, Topology};
 
 #[cfg(test)]
 mod tests;

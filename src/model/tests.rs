@@ -71,7 +71,8 @@ fn builds_in_id_order_with_derived_kinds() {
     let r2 = t.router_ix("r2").unwrap();
     let mut neighbors: Vec<&str> = t
         .adjacencies(r2)
-        .map(|(_, r)| t.router(r).id.as_str())
+        .iter()
+        .map(|a| t.router(a.router).id.as_str())
         .collect();
     neighbors.sort();
     assert_eq!(neighbors, ["r1", "r3"]);
@@ -277,11 +278,30 @@ fn nested_locators_overlap() {
 }
 
 #[test]
-fn mutation_bumps_the_generation() {
+fn changes_bump_generation_and_only_igp_changes_bump_the_igp_key() {
     let mut t = small().build().unwrap();
-    let g = t.generation();
+    let (g, igp) = (t.generation(), t.igp_key());
     let l = t.link_ix("r1-r2").unwrap();
-    t.link_mut(l).up = false;
+    t.set_link_load(l, 500);
+    t.set_link_reserved(l, 100);
+    assert_eq!(t.link(l).available_mbps(), 100_000 - 600);
     assert!(t.generation() > g);
+    assert_eq!(t.igp_key(), igp);
+    t.link_mut(l).up = false;
+    assert_ne!(t.igp_key(), igp);
     assert!(!t.link(l).up);
+    let copy = t.clone();
+    assert_ne!(copy.igp_key(), t.igp_key(), "a clone is its own instance");
+}
+
+#[test]
+fn adjacencies_are_sorted_by_link_id() {
+    let t = small().build().unwrap();
+    let r3 = t.router_ix("r3").unwrap();
+    let adj: Vec<(&str, &str)> = t
+        .adjacencies(r3)
+        .iter()
+        .map(|a| (t.link(a.link).id.as_str(), t.router(a.router).id.as_str()))
+        .collect();
+    assert_eq!(adj, [("r2-r3", "r2"), ("r3-r4", "r4")]);
 }

@@ -6,9 +6,9 @@
 //! in sorted order and every output built from them is deterministic.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
-use petgraph::visit::EdgeRef;
 
 use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
@@ -20,9 +20,26 @@ pub type RouterIx = NodeIndex<u32>;
 /// Index of a link: an edge of the graph.
 pub type LinkIx = EdgeIndex<u32>;
 
-/// A whole compute network. Cheap to clone for snapshots only when small;
-/// share it behind an `Arc` instead.
-#[derive(Clone, Debug)]
+/// One adjacency of a router: the link and the router at its other end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Adjacency {
+    /// The link.
+    pub link: LinkIx,
+    /// The router at the other end.
+    pub router: RouterIx,
+}
+
+/// Every topology (and every clone of one) gets its own instance number, so
+/// caches keyed by (instance, epoch) never confuse two diverging copies.
+static INSTANCES: AtomicU64 = AtomicU64::new(1);
+
+pub(super) fn next_instance() -> u64 {
+    INSTANCES.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A whole compute network. Share it behind an `Arc`; a clone is a new
+/// instance as far as caches are concerned.
+#[derive(Debug)]
 pub struct Topology {
     pub(super) name: String,
     pub(super) operators: Vec<Operator>,
@@ -35,9 +52,38 @@ pub struct Topology {
     /// Per router: attached data centers, sorted by id.
     pub(super) datacenters_at: Vec<Vec<DatacenterIx>>,
     pub(super) sids: SidTable,
-    /// Bumped by every mutation, so caches derived from the topology know
-    /// when they are stale.
+    /// CSR adjacency: the adjacencies of router `r` are
+    /// `adjacency[offsets[r]..offsets[r + 1]]`, sorted by link id.
+    pub(super) offsets: Vec<u32>,
+    pub(super) adjacency: Vec<Adjacency>,
+    pub(super) instance: u64,
+    /// Bumped by every change.
     pub(super) generation: u64,
+    /// Bumped by changes that can move IGP shortest paths (link or router
+    /// up/down, metrics); load and reservations leave it alone.
+    pub(super) igp_epoch: u64,
+}
+
+impl Clone for Topology {
+    fn clone(&self) -> Self {
+        Topology {
+            name: self.name.clone(),
+            operators: self.operators.clone(),
+            graph: self.graph.clone(),
+            datacenters: self.datacenters.clone(),
+            operators_by_id: self.operators_by_id.clone(),
+            routers_by_id: self.routers_by_id.clone(),
+            links_by_id: self.links_by_id.clone(),
+            datacenters_by_id: self.datacenters_by_id.clone(),
+            datacenters_at: self.datacenters_at.clone(),
+            sids: self.sids.clone(),
+            offsets: self.offsets.clone(),
+            adjacency: self.adjacency.clone(),
+            instance: next_instance(),
+            generation: self.generation,
+            igp_epoch: self.igp_epoch,
+        }
+    }
 }
 
 impl Topology {
@@ -46,9 +92,15 @@ impl Topology {
         &self.name
     }
 
-    /// Changes whenever the topology changes; caches compare it.
+    /// Changes whenever the topology changes.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Identifies the IGP state: equal keys mean equal IGP shortest paths.
+    /// `(instance, igp_epoch)`; caches of IGP trees compare it.
+    pub fn igp_key(&self) -> (u64, u64) {
+        (self.instance, self.igp_epoch)
     }
 
     /// The petgraph graph: routers as nodes, links as edges.
@@ -105,16 +157,11 @@ impl Topology {
         &self.datacenters_at[router.index()]
     }
 
-    /// Links of a router with the router at their other end, in no set order.
-    pub fn adjacencies(&self, router: RouterIx) -> impl Iterator<Item = (LinkIx, RouterIx)> + '_ {
-        self.graph.edges(router).map(move |e| {
-            let other = if e.source() == router {
-                e.target()
-            } else {
-                e.source()
-            };
-            (e.id(), other)
-        })
+    /// The links of a router with the router at their other end, sorted by
+    /// link id (a flat array: iterate it in hot loops).
+    pub fn adjacencies(&self, router: RouterIx) -> &[Adjacency] {
+        let r = router.index();
+        &self.adjacency[self.offsets[r] as usize..self.offsets[r + 1] as usize]
     }
 
     // --- links ---
@@ -198,20 +245,36 @@ impl Topology {
 
     // --- changes (events and reservations) ---
 
-    /// A link, to change its state, metrics or load. Counts as a change.
-    /// Its id must stay as it is (the id map is derived from it).
+    /// A link, to change its state or metrics. Counts as a change that can
+    /// move IGP shortest paths. Its id must stay as it is (the id map is
+    /// derived from it); use [`set_link_load`](Self::set_link_load) and
+    /// [`set_link_reserved`](Self::set_link_reserved) for load alone.
     pub fn link_mut(&mut self, ix: LinkIx) -> &mut Link {
         self.generation += 1;
+        self.igp_epoch += 1;
         &mut self.graph[ix]
     }
 
-    /// Takes a router down or brings it back. Counts as a change.
+    /// Sets the load of a link not managed by the controller.
+    pub fn set_link_load(&mut self, ix: LinkIx, used_mbps: u64) {
+        self.generation += 1;
+        self.graph[ix].used_mbps = used_mbps;
+    }
+
+    /// Sets the bandwidth reserved on a link by installed policies.
+    pub fn set_link_reserved(&mut self, ix: LinkIx, reserved_mbps: u64) {
+        self.generation += 1;
+        self.graph[ix].reserved_mbps = reserved_mbps;
+    }
+
+    /// Takes a router down or brings it back.
     pub fn set_router_up(&mut self, ix: RouterIx, up: bool) {
         self.generation += 1;
+        self.igp_epoch += 1;
         self.graph[ix].up = up;
     }
 
-    /// A pool of a data center, to change its load. Counts as a change.
+    /// A pool of a data center, to change its load or reservations.
     pub fn pool_mut(&mut self, dc: DatacenterIx, kind: PoolKind) -> Option<&mut Pool> {
         self.generation += 1;
         self.datacenters[dc.0 as usize].pool_mut(kind)
