@@ -12,6 +12,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod engine;
 pub mod model;
 pub mod proto;
+pub mod query;
 pub mod topology_file;

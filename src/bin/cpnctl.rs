@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cpn::cli::path::PathArgs;
 use cpn::cli::topology::TopologyCommand;
 
 /// Compute-aware SRv6 path placement, from the terminal.
@@ -19,15 +20,18 @@ enum Command {
     /// Work with topology files (check, show, generate).
     #[command(subcommand)]
     Topology(TopologyCommand),
+    /// Ask where a job should run and by which SRv6 path.
+    Path(PathArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Topology(command) => cpn::cli::topology::run(command),
+        Command::Topology(command) => cpn::cli::topology::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Path(args) => cpn::cli::path::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             for line in format!("{e:#}").lines() {
                 eprintln!("error: {line}");

@@ -3,4 +3,5 @@
 //! them together.
 
 pub mod output;
+pub mod path;
 pub mod topology;

@@ -7,7 +7,7 @@
 
 mod document;
 pub mod generate;
-mod guard;
+pub mod guard;
 mod load;
 mod spans;
 

@@ -1,0 +1,223 @@
+//! `cpnctl path`: answer path queries offline against a topology file, one
+//! request or a JSONL batch, as a readable table or as JSON.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::output::{table, thousands};
+use crate::engine::{Engine, PathAnswer, Placement, QueryError};
+use crate::model::{Topology, srh};
+use crate::query::{self, answer_json, error_json};
+
+/// `cpnctl path`
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// The topology file (offline mode).
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// One request (YAML or JSON); `-` reads standard input.
+    #[arg(
+        long,
+        conflicts_with = "requests",
+        required_unless_present = "requests"
+    )]
+    pub request: Option<PathBuf>,
+    /// Many requests, one JSON object per line; one answer per line out.
+    #[arg(long)]
+    pub requests: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit status for "nothing feasible".
+pub const EXIT_INFEASIBLE: u8 = 2;
+
+/// Reads a file, or standard input for `-`.
+pub fn read_input(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Runs `cpnctl path` offline.
+pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
+    let Some(topology) = &args.topology else {
+        anyhow::bail!("--topology FILE is needed (or --server URL for the controller)");
+    };
+    let t = super::topology::load(topology)?;
+    let engine = Engine::new();
+    if let Some(batch) = &args.requests {
+        return batch_mode(&t, &engine, batch);
+    }
+    let file = args
+        .request
+        .as_ref()
+        .expect("clap requires --request or --requests");
+    let text = read_input(file)?;
+    let doc =
+        query::parse_request(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let request =
+        query::resolve(&doc, &t).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut out = std::io::stdout().lock();
+    match engine.query(&t, &request) {
+        Ok(answer) => {
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &answer_json(&t, &answer))?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", human(&t, &answer))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(QueryError::Invalid(e)) => Err(anyhow::anyhow!("{}: {e}", file.display())),
+        Err(QueryError::NoPlacement(e)) => {
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &error_json(&t, &e))?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{}\n", e.message)?;
+                write!(out, "{}", rejected_table(&t, &e.rejected))?;
+            }
+            Ok(ExitCode::from(EXIT_INFEASIBLE))
+        }
+    }
+}
+
+/// One answer (or `{"error": ...}`) per input line, in order. Exit status: 0
+/// when every line got an answer, 2 when some had nothing feasible, 1 when
+/// some line was bad input (the others are still answered).
+fn batch_mode(t: &Topology, engine: &Engine, file: &Path) -> anyhow::Result<ExitCode> {
+    let input: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f =
+            std::fs::File::open(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut bad, mut infeasible) = (false, false);
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let answer = query::parse_request(&line)
+            .and_then(|doc| query::resolve(&doc, t))
+            .map_err(|e| QueryError::Invalid(crate::engine::InvalidRequest(e)))
+            .and_then(|req| engine.query(t, &req));
+        match answer {
+            Ok(a) => serde_json::to_writer(&mut out, &answer_json(t, &a))?,
+            Err(QueryError::Invalid(e)) => {
+                bad = true;
+                let error = query::ErrorJson {
+                    error: format!("line {}: {e}", n + 1),
+                    rejected: None,
+                };
+                serde_json::to_writer(&mut out, &error)?;
+            }
+            Err(QueryError::NoPlacement(e)) => {
+                infeasible = true;
+                serde_json::to_writer(&mut out, &error_json(t, &e))?;
+            }
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if bad {
+        ExitCode::from(1)
+    } else if infeasible {
+        ExitCode::from(EXIT_INFEASIBLE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn placement_text(t: &Topology, title: &str, p: &Placement, msd: u8) -> String {
+    let mut s = String::new();
+    let dest = match (p.datacenter, p.pool) {
+        (Some(dc), Some(pool)) => format!(
+            "{} ({pool} pool) via {}",
+            t.datacenter(dc).id,
+            t.router(p.endpoint).id
+        ),
+        (Some(dc), None) => format!("{} via {}", t.datacenter(dc).id, t.router(p.endpoint).id),
+        _ => t.router(p.endpoint).id.to_string(),
+    };
+    s.push_str(&format!("{title}: {} -> {dest}\n", t.router(p.path[0]).id));
+    let path: Vec<&str> = p.path.iter().map(|&r| t.router(r).id.as_str()).collect();
+    s.push_str(&format!("  path      {}\n", path.join(" -> ")));
+    let m = &p.metrics;
+    s.push_str(&format!(
+        "  metrics   latency {}us, igp {}, te {}, jitter {}us, loss {}ppm, min available {}, price {}\n",
+        thousands(m.latency_us),
+        m.igp,
+        m.te,
+        m.jitter_us,
+        m.loss_ppm,
+        m.min_available_mbps.map_or("-".into(), |b| format!("{} Mbit/s", thousands(b))),
+        crate::engine::fmt_num((m.price * 100.0).round() / 100.0),
+    ));
+    s.push_str(&format!(
+        "  segments  {} of msd {} ({} bytes of H.Encaps overhead)\n",
+        p.segments.len(),
+        msd,
+        srh::encap_overhead(p.segments.len())
+    ));
+    let mut segs = table(["#", "SID", "behavior", "router", "link / data center"]);
+    for (i, seg) in p.segments.iter().enumerate() {
+        let what = match (seg.link, seg.datacenter) {
+            (Some(l), _) => t.link(l).id.to_string(),
+            (_, Some(d)) => t.datacenter(d).id.to_string(),
+            _ => String::new(),
+        };
+        segs.add_row(vec![
+            (i + 1).to_string(),
+            seg.sid.to_string(),
+            seg.behavior.to_string(),
+            t.router(seg.router).id.to_string(),
+            what,
+        ]);
+    }
+    s.push_str(&format!("{segs}\n"));
+    s
+}
+
+fn rejected_table(t: &Topology, rejected: &[crate::engine::Rejection]) -> String {
+    if rejected.is_empty() {
+        return String::new();
+    }
+    let mut r = table(["data center", "feasible", "why not chosen"]);
+    for x in rejected {
+        r.add_row(vec![
+            t.datacenter(x.datacenter).id.to_string(),
+            if x.feasible { "yes" } else { "no" }.to_owned(),
+            x.reason.clone(),
+        ]);
+    }
+    format!("{r}\n")
+}
+
+/// The human form of an answer: path, metrics, segments, backup, rejections.
+pub fn human(t: &Topology, a: &PathAnswer) -> String {
+    let msd = t.router(a.headend).msd;
+    let mut s = placement_text(t, "primary", &a.primary, msd);
+    if let Some(b) = &a.backup {
+        s.push('\n');
+        s.push_str(&placement_text(t, "backup", b, msd));
+    }
+    if !a.rejected.is_empty() {
+        s.push('\n');
+        s.push_str(&rejected_table(t, &a.rejected));
+    }
+    for note in &a.notes {
+        s.push_str(&format!("note: {note}\n"));
+    }
+    s
+}

@@ -1,0 +1,83 @@
+//! The path engine: pure, synchronous, compute-aware placement. It takes a
+//! `&Topology` and a [`PathRequest`] and returns a [`PathAnswer`] or a typed
+//! rejection; no I/O, no clock, no async.
+//!
+//! - `prune`: what a request may use, which data centers are candidates
+//! - `search`: exact constrained search (label-setting, Pareto, lower bounds)
+//! - `place`: joint placement over every candidate, MSD fallback, the answer
+//! - `disjoint`: Suurballe/Bhandari backups and the disjointness checker
+//! - `segments`, `igp`: minimal SRv6 segment lists over cached IGP trees
+//! - `explain`: why every other data center lost
+
+mod answer;
+mod disjoint;
+mod explain;
+pub mod igp;
+mod place;
+mod prune;
+mod request;
+pub mod search;
+pub mod segments;
+
+use std::sync::Mutex;
+
+pub use answer::{Metrics, NoPlacement, PathAnswer, Placement, Rejection, Segment};
+pub use disjoint::{RoutedPath, disjoint};
+pub use prune::{InvalidRequest, fmt_num};
+pub use request::{
+    ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection, Residency,
+};
+
+use crate::model::Topology;
+
+/// Why a query has no answer.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    /// The request does not make sense for this topology (bad input).
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
+    /// Nothing is feasible; every data center says why.
+    #[error(transparent)]
+    NoPlacement(#[from] NoPlacement),
+}
+
+/// IGP trees kept across queries.
+pub const IGP_CACHE_TREES: usize = 1024;
+
+/// The engine: stateless but for its cache of IGP shortest-path trees, which
+/// stays valid across queries until the topology's IGP changes. Queries on
+/// one engine run one at a time (they share the cache); give each thread its
+/// own engine to answer in parallel.
+#[derive(Debug)]
+pub struct Engine {
+    igp: Mutex<igp::IgpCache>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// An engine with an empty cache.
+    pub fn new() -> Self {
+        Engine {
+            igp: Mutex::new(igp::IgpCache::new(IGP_CACHE_TREES)),
+        }
+    }
+
+    /// Answers a path query.
+    pub fn query(&self, t: &Topology, request: &PathRequest) -> Result<PathAnswer, QueryError> {
+        let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
+        place::place(t, request, &mut igp)
+    }
+
+    /// How many IGP trees were computed so far (cache misses).
+    pub fn igp_trees_computed(&self) -> u64 {
+        self.igp.lock().unwrap_or_else(|e| e.into_inner()).computed
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,272 @@
+//! What a request may use: routers and links (masks), and which data centers
+//! are candidates at all, with the first requirement each other one fails.
+
+use super::request::{Destination, PathRequest, Residency};
+use super::search::{Masks, Sink};
+use crate::model::{DatacenterIx, Router, RouterIx, Topology};
+
+/// Why a request is malformed for this topology (exit status 1, not 2).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidRequest(pub String);
+
+/// A destination the search may end at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The data center, or `None` for a router destination.
+    pub datacenter: Option<DatacenterIx>,
+    /// Usable gateways (or the destination router), with the DC's latency.
+    pub sinks: Vec<Sink>,
+    /// Price of the job there (pool price x TFLOPS), 0 without compute.
+    pub price: f64,
+}
+
+/// The pruned view of the topology for one request.
+#[derive(Clone, Debug)]
+pub struct Pruned {
+    /// Usable routers and links.
+    pub masks: Masks,
+    /// Destinations that passed every static check.
+    pub candidates: Vec<Candidate>,
+    /// Data centers that did not, with the first requirement they fail.
+    pub rejected: Vec<(DatacenterIx, String)>,
+}
+
+/// Checks what depends on the request alone (and the ids in it).
+pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
+    let bad = |m: String| Err(InvalidRequest(m));
+    let headend = t.router(req.from);
+    if let Some(c) = &req.compute {
+        if !(c.tflops.is_finite() && c.tflops > 0.0) {
+            return bad(format!("compute.tflops must be > 0, got {}", c.tflops));
+        }
+        if !(c.memory_gb.is_finite() && c.memory_gb >= 0.0) {
+            return bad(format!(
+                "compute.memory_gb must be >= 0, got {}",
+                c.memory_gb
+            ));
+        }
+        if let Some(Destination::Router(r)) = req.to {
+            return bad(format!(
+                "compute needs a data center, but `to` names router `{}`",
+                t.router(r).id
+            ));
+        }
+    }
+    if req.compute.is_none() && req.to.is_none() {
+        return bad("a request needs `compute`, `to`, or both".into());
+    }
+    if req.objective == super::request::Objective::Price && req.compute.is_none() {
+        return bad("objective `price` needs `compute` (price is per TFLOPS)".into());
+    }
+    let missing = match req.residency {
+        Residency::City => headend.city.is_none().then_some("city"),
+        Residency::Region => headend.region.is_none().then_some("region"),
+        _ => None,
+    };
+    if let Some(field) = missing {
+        return bad(format!(
+            "residency `{field}` needs headend `{}` to have a {field} in the topology",
+            headend.id
+        ));
+    }
+    Ok(())
+}
+
+/// Why a router may not be used, or `None` when it may.
+pub fn router_refusal(t: &Topology, req: &PathRequest, r: RouterIx) -> Option<String> {
+    let router = t.router(r);
+    let headend = t.router(req.from);
+    if !router.up {
+        return Some(format!("{} is down", router.id));
+    }
+    if req.constraints.avoid_routers.contains(&r) {
+        return Some(format!("{} is avoided", router.id));
+    }
+    if let Some(ops) = &req.constraints.operators
+        && !ops.contains(&router.operator)
+    {
+        return Some(format!(
+            "{} belongs to {}, not an allowed operator",
+            router.id,
+            t.operator(router.operator).id
+        ));
+    }
+    if !same_residency(
+        req.residency,
+        headend,
+        router.operator,
+        &router.region,
+        &router.city,
+    ) {
+        return Some(format!(
+            "{} is outside the headend's {}",
+            router.id,
+            req.residency.as_str()
+        ));
+    }
+    None
+}
+
+fn same_residency(
+    residency: Residency,
+    headend: &Router,
+    operator: crate::model::OperatorIx,
+    region: &Option<String>,
+    city: &Option<String>,
+) -> bool {
+    match residency {
+        Residency::Any => true,
+        Residency::Operator => operator == headend.operator,
+        Residency::Region => region.is_some() && *region == headend.region,
+        Residency::City => city.is_some() && *city == headend.city,
+    }
+}
+
+/// Masks and candidates for a valid request.
+pub fn prune(t: &Topology, req: &PathRequest) -> Pruned {
+    let router_ok: Vec<bool> = t
+        .router_indices()
+        .map(|r| router_refusal(t, req, r).is_none())
+        .collect();
+    let min_bw = req.constraints.min_bandwidth_mbps.unwrap_or(0);
+    let link_ok: Vec<bool> = t
+        .links()
+        .map(|(ix, l)| {
+            let (a, b) = t.link_ends(ix);
+            l.up && l.available_mbps() >= min_bw
+                && router_ok[a.index()]
+                && router_ok[b.index()]
+                && !req.constraints.avoid_links.contains(&ix)
+        })
+        .collect();
+    let masks = Masks { router_ok, link_ok };
+
+    let mut candidates = Vec::new();
+    let mut rejected = Vec::new();
+    if let Some(Destination::Router(r)) = req.to {
+        if masks.router_ok[r.index()] {
+            candidates.push(Candidate {
+                datacenter: None,
+                sinks: vec![Sink {
+                    router: r,
+                    extra_latency: 0,
+                }],
+                price: 0.0,
+            });
+        }
+        for dc in t.datacenter_indices() {
+            let reason = format!("not the requested destination (to: {})", t.router(r).id);
+            rejected.push((dc, reason));
+        }
+        return Pruned {
+            masks,
+            candidates,
+            rejected,
+        };
+    }
+    for dc in t.datacenter_indices() {
+        match datacenter_refusal(t, req, &masks, dc) {
+            Some(reason) => rejected.push((dc, reason)),
+            None => {
+                let d = t.datacenter(dc);
+                let price = match &req.compute {
+                    Some(c) => d.pool(c.kind).map_or(0.0, |p| p.price * c.tflops),
+                    None => 0.0,
+                };
+                candidates.push(Candidate {
+                    datacenter: Some(dc),
+                    sinks: d
+                        .attach
+                        .iter()
+                        .filter(|g| masks.router_ok[g.index()])
+                        .map(|&g| Sink {
+                            router: g,
+                            extra_latency: d.latency_us,
+                        })
+                        .collect(),
+                    price,
+                });
+            }
+        }
+    }
+    Pruned {
+        masks,
+        candidates,
+        rejected,
+    }
+}
+
+/// The first static requirement a data center fails.
+fn datacenter_refusal(
+    t: &Topology,
+    req: &PathRequest,
+    masks: &Masks,
+    dc: DatacenterIx,
+) -> Option<String> {
+    let d = t.datacenter(dc);
+    if let Some(Destination::Datacenter(pinned)) = req.to
+        && pinned != dc
+    {
+        return Some(format!(
+            "not the requested destination (to: {})",
+            t.datacenter(pinned).id
+        ));
+    }
+    if let Some(c) = &req.compute {
+        let Some(pool) = d.pool(c.kind) else {
+            return Some(format!("no {} pool", c.kind));
+        };
+        if pool.available_tflops() < c.tflops {
+            return Some(format!(
+                "{} pool has {} TFLOPS available, {} requested",
+                c.kind,
+                fmt_num(pool.available_tflops()),
+                fmt_num(c.tflops)
+            ));
+        }
+        if pool.available_memory_gb() < c.memory_gb {
+            return Some(format!(
+                "{} pool has {} GB memory available, {} requested",
+                c.kind,
+                fmt_num(pool.available_memory_gb()),
+                fmt_num(c.memory_gb)
+            ));
+        }
+    }
+    let headend = t.router(req.from);
+    let dc_inside = match req.residency {
+        Residency::Region => d.region.is_some() && d.region == headend.region,
+        Residency::City => d.city.is_some() && d.city == headend.city,
+        _ => true,
+    };
+    if !dc_inside {
+        let (what, there, here) = match req.residency {
+            Residency::Region => ("region", &d.region, &headend.region),
+            _ => ("city", &d.city, &headend.city),
+        };
+        return Some(format!(
+            "in {what} {}, but residency {what} keeps the data in {}",
+            there.as_deref().unwrap_or("(unknown)"),
+            here.as_deref().unwrap_or("(unknown)")
+        ));
+    }
+    if d.attach.iter().all(|g| !masks.router_ok[g.index()]) {
+        let why: Vec<String> = d
+            .attach
+            .iter()
+            .filter_map(|&g| router_refusal(t, req, g))
+            .collect();
+        return Some(format!("no usable gateway: {}", why.join(", ")));
+    }
+    None
+}
+
+/// A number without a useless fraction: 200 -> "200", 2.5 -> "2.5".
+pub fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}

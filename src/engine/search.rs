@@ -1,0 +1,481 @@
+//! Exact constrained path search: label-setting with Pareto dominance over
+//! the bounded resources, lower-bound pruning from reverse Dijkstra, and an
+//! optional segment-aware mode that counts SRv6 segments as it goes (used
+//! when the best path does not fit the headend's MSD).
+//!
+//! Labels are processed in increasing (objective, first tie-break) order, so
+//! the first labels to settle at a router are the best ones; the search runs
+//! to exhaustion so that every sink (every data center gateway) gets its own
+//! best label: one search answers for all candidate data centers.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::igp::IgpCache;
+use super::request::Objective;
+use crate::model::{Link, LinkIx, RouterIx, Topology};
+
+const NONE: u32 = u32::MAX;
+/// Unreachable in a distance table.
+pub const INF: u64 = u64::MAX;
+/// Labels of exactly equal value kept per router, so that ties on the
+/// objective and its first tie-break can later be broken by segment count.
+const TIE_LABELS: usize = 4;
+/// Labels one search may create before it gives up (memory bound).
+pub const MAX_LABELS: usize = 4_000_000;
+
+/// Which routers and links a request may use.
+#[derive(Clone, Debug)]
+pub struct Masks {
+    /// Per router.
+    pub router_ok: Vec<bool>,
+    /// Per link.
+    pub link_ok: Vec<bool>,
+}
+
+/// Sums of link attributes along a path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// Latency, microseconds.
+    pub latency: u64,
+    /// IGP metric.
+    pub igp: u64,
+    /// TE metric.
+    pub te: u64,
+    /// Jitter, microseconds.
+    pub jitter: u64,
+    /// Loss, ppm.
+    pub loss: u64,
+    /// Links.
+    pub hops: u32,
+}
+
+impl Sums {
+    /// These sums plus one link.
+    pub fn plus(&self, l: &Link) -> Sums {
+        Sums {
+            latency: self.latency + l.latency_us,
+            igp: self.igp + u64::from(l.igp),
+            te: self.te + u64::from(l.te),
+            jitter: self.jitter + l.jitter_us,
+            loss: self.loss + l.loss_ppm,
+            hops: self.hops + 1,
+        }
+    }
+}
+
+/// The order of paths for an objective, with `extra` latency at the end (a
+/// data center's): (objective, first tie-break). For `price` the path part is
+/// ordered by latency; the price itself is per data center.
+pub fn path_key(objective: Objective, s: &Sums, extra_latency: u64) -> (u64, u64) {
+    let latency = s.latency + extra_latency;
+    match objective {
+        Objective::Latency => (latency, s.igp),
+        Objective::Igp => (s.igp, latency),
+        Objective::Te => (s.te, latency),
+        Objective::Price => (latency, 0),
+    }
+}
+
+/// Path bounds; latency includes the sink's extra latency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// Max latency.
+    pub latency: Option<u64>,
+    /// Max jitter.
+    pub jitter: Option<u64>,
+    /// Max loss.
+    pub loss: Option<u64>,
+}
+
+/// Where a path may end: a router, with extra latency after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sink {
+    /// The last router.
+    pub router: RouterIx,
+    /// Latency added after the router (a data center's).
+    pub extra_latency: u64,
+}
+
+/// Lower bounds to the sinks, per bounded resource; `None` = not computed.
+#[derive(Clone, Debug, Default)]
+pub struct LowerBounds {
+    /// Latency to the nearest sink, including its extra latency.
+    pub latency: Option<Vec<u64>>,
+    /// Jitter to the nearest sink.
+    pub jitter: Option<Vec<u64>>,
+    /// Loss to the nearest sink.
+    pub loss: Option<Vec<u64>>,
+}
+
+/// Segment-aware search: paths must be encodable within `msd` segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentLimit {
+    /// The headend's maximum SID depth.
+    pub msd: u8,
+    /// True when paths end in a data center (an End.DT6 is added at the end).
+    pub datacenter: bool,
+}
+
+/// One search's inputs.
+pub struct SearchInput<'a> {
+    /// The topology.
+    pub t: &'a Topology,
+    /// Usable routers and links.
+    pub masks: &'a Masks,
+    /// Order of paths.
+    pub objective: Objective,
+    /// Bounds.
+    pub bounds: Bounds,
+    /// Lower bounds for pruning.
+    pub lower: &'a LowerBounds,
+    /// Start router.
+    pub source: RouterIx,
+    /// Sums already spent before the start router (a path prefix).
+    pub start: Sums,
+    /// Routers this search must not enter (besides the masks).
+    pub banned_routers: &'a [bool],
+    /// Links this search must not cross (besides the masks).
+    pub banned_links: &'a [bool],
+    /// Count segments (slower; for the MSD fallback).
+    pub segments: Option<SegmentLimit>,
+}
+
+/// A partial path ending at `node`.
+#[derive(Clone, Copy, Debug)]
+pub struct Label {
+    /// The router it ends at.
+    pub node: u32,
+    /// The label it extends, or none for the start.
+    pub pred: u32,
+    /// The link from `pred`'s router.
+    pub link: u32,
+    /// Sums so far (including the start offset).
+    pub sums: Sums,
+    next_at_node: u32,
+    alive: bool,
+    /// Segment mode: router where the last segment ended.
+    anchor: u32,
+    /// Segment mode: segments so far.
+    segs: u16,
+    /// Segment mode: a stretch after `anchor` still to be closed.
+    pending: bool,
+}
+
+impl Label {
+    /// Segments a data center path through this label needs at least (DT6 included).
+    pub fn segments_to_datacenter(&self) -> u16 {
+        self.segs + 1
+    }
+}
+
+/// Every label of a finished search.
+pub struct SearchResult {
+    /// All labels (dead ones included).
+    pub labels: Vec<Label>,
+    head: Vec<u32>,
+    /// True when the search stopped at [`MAX_LABELS`].
+    pub truncated: bool,
+}
+
+struct Dims {
+    latency: bool,
+    jitter: bool,
+    loss: bool,
+    segments: bool,
+}
+
+impl Dims {
+    fn resources_le(&self, a: &Label, b: &Label) -> bool {
+        (!self.latency || a.sums.latency <= b.sums.latency)
+            && (!self.jitter || a.sums.jitter <= b.sums.jitter)
+            && (!self.loss || a.sums.loss <= b.sums.loss)
+    }
+
+    fn resources_eq(&self, a: &Label, b: &Label) -> bool {
+        (!self.latency || a.sums.latency == b.sums.latency)
+            && (!self.jitter || a.sums.jitter == b.sums.jitter)
+            && (!self.loss || a.sums.loss == b.sums.loss)
+    }
+
+    /// Segment state of `a` is at least as good as `b`'s for every future.
+    fn segments_le(&self, a: &Label, b: &Label) -> bool {
+        if !self.segments {
+            return true;
+        }
+        if !a.pending {
+            a.segs <= b.segs
+        } else {
+            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs < b.segs
+        }
+    }
+
+    fn segments_eq(&self, a: &Label, b: &Label) -> bool {
+        !self.segments || (a.segs == b.segs && a.pending == b.pending && a.anchor == b.anchor)
+    }
+}
+
+/// Runs one search. `igp` is used only in segment mode.
+pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
+    let t = input.t;
+    let n = t.router_count();
+    let key_is_latency = matches!(input.objective, Objective::Latency | Objective::Price);
+    let dims = Dims {
+        latency: input.bounds.latency.is_some() && !key_is_latency,
+        jitter: input.bounds.jitter.is_some(),
+        loss: input.bounds.loss.is_some(),
+        segments: input.segments.is_some(),
+    };
+    let key = |l: &Label| path_key(input.objective, &l.sums, 0);
+    let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
+    let mut head = vec![NONE; n];
+    let mut heap: BinaryHeap<Reverse<((u64, u64), u32)>> = BinaryHeap::new();
+    let mut truncated = false;
+
+    let start = Label {
+        node: input.source.index() as u32,
+        pred: NONE,
+        link: NONE,
+        sums: input.start,
+        next_at_node: NONE,
+        alive: true,
+        anchor: input.source.index() as u32,
+        segs: 0,
+        pending: false,
+    };
+    labels.push(start);
+    head[input.source.index()] = 0;
+    heap.push(Reverse((key(&start), 0)));
+
+    let within = |s: &Sums, w: usize| -> bool {
+        let check = |value: u64, bound: Option<u64>, lower: &Option<Vec<u64>>| match bound {
+            None => true,
+            Some(max) => {
+                let lb = lower.as_ref().map_or(0, |v| v[w]);
+                lb != INF && value + lb <= max
+            }
+        };
+        check(s.latency, input.bounds.latency, &input.lower.latency)
+            && check(s.jitter, input.bounds.jitter, &input.lower.jitter)
+            && check(s.loss, input.bounds.loss, &input.lower.loss)
+    };
+
+    while let Some(Reverse((_, idx))) = heap.pop() {
+        let label = labels[idx as usize];
+        if !label.alive {
+            continue;
+        }
+        let u = RouterIx::new(label.node as usize);
+        for adj in t.adjacencies(u) {
+            let (w, l) = (adj.router.index(), adj.link.index());
+            if !input.masks.link_ok[l]
+                || !input.masks.router_ok[w]
+                || input.banned_links[l]
+                || input.banned_routers[w]
+            {
+                continue;
+            }
+            let sums = label.sums.plus(t.link(adj.link));
+            if !within(&sums, w) {
+                continue;
+            }
+            let mut candidate = Label {
+                node: w as u32,
+                pred: idx,
+                link: l as u32,
+                sums,
+                next_at_node: NONE,
+                alive: true,
+                anchor: w as u32,
+                segs: label.segs,
+                pending: false,
+            };
+            match input.segments {
+                None => {
+                    if try_insert(&mut labels, &mut head, &dims, &key, candidate) {
+                        let new = (labels.len() - 1) as u32;
+                        heap.push(Reverse((key(&candidate), new)));
+                    }
+                }
+                Some(limit) => {
+                    if on_path(&labels, idx, w as u32) {
+                        continue;
+                    }
+                    let msd = u16::from(limit.msd);
+                    // The final End.DT6 of a data center path.
+                    let tail = u16::from(limit.datacenter);
+                    // Keep the stretch from the anchor going when the IGP
+                    // takes it over this link uniquely; closing it later
+                    // costs one segment (an End, or the final End.DT6).
+                    let anchor = RouterIx::new(label.anchor as usize);
+                    if label.segs < msd
+                        && igp.tree(t, anchor).unique_last_link(t, adj.router) == Some(adj.link)
+                    {
+                        candidate.anchor = label.anchor;
+                        candidate.pending = true;
+                        if try_insert(&mut labels, &mut head, &dims, &key, candidate) {
+                            let new = (labels.len() - 1) as u32;
+                            heap.push(Reverse((key(&candidate), new)));
+                        }
+                    }
+                    // End.X at u over this link.
+                    candidate.anchor = w as u32;
+                    candidate.pending = false;
+                    candidate.segs = label.segs + 1;
+                    if candidate.segs + tail <= msd
+                        && try_insert(&mut labels, &mut head, &dims, &key, candidate)
+                    {
+                        let new = (labels.len() - 1) as u32;
+                        heap.push(Reverse((key(&candidate), new)));
+                    }
+                }
+            }
+            if labels.len() >= MAX_LABELS {
+                truncated = true;
+                heap.clear();
+                break;
+            }
+        }
+    }
+    SearchResult {
+        labels,
+        head,
+        truncated,
+    }
+}
+
+/// True when router `w` is already on the path of label `idx`.
+fn on_path(labels: &[Label], mut idx: u32, w: u32) -> bool {
+    while idx != NONE {
+        let l = &labels[idx as usize];
+        if l.node == w {
+            return true;
+        }
+        idx = l.pred;
+    }
+    false
+}
+
+/// Adds `candidate` unless a label at its router dominates it; kills the
+/// labels it dominates. Returns whether it was added.
+fn try_insert(
+    labels: &mut Vec<Label>,
+    head: &mut [u32],
+    dims: &Dims,
+    key: &dyn Fn(&Label) -> (u64, u64),
+    mut candidate: Label,
+) -> bool {
+    let w = candidate.node as usize;
+    let ck = key(&candidate);
+    let mut ties = 0;
+    let mut i = head[w];
+    while i != NONE {
+        let e = &labels[i as usize];
+        if e.alive {
+            let ek = key(e);
+            if ek <= ck && dims.resources_le(e, &candidate) && dims.segments_le(e, &candidate) {
+                let equal =
+                    ek == ck && dims.resources_eq(e, &candidate) && dims.segments_eq(e, &candidate);
+                if !equal {
+                    return false;
+                }
+                ties += 1;
+                // An exact tie may be a zero-weight loop back to this router.
+                if ties >= TIE_LABELS || on_path(labels, candidate.pred, candidate.node) {
+                    return false;
+                }
+            }
+        }
+        i = e.next_at_node;
+    }
+    // Kill what the candidate strictly dominates.
+    let mut i = head[w];
+    while i != NONE {
+        let e = labels[i as usize];
+        if e.alive
+            && ck <= key(&e)
+            && dims.resources_le(&candidate, &e)
+            && dims.segments_le(&candidate, &e)
+            && !(ck == key(&e)
+                && dims.resources_eq(&candidate, &e)
+                && dims.segments_eq(&candidate, &e))
+        {
+            labels[i as usize].alive = false;
+        }
+        i = e.next_at_node;
+    }
+    candidate.next_at_node = head[w];
+    head[w] = labels.len() as u32;
+    labels.push(candidate);
+    true
+}
+
+impl SearchResult {
+    /// Labels at a router (alive ones: the Pareto set), in no set order.
+    pub fn at(&self, r: RouterIx) -> impl Iterator<Item = u32> + '_ {
+        let mut i = self.head[r.index()];
+        std::iter::from_fn(move || {
+            while i != NONE {
+                let cur = i;
+                let l = &self.labels[cur as usize];
+                i = l.next_at_node;
+                if l.alive {
+                    return Some(cur);
+                }
+            }
+            None
+        })
+    }
+
+    /// The routers and links of a label's path, from the start.
+    pub fn path(&self, mut idx: u32) -> (Vec<RouterIx>, Vec<LinkIx>) {
+        let mut routers = Vec::new();
+        let mut links = Vec::new();
+        while idx != NONE {
+            let l = &self.labels[idx as usize];
+            routers.push(RouterIx::new(l.node as usize));
+            if l.link != NONE {
+                links.push(LinkIx::new(l.link as usize));
+            }
+            idx = l.pred;
+        }
+        routers.reverse();
+        links.reverse();
+        (routers, links)
+    }
+}
+
+/// Dijkstra from several sources at once over usable routers and links, with
+/// a per-link weight; `init` gives each source's starting distance.
+pub fn dijkstra(
+    t: &Topology,
+    masks: &Masks,
+    init: &[(RouterIx, u64)],
+    weight: impl Fn(&Link) -> u64,
+) -> Vec<u64> {
+    let mut dist = vec![INF; t.router_count()];
+    let mut heap = BinaryHeap::new();
+    for &(r, d) in init {
+        if masks.router_ok[r.index()] && d < dist[r.index()] {
+            dist[r.index()] = d;
+            heap.push(Reverse((d, r.index() as u32)));
+        }
+    }
+    while let Some(Reverse((d, u))) = heap.pop() {
+        if d > dist[u as usize] {
+            continue;
+        }
+        for adj in t.adjacencies(RouterIx::new(u as usize)) {
+            let (w, l) = (adj.router.index(), adj.link.index());
+            if !masks.link_ok[l] || !masks.router_ok[w] {
+                continue;
+            }
+            let nd = d + weight(t.link(adj.link));
+            if nd < dist[w] {
+                dist[w] = nd;
+                heap.push(Reverse((nd, w as u32)));
+            }
+        }
+    }
+    dist
+}

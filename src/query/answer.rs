@@ -1,0 +1,160 @@
+//! The JSON answer of path-query.md, with ids in place of indices.
+
+use serde::Serialize;
+
+use crate::engine::{NoPlacement, PathAnswer, Placement, Rejection};
+use crate::model::Topology;
+
+/// One segment: `link` only for End.X, `datacenter` only for End.DT6.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentJson {
+    /// The SID.
+    pub sid: String,
+    /// End, End.X or End.DT6.
+    pub behavior: String,
+    /// Owner router.
+    pub router: String,
+    /// The link an End.X crosses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The data center of an End.DT6.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// True sums along a path.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricsJson {
+    /// Links plus data center, microseconds.
+    pub latency_us: u64,
+    /// IGP sum.
+    pub igp: u64,
+    /// TE sum.
+    pub te: u64,
+    /// Jitter sum.
+    pub jitter_us: u64,
+    /// Loss sum.
+    pub loss_ppm: u64,
+    /// Smallest available bandwidth on the path; null without links.
+    pub min_available_mbps: Option<u64>,
+    /// Pool price x TFLOPS.
+    pub price: f64,
+}
+
+/// One placement: the fields of an answer without backup and rejected.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlacementJson {
+    /// Headend router.
+    pub headend: String,
+    /// Data center; null for a router destination.
+    pub datacenter: Option<String>,
+    /// Pool kind; null for a router destination.
+    pub pool: Option<String>,
+    /// Last router.
+    pub endpoint: String,
+    /// Routers.
+    pub path: Vec<String>,
+    /// Links.
+    pub links: Vec<String>,
+    /// Segment list.
+    pub segments: Vec<SegmentJson>,
+    /// Metrics.
+    pub metrics: MetricsJson,
+}
+
+/// A data center that was not chosen.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RejectionJson {
+    /// Its id.
+    pub datacenter: String,
+    /// Could it have taken the job?
+    pub feasible: bool,
+    /// Why not, or its value beside the chosen one.
+    pub reason: String,
+}
+
+/// A whole answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnswerJson {
+    /// The primary placement.
+    #[serde(flatten)]
+    pub primary: PlacementJson,
+    /// The backup; null without protection.
+    pub backup: Option<PlacementJson>,
+    /// Every other data center.
+    pub rejected: Vec<RejectionJson>,
+    /// What the operator should know; absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The answer when nothing is feasible (or, in batch mode, bad input).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorJson {
+    /// One line.
+    pub error: String,
+    /// Every data center's reason; absent for bad input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Vec<RejectionJson>>,
+}
+
+fn placement(t: &Topology, headend: &str, p: &Placement) -> PlacementJson {
+    PlacementJson {
+        headend: headend.to_owned(),
+        datacenter: p.datacenter.map(|d| t.datacenter(d).id.to_string()),
+        pool: p.pool.map(|k| k.to_string()),
+        endpoint: t.router(p.endpoint).id.to_string(),
+        path: p.path.iter().map(|&r| t.router(r).id.to_string()).collect(),
+        links: p.links.iter().map(|&l| t.link(l).id.to_string()).collect(),
+        segments: p
+            .segments
+            .iter()
+            .map(|s| SegmentJson {
+                sid: s.sid.to_string(),
+                behavior: s.behavior.name().to_owned(),
+                router: t.router(s.router).id.to_string(),
+                link: s.link.map(|l| t.link(l).id.to_string()),
+                datacenter: s.datacenter.map(|d| t.datacenter(d).id.to_string()),
+            })
+            .collect(),
+        metrics: MetricsJson {
+            latency_us: p.metrics.latency_us,
+            igp: p.metrics.igp,
+            te: p.metrics.te,
+            jitter_us: p.metrics.jitter_us,
+            loss_ppm: p.metrics.loss_ppm,
+            min_available_mbps: p.metrics.min_available_mbps,
+            price: p.metrics.price,
+        },
+    }
+}
+
+fn rejections(t: &Topology, rejected: &[Rejection]) -> Vec<RejectionJson> {
+    rejected
+        .iter()
+        .map(|r| RejectionJson {
+            datacenter: t.datacenter(r.datacenter).id.to_string(),
+            feasible: r.feasible,
+            reason: r.reason.clone(),
+        })
+        .collect()
+}
+
+/// The JSON form of an answer.
+pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
+    let headend = t.router(a.headend).id.to_string();
+    AnswerJson {
+        primary: placement(t, &headend, &a.primary),
+        backup: a.backup.as_ref().map(|b| placement(t, &headend, b)),
+        rejected: rejections(t, &a.rejected),
+        notes: a.notes.clone(),
+    }
+}
+
+/// The JSON form of "nothing feasible".
+pub fn error_json(t: &Topology, e: &NoPlacement) -> ErrorJson {
+    ErrorJson {
+        error: e.message.clone(),
+        rejected: Some(rejections(t, &e.rejected)),
+    }
+}
