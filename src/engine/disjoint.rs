@@ -70,8 +70,8 @@ pub fn bans(t: &Topology, protection: Protection, primary: &RoutedPath) -> (Vec<
     }
     match protection {
         Protection::Node => {
-            let n = primary.routers.len();
-            for &r in &primary.routers[1..n.saturating_sub(1)] {
+            let transit = primary.routers.len().saturating_sub(1);
+            for &r in primary.routers.iter().take(transit).skip(1) {
                 routers[r.index()] = true;
             }
         }

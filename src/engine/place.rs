@@ -223,20 +223,29 @@ impl<'a> Ctx<'a> {
         r.segments.len() <= usize::from(self.msd)
     }
 
-    /// Best route per candidate from one search (ties broken by segments).
-    fn best_routes(&self, igp: &mut IgpCache, result: &SearchResult) -> Vec<Option<Route>> {
+    /// Per candidate, its best routes from one search: every route tied on
+    /// value, best first (by segments, then ids).
+    fn best_routes(&self, igp: &mut IgpCache, result: &SearchResult) -> Vec<Vec<Route>> {
         (0..self.pruned.candidates.len())
             .map(|c| {
-                self.best_labels(result, c)
+                let mut tied: Vec<Route> = self
+                    .best_labels(result, c)
                     .into_iter()
                     .map(|(idx, sink)| {
                         let (routers, links) = result.path(idx);
                         self.route(igp, c, sink, RoutedPath { routers, links })
                     })
-                    .min_by(|a, b| self.better(a, b))
+                    .collect();
+                tied.sort_by(|a, b| self.better(a, b));
+                tied
             })
             .collect()
     }
+}
+
+/// The best route of each candidate, if it has one.
+fn firsts(ties: &[Vec<Route>]) -> Vec<Option<Route>> {
+    ties.iter().map(|t| t.first().cloned()).collect()
 }
 
 /// Answers one query.
@@ -254,67 +263,54 @@ pub(super) fn place(
     }
     let ctx = Ctx::new(t, req, pruned);
     let result = ctx.search(igp, None, None);
-    let mut routes = ctx.best_routes(igp, &result);
+    let unlimited = ctx.best_routes(igp, &result);
+    let unlimited_best = firsts(&unlimited);
     let mut notes = Vec::new();
 
-    let best = routes
-        .iter()
-        .flatten()
-        .min_by(|a, b| ctx.better(a, b))
-        .cloned();
-    let Some(mut chosen) = best else {
-        return Err(
-            explain::no_placement(&ctx, &Reasons::new(&ctx, &routes, result.truncated)).into(),
-        );
+    let Some(best) = unlimited_best.iter().flatten().min_by(|a, b| ctx.better(a, b)).cloned() else {
+        let reasons = Reasons::new(&ctx, &unlimited_best, result.truncated);
+        return Err(explain::no_placement(&ctx, &reasons).into());
     };
 
-    if !ctx.fits(&chosen) {
-        let needed = chosen.segments.len();
+    // Within the MSD: the best path overall if it fits, else the best that fits.
+    let (mut chosen, ties, truncated) = if ctx.fits(&best) {
+        (best, unlimited, result.truncated)
+    } else {
         let limit = SegmentLimit {
             msd: ctx.msd,
             datacenter: ctx.ends_in_datacenter(),
         };
         let within = ctx.search(igp, Some(limit), None);
-        let fitting: Vec<Option<Route>> = ctx
+        let fitting: Vec<Vec<Route>> = ctx
             .best_routes(igp, &within)
             .into_iter()
-            .map(|r| r.filter(|r| ctx.fits(r)))
+            .map(|tied| tied.into_iter().filter(|r| ctx.fits(r)).collect())
             .collect();
-        match fitting
-            .iter()
-            .flatten()
-            .min_by(|a, b| ctx.better(a, b))
-            .cloned()
-        {
-            Some(r) => {
-                notes.push(format!(
-                    "the best path needs {needed} segments, more than the msd {} of headend {}; this is the best path that fits",
-                    ctx.msd,
-                    t.router(req.from).id
-                ));
-                chosen = r;
-                routes = fitting;
-            }
-            None => {
-                let reasons = Reasons::new(&ctx, &fitting, within.truncated).msd_exceeded(&routes);
-                return Err(explain::no_placement(&ctx, &reasons).into());
-            }
-        }
-    }
+        let Some(r) = fitting.iter().flatten().min_by(|a, b| ctx.better(a, b)).cloned() else {
+            let best = firsts(&fitting);
+            let reasons = Reasons::new(&ctx, &best, within.truncated).msd_exceeded(&unlimited_best);
+            return Err(explain::no_placement(&ctx, &reasons).into());
+        };
+        notes.push(format!(
+            "the best path needs {} segments, more than the msd {} of headend {}; this is the best path that fits",
+            best.segments.len(),
+            ctx.msd,
+            t.router(req.from).id
+        ));
+        (r, fitting, within.truncated)
+    };
+    let routes = firsts(&ties);
 
     let mut backup = None;
     if req.protection != Protection::None {
-        let (primary, found, note) = protect(&ctx, igp, chosen, &routes);
+        let (primary, found, note) = protect(&ctx, igp, chosen, &ties);
         chosen = primary;
         backup = found;
         notes.extend(note);
     }
 
-    let rejected = explain::rejections(
-        &ctx,
-        &Reasons::new(&ctx, &routes, result.truncated),
-        Some(&chosen),
-    );
+    let reasons = Reasons::new(&ctx, &routes, truncated).msd_exceeded(&unlimited_best);
+    let rejected = explain::rejections(&ctx, &reasons, Some(&chosen));
     Ok(PathAnswer {
         headend: req.from,
         primary: placement(&ctx, &chosen),
@@ -356,36 +352,49 @@ fn placement(ctx: &Ctx<'_>, r: &Route) -> Placement {
     }
 }
 
-/// Adds a disjoint backup: the optimal primary keeps its place when it has a
-/// feasible partner; otherwise the best pair found over every candidate.
+/// Adds a disjoint backup. An optimal primary keeps its place when it has a
+/// feasible partner (every route tied with the chosen one is tried);
+/// otherwise the pair with the best primary over every candidate wins.
 fn protect(
     ctx: &Ctx<'_>,
     igp: &mut IgpCache,
     chosen: Route,
-    routes: &[Option<Route>],
+    ties: &[Vec<Route>],
 ) -> (Route, Option<Route>, Option<String>) {
-    if let Some(partner) = partner(ctx, igp, &chosen) {
-        return (chosen, Some(partner), None);
+    let mut order: Vec<&Vec<Route>> = ties.iter().filter(|t| !t.is_empty()).collect();
+    order.sort_by(|a, b| ctx.better(&a[0], &b[0]));
+    let optimal = std::iter::once(&chosen).chain(
+        order
+            .iter()
+            .flat_map(|t| t.iter())
+            .filter(|r| r.value.cmp(&chosen.value).is_eq()),
+    );
+    let mut tried = Vec::new();
+    for primary in optimal {
+        if tried.contains(&&primary.path) {
+            continue;
+        }
+        if let Some(partner) = partner(ctx, igp, primary) {
+            return (primary.clone(), Some(partner), None);
+        }
+        tried.push(&primary.path);
     }
-    let mut order: Vec<&Route> = routes.iter().flatten().collect();
-    order.sort_by(|a, b| ctx.better(a, b));
     let mut best: Option<(Route, Route)> = None;
-    for best_of_candidate in order {
+    for tied in order {
         if let Some((p, _)) = &best
-            && best_of_candidate.value.cmp(&p.value) != Ordering::Less
+            && tied[0].value.cmp(&p.value) != Ordering::Less
         {
             break;
         }
-        let pair = if best_of_candidate.candidate == chosen.candidate {
-            None
-        } else {
-            partner(ctx, igp, best_of_candidate).map(|b| (best_of_candidate.clone(), b))
+        let mut pair = None;
+        for primary in tied.iter().filter(|r| !tried.contains(&&r.path)) {
+            if let Some(b) = partner(ctx, igp, primary) {
+                pair = Some((primary.clone(), b));
+                break;
+            }
         }
-        .or_else(|| pair_for(ctx, igp, best_of_candidate.candidate));
-        if let Some((p, b)) = pair
-            && best
-                .as_ref()
-                .is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
+        if let Some((p, b)) = pair.or_else(|| pair_for(ctx, igp, tied[0].candidate))
+            && best.as_ref().is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
         {
             best = Some((p, b));
         }
