@@ -11,8 +11,8 @@ use cpn::engine::{
     Protection, QueryError, Residency,
 };
 use cpn::model::{
-    Behavior, DatacenterDraft, DatacenterIx, LinkDraft, LinkIx, PoolDraft, PoolKind, RouterDraft,
-    RouterIx, Topology, TopologyBuilder,
+    DatacenterDraft, DatacenterIx, LinkDraft, LinkIx, PoolDraft, PoolKind, RouterDraft, RouterIx,
+    Topology, TopologyBuilder,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -30,8 +30,16 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
         b.operator("op-b");
     }
     for i in 0..n {
-        let op = if ops == 2 && rng.random_bool(0.4) { "op-b" } else { "op-a" };
-        let mut r = RouterDraft::new(&format!("r{i}"), op, format!("fc00:{:x}::/32", i + 1).parse().unwrap());
+        let op = if ops == 2 && rng.random_bool(0.4) {
+            "op-b"
+        } else {
+            "op-a"
+        };
+        let mut r = RouterDraft::new(
+            &format!("r{i}"),
+            op,
+            format!("fc00:{:x}::/32", i + 1).parse().unwrap(),
+        );
         r.city = Some(["x", "y"][rng.random_range(0..2)].to_owned());
         r.region = Some(["n", "s"][rng.random_range(0..2)].to_owned());
         r.msd = rng.random_range(1..=6);
@@ -50,7 +58,12 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
             }
             (a, z)
         };
-        let mut l = LinkDraft::new(&format!("r{a}"), &format!("r{z}"), rng.random_range(1..=5), rng.random_range(1..=30) * 10);
+        let mut l = LinkDraft::new(
+            &format!("r{a}"),
+            &format!("r{z}"),
+            rng.random_range(1..=5),
+            rng.random_range(1..=30) * 10,
+        );
         l.id = format!("l{k}").into();
         l.te = rng.random_range(1..=5);
         l.bandwidth_mbps = 100;
@@ -110,12 +123,19 @@ fn random_request(rng: &mut ChaCha8Rng, t: &Topology) -> PathRequest {
     let compute = (dcs > 0 && rng.random_bool(0.75)).then(|| ComputeDemand {
         kind: PoolKind::ALL[rng.random_range(0..3)],
         tflops: f64::from(rng.random_range(1..=40u32)),
-        memory_gb: if rng.random_bool(0.5) { f64::from(rng.random_range(0..=60u32)) } else { 0.0 },
+        memory_gb: if rng.random_bool(0.5) {
+            f64::from(rng.random_range(0..=60u32))
+        } else {
+            0.0
+        },
     });
     let to = if compute.is_some() {
-        (rng.random_bool(0.2)).then(|| Destination::Datacenter(DatacenterIx(rng.random_range(0..dcs) as u32)))
+        (rng.random_bool(0.2))
+            .then(|| Destination::Datacenter(DatacenterIx(rng.random_range(0..dcs) as u32)))
     } else if dcs > 0 && rng.random_bool(0.5) {
-        Some(Destination::Datacenter(DatacenterIx(rng.random_range(0..dcs) as u32)))
+        Some(Destination::Datacenter(DatacenterIx(
+            rng.random_range(0..dcs) as u32,
+        )))
     } else {
         Some(Destination::Router(RouterIx::new(rng.random_range(0..n))))
     };
@@ -123,99 +143,60 @@ fn random_request(rng: &mut ChaCha8Rng, t: &Topology) -> PathRequest {
     if compute.is_some() {
         objectives.push(Objective::Price);
     }
-    let maybe = |rng: &mut ChaCha8Rng, p: f64, lo: u64, hi: u64| rng.random_bool(p).then(|| rng.random_range(lo..=hi));
+    let maybe = |rng: &mut ChaCha8Rng, p: f64, lo: u64, hi: u64| {
+        rng.random_bool(p).then(|| rng.random_range(lo..=hi))
+    };
     let constraints = Constraints {
         max_latency_us: maybe(rng, 0.35, 50, 600),
         max_jitter_us: maybe(rng, 0.25, 0, 12),
         max_loss_ppm: maybe(rng, 0.2, 0, 6),
         min_bandwidth_mbps: maybe(rng, 0.25, 0, 80),
-        operators: rng.random_bool(0.1).then(|| vec![t.operator_ix("op-a").unwrap()]),
-        avoid_routers: if rng.random_bool(0.15) { vec![RouterIx::new(rng.random_range(0..n))] } else { vec![] },
-        avoid_links: if rng.random_bool(0.15) { vec![LinkIx::new(rng.random_range(0..t.link_count()))] } else { vec![] },
+        operators: rng
+            .random_bool(0.1)
+            .then(|| vec![t.operator_ix("op-a").unwrap()]),
+        avoid_routers: if rng.random_bool(0.15) {
+            vec![RouterIx::new(rng.random_range(0..n))]
+        } else {
+            vec![]
+        },
+        avoid_links: if rng.random_bool(0.15) {
+            vec![LinkIx::new(rng.random_range(0..t.link_count()))]
+        } else {
+            vec![]
+        },
     };
     PathRequest {
         from,
         compute,
         to,
-        residency: [Residency::Any, Residency::Any, Residency::Operator, Residency::Region, Residency::City][rng.random_range(0..5)],
+        residency: [
+            Residency::Any,
+            Residency::Any,
+            Residency::Operator,
+            Residency::Region,
+            Residency::City,
+        ][rng.random_range(0..5)],
         constraints,
-        protection: [Protection::None, Protection::None, Protection::Link, Protection::Node, Protection::Srlg][rng.random_range(0..5)],
+        protection: [
+            Protection::None,
+            Protection::None,
+            Protection::Link,
+            Protection::Node,
+            Protection::Srlg,
+        ][rng.random_range(0..5)],
         objective: objectives[rng.random_range(0..objectives.len())],
     }
 }
 
 // ------------------------------------------------------------ the reference
 
-/// Shortest IGP distances and path counts (saturating at 2) inside each
-/// operator, over up links between up routers: Floyd-Warshall, then counts.
-struct Igp {
-    dist: Vec<Vec<u64>>,
-    count: Vec<Vec<u8>>,
-}
-
-const INF: u64 = u64::MAX / 4;
-
-fn igp_tables(t: &Topology) -> Igp {
-    let n = t.router_count();
-    let op = |r: usize| t.router(RouterIx::new(r)).operator;
-    let up = |r: usize| t.router(RouterIx::new(r)).up;
-    let mut dist = vec![vec![INF; n]; n];
-    for (r, row) in dist.iter_mut().enumerate() {
-        if up(r) {
-            row[r] = 0;
-        }
-    }
-    let intra: Vec<(usize, usize, u64)> = t
-        .links()
-        .filter(|(ix, l)| {
-            let (a, b) = t.link_ends(*ix);
-            l.up && up(a.index()) && up(b.index()) && op(a.index()) == op(b.index())
-        })
-        .map(|(ix, l)| {
-            let (a, b) = t.link_ends(ix);
-            (a.index(), b.index(), u64::from(l.igp))
-        })
-        .collect();
-    for &(a, b, w) in &intra {
-        dist[a][b] = dist[a][b].min(w);
-        dist[b][a] = dist[b][a].min(w);
-    }
-    for k in 0..n {
-        for i in 0..n {
-            for j in 0..n {
-                if dist[i][k] + dist[k][j] < dist[i][j] {
-                    dist[i][j] = dist[i][k] + dist[k][j];
-                }
-            }
-        }
-    }
-    let mut count = vec![vec![0u8; n]; n];
-    for c in 0..n {
-        let mut order: Vec<usize> = (0..n).filter(|&v| dist[c][v] < INF).collect();
-        order.sort_by_key(|&v| dist[c][v]);
-        for &v in &order {
-            if v == c {
-                count[c][v] = 1;
-                continue;
-            }
-            let mut k = 0u32;
-            for &(a, b, w) in &intra {
-                for (u, x) in [(a, b), (b, a)] {
-                    if x == v && dist[c][u] < INF && dist[c][u] + w == dist[c][v] {
-                        k += u32::from(count[c][u]);
-                    }
-                }
-            }
-            count[c][v] = k.min(2) as u8;
-        }
-    }
-    Igp { dist, count }
-}
+mod common;
+use common::IgpView;
 
 struct Reference<'a> {
     t: &'a Topology,
     req: &'a PathRequest,
-    igp: Igp,
+    view: IgpView<'a>,
 }
 
 #[derive(Clone, Debug)]
@@ -239,7 +220,11 @@ impl<'a> Reference<'a> {
         let x = t.router(r);
         let h = t.router(req.from);
         x.up && !req.constraints.avoid_routers.contains(&r)
-            && req.constraints.operators.as_ref().is_none_or(|o| o.contains(&x.operator))
+            && req
+                .constraints
+                .operators
+                .as_ref()
+                .is_none_or(|o| o.contains(&x.operator))
             && match req.residency {
                 Residency::Any => true,
                 Residency::Operator => x.operator == h.operator,
@@ -251,7 +236,8 @@ impl<'a> Reference<'a> {
     fn link_ok(&self, l: LinkIx) -> bool {
         let link = self.t.link(l);
         let (a, b) = self.t.link_ends(l);
-        link.up && !self.req.constraints.avoid_links.contains(&l)
+        link.up
+            && !self.req.constraints.avoid_links.contains(&l)
             && link.available_mbps() >= self.req.constraints.min_bandwidth_mbps.unwrap_or(0)
             && self.router_ok(a)
             && self.router_ok(b)
@@ -260,7 +246,15 @@ impl<'a> Reference<'a> {
     fn destinations(&self) -> Vec<Dest> {
         let (t, req) = (self.t, self.req);
         if let Some(Destination::Router(r)) = req.to {
-            return vec![Dest { dc: None, sinks: if self.router_ok(r) { vec![(r, 0)] } else { vec![] }, price: 0.0 }];
+            return vec![Dest {
+                dc: None,
+                sinks: if self.router_ok(r) {
+                    vec![(r, 0)]
+                } else {
+                    vec![]
+                },
+                price: 0.0,
+            }];
         }
         let h = t.router(req.from);
         let mut out = Vec::new();
@@ -271,8 +265,12 @@ impl<'a> Reference<'a> {
             }
             let mut price = 0.0;
             if let Some(c) = &req.compute {
-                let Some(p) = d.pools.iter().find(|p| p.kind == c.kind) else { continue };
-                if p.tflops - p.used_tflops < c.tflops || p.memory_gb - p.used_memory_gb < c.memory_gb {
+                let Some(p) = d.pools.iter().find(|p| p.kind == c.kind) else {
+                    continue;
+                };
+                if p.tflops - p.used_tflops < c.tflops
+                    || p.memory_gb - p.used_memory_gb < c.memory_gb
+                {
                     continue;
                 }
                 price = p.price * c.tflops;
@@ -285,8 +283,17 @@ impl<'a> Reference<'a> {
             if !inside {
                 continue;
             }
-            let sinks = d.attach.iter().filter(|&&g| self.router_ok(g)).map(|&g| (g, d.latency_us)).collect();
-            out.push(Dest { dc: Some(dc), sinks, price });
+            let sinks = d
+                .attach
+                .iter()
+                .filter(|&&g| self.router_ok(g))
+                .map(|&g| (g, d.latency_us))
+                .collect();
+            out.push(Dest {
+                dc: Some(dc),
+                sinks,
+                price,
+            });
         }
         out
     }
@@ -294,7 +301,13 @@ impl<'a> Reference<'a> {
     fn sums(&self, links: &[LinkIx]) -> (u64, u64, u64, u64, u64) {
         links.iter().fold((0, 0, 0, 0, 0), |s, &l| {
             let x = self.t.link(l);
-            (s.0 + x.latency_us, s.1 + u64::from(x.igp), s.2 + u64::from(x.te), s.3 + x.jitter_us, s.4 + x.loss_ppm)
+            (
+                s.0 + x.latency_us,
+                s.1 + u64::from(x.igp),
+                s.2 + u64::from(x.te),
+                s.3 + x.jitter_us,
+                s.4 + x.loss_ppm,
+            )
         })
     }
 
@@ -317,44 +330,6 @@ impl<'a> Reference<'a> {
             && c.max_loss_ppm.is_none_or(|m| loss <= m)
     }
 
-    /// `End` from path[i] reaches path[j] along exactly path[i..=j].
-    fn end_ok(&self, routers: &[RouterIx], links: &[LinkIx], i: usize, j: usize) -> bool {
-        let op = self.t.router(routers[i]).operator;
-        if routers[i..=j].iter().any(|r| self.t.router(*r).operator != op) {
-            return false;
-        }
-        let igp: u64 = links[i..j].iter().map(|&l| u64::from(self.t.link(l).igp)).sum();
-        let (a, b) = (routers[i].index(), routers[j].index());
-        self.igp.dist[a][b] == igp && self.igp.count[a][b] == 1
-    }
-
-    /// The fewest segments for a path: breadth-first over positions.
-    fn min_segments(&self, routers: &[RouterIx], links: &[LinkIx], dc: bool) -> usize {
-        let k = routers.len() - 1;
-        let mut d = vec![usize::MAX; k + 1];
-        d[0] = 0;
-        let mut queue = std::collections::VecDeque::from([0usize]);
-        while let Some(i) = queue.pop_front() {
-            for j in i + 1..=k {
-                let by_end = self.end_ok(routers, links, i, j);
-                let by_end_x = j - 1 == i || self.end_ok(routers, links, i, j - 1);
-                if (by_end || by_end_x) && d[j] == usize::MAX {
-                    d[j] = d[i] + 1;
-                    queue.push_back(j);
-                }
-            }
-        }
-        if dc {
-            (0..=k)
-                .filter(|&i| d[i] != usize::MAX && (i == k || self.end_ok(routers, links, i, k)))
-                .map(|i| d[i] + 1)
-                .min()
-                .unwrap()
-        } else {
-            d[k]
-        }
-    }
-
     /// Every feasible (destination, path), with its value.
     fn feasible(&self) -> (Vec<Dest>, Vec<Candidate>) {
         let dests = self.destinations();
@@ -370,15 +345,23 @@ impl<'a> Reference<'a> {
                 for &(s, extra) in &dest.sinks {
                     if s == end
                         && self.within_bounds(&links, extra)
-                        && self.min_segments(&routers, &links, dest.dc.is_some()) <= msd
+                        && self.view.min_segments(&routers, &links, dest.dc.is_some()) <= msd
                     {
                         let value = self.value(dest, &links, extra);
-                        found.push(Candidate { dest: di, routers: routers.clone(), links: links.clone(), value });
+                        found.push(Candidate {
+                            dest: di,
+                            routers: routers.clone(),
+                            links: links.clone(),
+                            value,
+                        });
                     }
                 }
             }
             for adj in self.t.adjacencies(end) {
-                if !routers.contains(&adj.router) && self.link_ok(adj.link) && self.router_ok(adj.router) {
+                if !routers.contains(&adj.router)
+                    && self.link_ok(adj.link)
+                    && self.router_ok(adj.router)
+                {
                     let mut r = routers.clone();
                     r.push(adj.router);
                     let mut l = links.clone();
@@ -399,87 +382,22 @@ impl<'a> Reference<'a> {
             Protection::Node => {
                 let head = p.routers[0];
                 let same_end = p.routers.last() == q.routers.last();
-                q.routers.iter().all(|r| *r == head || (same_end && Some(r) == p.routers.last()) || !p.routers.contains(r))
+                q.routers.iter().all(|r| {
+                    *r == head
+                        || (same_end && Some(r) == p.routers.last())
+                        || !p.routers.contains(r)
+                })
             }
             Protection::Srlg => p.links.iter().all(|&a| {
-                q.links
-                    .iter()
-                    .all(|&b| self.t.link(a).srlg.iter().all(|g| !self.t.link(b).srlg.contains(g)))
+                q.links.iter().all(|&b| {
+                    self.t
+                        .link(a)
+                        .srlg
+                        .iter()
+                        .all(|g| !self.t.link(b).srlg.contains(g))
+                })
             }),
         }
-    }
-
-    /// Replays a segment list over the IGP view; the routers and links the
-    /// packet visits.
-    fn replay(&self, p: &Placement) -> Result<(Vec<RouterIx>, Vec<LinkIx>), String> {
-        let t = self.t;
-        let mut cur = self.req.from;
-        let mut routers = vec![cur];
-        let mut links = Vec::new();
-        let go = |cur: RouterIx, to: RouterIx, routers: &mut Vec<RouterIx>, links: &mut Vec<LinkIx>| -> Result<(), String> {
-            if cur == to {
-                return Ok(());
-            }
-            let (c, r) = (cur.index(), to.index());
-            if t.router(cur).operator != t.router(to).operator || self.igp.dist[c][r] >= INF || self.igp.count[c][r] != 1 {
-                return Err(format!("no unique IGP path {} -> {}", t.router(cur).id, t.router(to).id));
-            }
-            // Walk back from `to` along the unique shortest path.
-            let mut back = Vec::new();
-            let mut v = to;
-            while v != cur {
-                let step = t
-                    .adjacencies(v)
-                    .iter()
-                    .find(|a| {
-                        let l = t.link(a.link);
-                        let u = a.router.index();
-                        l.up && t.router(a.router).up
-                            && t.router(a.router).operator == t.router(cur).operator
-                            && self.igp.dist[c][u] < INF
-                            && self.igp.dist[c][u] + u64::from(l.igp) == self.igp.dist[c][v.index()]
-                    })
-                    .copied()
-                    .ok_or("broken IGP walk")?;
-                back.push((step.link, v));
-                v = step.router;
-            }
-            for (l, r) in back.into_iter().rev() {
-                links.push(l);
-                routers.push(r);
-            }
-            Ok(())
-        };
-        for (i, s) in p.segments.iter().enumerate() {
-            let sid = t.sids().lookup(s.sid).ok_or("unknown SID")?;
-            if sid.router != s.router || sid.behavior() != s.behavior {
-                return Err("SID meaning differs".into());
-            }
-            go(cur, s.router, &mut routers, &mut links)?;
-            cur = s.router;
-            match s.behavior {
-                Behavior::End => {}
-                Behavior::EndX => {
-                    let l = s.link.ok_or("End.X without link")?;
-                    let (a, b) = t.link_ends(l);
-                    if a != cur && b != cur {
-                        return Err("End.X link not at its router".into());
-                    }
-                    cur = if a == cur { b } else { a };
-                    links.push(l);
-                    routers.push(cur);
-                }
-                Behavior::EndDt6 => {
-                    if i + 1 != p.segments.len() {
-                        return Err("End.DT6 not last".into());
-                    }
-                    if !t.datacenters_at(cur).contains(&s.datacenter.ok_or("DT6 without dc")?) {
-                        return Err("End.DT6 into a data center not behind its router".into());
-                    }
-                }
-            }
-        }
-        Ok((routers, links))
     }
 
     /// Checks one placement of the engine's answer; returns it as a candidate.
@@ -493,27 +411,67 @@ impl<'a> Reference<'a> {
         assert_eq!(seen.len(), p.path.len(), "path is not simple");
         for (i, &l) in p.links.iter().enumerate() {
             let (a, b) = t.link_ends(l);
-            assert!((a, b) == (p.path[i], p.path[i + 1]) || (b, a) == (p.path[i], p.path[i + 1]), "links do not join the path");
+            assert!(
+                (a, b) == (p.path[i], p.path[i + 1]) || (b, a) == (p.path[i], p.path[i + 1]),
+                "links do not join the path"
+            );
             assert!(self.link_ok(l), "link {} not allowed", t.link(l).id);
         }
-        assert!(p.path.iter().all(|&r| self.router_ok(r)), "router not allowed");
-        let di = dests.iter().position(|d| d.dc == p.datacenter).expect("destination is a candidate");
+        assert!(
+            p.path.iter().all(|&r| self.router_ok(r)),
+            "router not allowed"
+        );
+        let di = dests
+            .iter()
+            .position(|d| d.dc == p.datacenter)
+            .expect("destination is a candidate");
         let dest = &dests[di];
-        let extra = dest.sinks.iter().find(|s| s.0 == p.endpoint).expect("ends at a usable sink").1;
+        let extra = dest
+            .sinks
+            .iter()
+            .find(|s| s.0 == p.endpoint)
+            .expect("ends at a usable sink")
+            .1;
         assert!(self.within_bounds(&p.links, extra), "bounds violated");
         let (lat, igp, te, jit, loss) = self.sums(&p.links);
         assert_eq!(
-            (p.metrics.latency_us, p.metrics.igp, p.metrics.te, p.metrics.jitter_us, p.metrics.loss_ppm),
+            (
+                p.metrics.latency_us,
+                p.metrics.igp,
+                p.metrics.te,
+                p.metrics.jitter_us,
+                p.metrics.loss_ppm
+            ),
             (lat + extra, igp, te, jit, loss),
             "metrics are not the true sums"
         );
-        assert_eq!(p.metrics.min_available_mbps, p.links.iter().map(|&l| t.link(l).available_mbps()).min());
-        let (routers, links) = self.replay(p).unwrap_or_else(|e| panic!("segments do not replay: {e}"));
-        assert_eq!((routers, links), (p.path.clone(), p.links.clone()), "segments steer elsewhere");
-        let min = self.min_segments(&p.path, &p.links, p.datacenter.is_some());
+        assert_eq!(
+            p.metrics.min_available_mbps,
+            p.links.iter().map(|&l| t.link(l).available_mbps()).min()
+        );
+        let (routers, links) = self
+            .view
+            .replay(self.req.from, &p.segments)
+            .unwrap_or_else(|e| panic!("segments do not replay: {e}"));
+        assert_eq!(
+            (routers, links),
+            (p.path.clone(), p.links.clone()),
+            "segments steer elsewhere"
+        );
+        let min = self
+            .view
+            .min_segments(&p.path, &p.links, p.datacenter.is_some());
         assert_eq!(p.segments.len(), min, "segment list is not minimal");
-        assert!(p.segments.len() <= usize::from(t.router(self.req.from).msd), "over msd");
-        Candidate { dest: di, routers: p.path.clone(), links: p.links.clone(), value: self.value(dest, &p.links, extra) }
+        assert!(
+            p.segments.len() <= usize::from(t.router(self.req.from).msd),
+            "over msd"
+        );
+        Candidate {
+            dest: di,
+            routers: p.path.clone(),
+            links: p.links.clone(),
+            value: self.value(dest, &p.links, extra),
+        }
     }
 }
 
@@ -525,7 +483,11 @@ fn check_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
     let mut rng = ChaCha8Rng::seed_from_u64(case);
     let t = random_topology(&mut rng);
     let req = random_request(&mut rng, &t);
-    let reference = Reference { t: &t, req: &req, igp: igp_tables(&t) };
+    let reference = Reference {
+        t: &t,
+        req: &req,
+        view: IgpView::new(&t),
+    };
     let (dests, feasible) = reference.feasible();
     let optimum = feasible.iter().map(|c| c.value).min_by(cmp);
     let answer: Result<PathAnswer, QueryError> = engine.query(&t, &req);
@@ -534,7 +496,11 @@ fn check_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
         (Err(QueryError::Invalid(e)), _) => {
             // Only requests the spec calls malformed.
             let price_without_compute = req.objective == Objective::Price && req.compute.is_none();
-            assert!(price_without_compute || e.0.contains("residency"), "{}: invalid: {e}", context());
+            assert!(
+                price_without_compute || e.0.contains("residency"),
+                "{}: invalid: {e}",
+                context()
+            );
             (false, false, false)
         }
         (Err(QueryError::NoPlacement(e)), None) => {
@@ -542,32 +508,69 @@ fn check_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
             assert_eq!(e.rejected.len(), t.datacenters().len(), "{}", context());
             (false, false, false)
         }
-        (Err(QueryError::NoPlacement(e)), Some(o)) => panic!("{}: engine found nothing ({}), reference {o:?}", context(), e.message),
-        (Ok(a), None) => panic!("{}: engine answered {:?}, reference found nothing", context(), a.primary.path),
+        (Err(QueryError::NoPlacement(e)), Some(o)) => panic!(
+            "{}: engine found nothing ({}), reference {o:?}",
+            context(),
+            e.message
+        ),
+        (Ok(a), None) => panic!(
+            "{}: engine answered {:?}, reference found nothing",
+            context(),
+            a.primary.path
+        ),
         (Ok(a), Some(optimum)) => {
             let primary = reference.check_placement(&a.primary, &dests);
             let chosen_dc = a.primary.datacenter;
-            assert_eq!(a.rejected.len(), t.datacenters().len() - usize::from(chosen_dc.is_some()), "{}", context());
+            assert_eq!(
+                a.rejected.len(),
+                t.datacenters().len() - usize::from(chosen_dc.is_some()),
+                "{}",
+                context()
+            );
             assert!(a.rejected.iter().all(|r| Some(r.datacenter) != chosen_dc));
             let mut protected = false;
             if req.protection == Protection::None {
                 assert!(a.backup.is_none());
-                assert!(cmp(&primary.value, &optimum).is_eq(), "{}: engine {:?} worse than reference {optimum:?}", context(), primary.value);
+                assert!(
+                    cmp(&primary.value, &optimum).is_eq(),
+                    "{}: engine {:?} worse than reference {optimum:?}",
+                    context(),
+                    primary.value
+                );
             } else {
-                let pairs = |p: &Candidate| feasible.iter().any(|q| q.dest == p.dest && reference.disjoint(p, q));
-                let optimal_has_partner = feasible.iter().any(|p| cmp(&p.value, &optimum).is_eq() && pairs(p));
+                let pairs = |p: &Candidate| {
+                    feasible
+                        .iter()
+                        .any(|q| q.dest == p.dest && reference.disjoint(p, q))
+                };
+                let optimal_has_partner = feasible
+                    .iter()
+                    .any(|p| cmp(&p.value, &optimum).is_eq() && pairs(p));
                 let any_pair = feasible.iter().any(pairs);
                 if optimal_has_partner || !any_pair {
-                    assert!(cmp(&primary.value, &optimum).is_eq(), "{}: primary {:?} not optimal {optimum:?}", context(), primary.value);
+                    assert!(
+                        cmp(&primary.value, &optimum).is_eq(),
+                        "{}: primary {:?} not optimal {optimum:?}",
+                        context(),
+                        primary.value
+                    );
                 }
                 match &a.backup {
                     Some(b) => {
                         let backup = reference.check_placement(b, &dests);
                         assert_eq!(backup.dest, primary.dest, "backup to another destination");
-                        assert!(reference.disjoint(&primary, &backup), "{}: backup not disjoint", context());
+                        assert!(
+                            reference.disjoint(&primary, &backup),
+                            "{}: backup not disjoint",
+                            context()
+                        );
                         protected = true;
                     }
-                    None => assert!(!any_pair, "{}: a disjoint pair exists but no backup was given", context()),
+                    None => assert!(
+                        !any_pair,
+                        "{}: a disjoint pair exists but no backup was given",
+                        context()
+                    ),
                 }
             }
             (true, protected, !a.notes.is_empty())

@@ -267,7 +267,12 @@ pub(super) fn place(
     let unlimited_best = firsts(&unlimited);
     let mut notes = Vec::new();
 
-    let Some(best) = unlimited_best.iter().flatten().min_by(|a, b| ctx.better(a, b)).cloned() else {
+    let Some(best) = unlimited_best
+        .iter()
+        .flatten()
+        .min_by(|a, b| ctx.better(a, b))
+        .cloned()
+    else {
         let reasons = Reasons::new(&ctx, &unlimited_best, result.truncated);
         return Err(explain::no_placement(&ctx, &reasons).into());
     };
@@ -286,7 +291,12 @@ pub(super) fn place(
             .into_iter()
             .map(|tied| tied.into_iter().filter(|r| ctx.fits(r)).collect())
             .collect();
-        let Some(r) = fitting.iter().flatten().min_by(|a, b| ctx.better(a, b)).cloned() else {
+        let Some(r) = fitting
+            .iter()
+            .flatten()
+            .min_by(|a, b| ctx.better(a, b))
+            .cloned()
+        else {
             let best = firsts(&fitting);
             let reasons = Reasons::new(&ctx, &best, within.truncated).msd_exceeded(&unlimited_best);
             return Err(explain::no_placement(&ctx, &reasons).into());
@@ -394,7 +404,9 @@ fn protect(
             }
         }
         if let Some((p, b)) = pair.or_else(|| pair_for(ctx, igp, tied[0].candidate))
-            && best.as_ref().is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
+            && best
+                .as_ref()
+                .is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
         {
             best = Some((p, b));
         }

@@ -42,8 +42,8 @@ enum Step {
 
 /// The fewest segments steering onto `path` (with `links[i]` joining
 /// `path[i]` and `path[i+1]`), ending with `End.DT6` into `datacenter` when
-/// given. Among encodings of equal length, `End` is preferred to `End.X`, and
-/// earlier segments reach as far as they can.
+/// given. Among encodings of equal length, `End` is preferred to `End.X`
+/// (the IGP, not a pinned adjacency, carries the packet where it can).
 pub fn encode(
     t: &Topology,
     igp: &mut IgpCache,
@@ -79,11 +79,13 @@ pub fn encode(
     }
 
     let mut segments = Vec::new();
-    // Where the segment before the final DT6 (if any) ended.
+    // Where the segment before the final DT6 (if any) ended: the earliest
+    // among the cheapest, so the IGP (not a pinned adjacency) carries the
+    // packet to the gateway whenever it can.
     let last = match datacenter {
         Some(_) => (0..=k)
             .filter(|&i| best[i] != INF && reach[i] >= k)
-            .min_by_key(|&i| (best[i], std::cmp::Reverse(i)))
+            .min_by_key(|&i| (best[i], i))
             .expect("End.X over every link always reaches the end"),
         None => k,
     };
