@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cpn::cli::bench::BenchArgs;
 use cpn::cli::path::PathArgs;
 use cpn::cli::topology::TopologyCommand;
 
@@ -22,6 +23,8 @@ enum Command {
     Topology(TopologyCommand),
     /// Ask where a job should run and by which SRv6 path.
     Path(PathArgs),
+    /// Measure the path engine on random queries against plain Dijkstra.
+    Bench(BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Topology(command) => cpn::cli::topology::run(command).map(|()| ExitCode::SUCCESS),
         Command::Path(args) => cpn::cli::path::run(args),
+        Command::Bench(args) => cpn::cli::bench::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! structs live here next to the code they drive; `bin/cpnctl.rs` only wires
 //! them together.
 
+pub mod bench;
 pub mod output;
 pub mod path;
 pub mod topology;

@@ -14,7 +14,8 @@ use crate::model::{DatacenterIx, Topology};
 /// only if some candidate needs them to explain itself.
 pub(super) struct Reasons<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    routes: &'c [Option<Route>],
+    /// Per candidate: its best value, if it has a feasible path.
+    values: Vec<Option<Value>>,
     truncated: bool,
     /// Candidates that had a path, but none within the MSD.
     over_msd: Vec<Option<usize>>,
@@ -24,24 +25,24 @@ pub(super) struct Reasons<'c, 'a> {
 }
 
 impl<'c, 'a> Reasons<'c, 'a> {
-    pub fn new(ctx: &'c Ctx<'a>, routes: &'c [Option<Route>], truncated: bool) -> Self {
+    pub fn new(ctx: &'c Ctx<'a>, values: Vec<Option<Value>>, truncated: bool) -> Self {
         Reasons {
             ctx,
-            routes,
+            over_msd: vec![None; values.len()],
+            values,
             truncated,
-            over_msd: vec![None; routes.len()],
             latency: OnceCell::new(),
             jitter: OnceCell::new(),
             loss: OnceCell::new(),
         }
     }
 
-    /// Marks candidates whose best path (in `unlimited`) needs more segments
-    /// than the MSD and that have no path within it.
-    pub fn msd_exceeded(mut self, unlimited: &[Option<Route>]) -> Self {
-        for (i, r) in unlimited.iter().enumerate() {
-            if self.routes[i].is_none() {
-                self.over_msd[i] = r.as_ref().map(|r| r.segments.len());
+    /// Marks candidates that have no path within the MSD with the segments
+    /// their best path needs (`needed`, per candidate).
+    pub fn msd_exceeded(mut self, needed: Vec<Option<usize>>) -> Self {
+        for (i, n) in needed.into_iter().enumerate() {
+            if self.values[i].is_none() {
+                self.over_msd[i] = n;
             }
         }
         self
@@ -186,22 +187,18 @@ fn rejection(
         .iter()
         .position(|c| c.datacenter == Some(dc))
         .expect("a data center is either rejected or a candidate");
-    match (&reasons.routes[i], chosen) {
-        (Some(r), Some(c)) => {
+    match (&reasons.values[i], chosen) {
+        (Some(v), Some(c)) => {
             let objective = ctx.req.objective;
-            let reason = if r.value.cmp(&c.value).is_eq() {
+            let reason = if v.cmp(&c.value).is_eq() {
                 format!(
                     "{}, as good as chosen; lost the tie on segments or id",
-                    value_text(objective, &r.value)
+                    value_text(objective, v)
                 )
             } else {
-                format!(
-                    "{}, chosen {}",
-                    value_text(objective, &r.value),
-                    value_text(objective, &c.value)
-                        .split_once(' ')
-                        .map_or("", |x| x.1)
-                )
+                let chosen = value_text(objective, &c.value);
+                let chosen = chosen.split_once(' ').map_or("", |x| x.1);
+                format!("{}, chosen {chosen}", value_text(objective, v))
             };
             Rejection {
                 datacenter: dc,
@@ -209,10 +206,10 @@ fn rejection(
                 reason,
             }
         }
-        (Some(r), None) => Rejection {
+        (Some(v), None) => Rejection {
             datacenter: dc,
             feasible: true,
-            reason: value_text(ctx.req.objective, &r.value),
+            reason: value_text(ctx.req.objective, v),
         },
         (None, _) => Rejection {
             datacenter: dc,

@@ -5,7 +5,7 @@
 //! - `prune`: what a request may use, which data centers are candidates
 //! - `search`: exact constrained search (label-setting, Pareto, lower bounds)
 //! - `place`: joint placement over every candidate, MSD fallback, the answer
-//! - `disjoint`: Suurballe/Bhandari backups and the disjointness checker
+//! - `protect`, `disjoint`: backups (Suurballe/Bhandari) and the disjointness checker
 //! - `segments`, `igp`: minimal SRv6 segment lists over cached IGP trees
 //! - `explain`: why every other data center lost
 
@@ -14,6 +14,7 @@ mod disjoint;
 mod explain;
 pub mod igp;
 mod place;
+mod protect;
 mod prune;
 mod request;
 pub mod search;

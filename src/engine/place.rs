@@ -7,23 +7,17 @@ use std::cmp::Ordering;
 
 use super::QueryError;
 use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
-use super::disjoint::{RoutedPath, bans, disjoint, suurballe};
+use super::disjoint::RoutedPath;
 use super::explain::{self, Reasons};
 use super::igp::IgpCache;
+use super::protect;
 use super::prune::{self, Candidate, Pruned};
 use super::request::{Destination, Objective, PathRequest, Protection};
 use super::search::{
-    self, Bounds, INF, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
+    self, Bounds, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
 };
 use super::segments::encode;
 use crate::model::{RouterIx, Topology};
-
-/// Paths the backup fallback enumerates at most, per data center.
-const ENUM_PATHS: usize = 5_000;
-/// DFS steps the backup fallback takes at most, per data center.
-const ENUM_STEPS: usize = 200_000;
-/// Primaries the backup fallback tries a partner for, per data center.
-const PARTNER_CHECKS: usize = 200;
 
 /// How good a placement is: price first for the price objective, then the
 /// path key (objective, first tie-break).
@@ -41,7 +35,17 @@ impl Value {
     }
 }
 
-/// One fully evaluated path to a candidate.
+/// A path to a candidate with its sums and value, not yet encoded.
+#[derive(Clone, Debug)]
+pub(super) struct Found {
+    pub candidate: usize,
+    pub sink: Sink,
+    pub path: RoutedPath,
+    pub sums: Sums,
+    pub value: Value,
+}
+
+/// A path to a candidate, encoded as segments.
 #[derive(Clone, Debug)]
 pub(super) struct Route {
     pub candidate: usize,
@@ -104,16 +108,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn candidate(&self, i: usize) -> &Candidate {
+    pub(super) fn candidate(&self, i: usize) -> &Candidate {
         &self.pruned.candidates[i]
     }
 
-    fn ends_in_datacenter(&self) -> bool {
+    pub(super) fn ends_in_datacenter(&self) -> bool {
         !matches!(self.req.to, Some(Destination::Router(_)))
     }
 
     /// One search from the headend over every candidate's sinks.
-    fn search(
+    pub(super) fn search(
         &self,
         igp: &mut IgpCache,
         segments: Option<SegmentLimit>,
@@ -138,14 +142,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// True when a path's sums meet every bound at a sink.
-    fn within_bounds(&self, sums: &Sums, sink: &Sink) -> bool {
+    pub(super) fn within_bounds(&self, sums: &Sums, sink: &Sink) -> bool {
         let ok = |v: u64, b: Option<u64>| b.is_none_or(|max| v <= max);
         ok(sums.latency + sink.extra_latency, self.bounds.latency)
             && ok(sums.jitter, self.bounds.jitter)
             && ok(sums.loss, self.bounds.loss)
     }
 
-    fn value(&self, candidate: usize, sums: &Sums, sink: &Sink) -> Value {
+    pub(super) fn value(&self, candidate: usize, sums: &Sums, sink: &Sink) -> Value {
         Value {
             price: if self.req.objective == Objective::Price {
                 self.candidate(candidate).price
@@ -158,7 +162,7 @@ impl<'a> Ctx<'a> {
 
     /// The best labels of a search for one candidate (ties included), with
     /// the sink each ends at.
-    fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<(u32, Sink)> {
+    pub(super) fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<(u32, Sink)> {
         let mut best: Vec<(u32, Sink)> = Vec::new();
         let mut best_value: Option<Value> = None;
         for sink in &self.candidate(candidate).sinks {
@@ -181,32 +185,37 @@ impl<'a> Ctx<'a> {
         best
     }
 
-    /// Evaluates a path to a candidate: sums, value, segments.
-    fn route(&self, igp: &mut IgpCache, candidate: usize, sink: Sink, path: RoutedPath) -> Route {
+    /// A path to a candidate with its sums and value.
+    pub fn found(&self, candidate: usize, sink: Sink, path: RoutedPath) -> Found {
         let mut sums = Sums::default();
         for &l in &path.links {
             sums = sums.plus(self.t.link(l));
         }
-        let segments = encode(
-            self.t,
-            igp,
-            &path.routers,
-            &path.links,
-            self.candidate(candidate).datacenter,
-        );
-        Route {
+        Found {
             candidate,
             sink,
             value: self.value(candidate, &sums, &sink),
             sums,
             path,
-            segments,
+        }
+    }
+
+    /// Encodes a found path as segments.
+    pub fn encode(&self, igp: &mut IgpCache, f: &Found) -> Route {
+        let dc = self.candidate(f.candidate).datacenter;
+        Route {
+            candidate: f.candidate,
+            sink: f.sink,
+            path: f.path.clone(),
+            sums: f.sums,
+            value: f.value,
+            segments: encode(self.t, igp, &f.path.routers, &f.path.links, dc),
         }
     }
 
     /// The order of routes: value, then fewer segments, then data center id,
     /// then router ids along the path.
-    fn better(&self, a: &Route, b: &Route) -> Ordering {
+    pub(super) fn better(&self, a: &Route, b: &Route) -> Ordering {
         let dc = |r: &Route| {
             self.candidate(r.candidate)
                 .datacenter
@@ -219,33 +228,54 @@ impl<'a> Ctx<'a> {
             .then_with(|| a.path.routers.cmp(&b.path.routers))
     }
 
-    fn fits(&self, r: &Route) -> bool {
+    pub(super) fn fits(&self, r: &Route) -> bool {
         r.segments.len() <= usize::from(self.msd)
     }
 
-    /// Per candidate, its best routes from one search: every route tied on
-    /// value, best first (by segments, then ids).
-    fn best_routes(&self, igp: &mut IgpCache, result: &SearchResult) -> Vec<Vec<Route>> {
+    /// Per candidate, its best paths from one search: every path tied on
+    /// value, in a fixed order (data center id, then router ids).
+    pub fn best_found(&self, result: &SearchResult) -> Vec<Vec<Found>> {
         (0..self.pruned.candidates.len())
             .map(|c| {
-                let mut tied: Vec<Route> = self
+                let mut tied: Vec<Found> = self
                     .best_labels(result, c)
                     .into_iter()
                     .map(|(idx, sink)| {
                         let (routers, links) = result.path(idx);
-                        self.route(igp, c, sink, RoutedPath { routers, links })
+                        self.found(c, sink, RoutedPath { routers, links })
                     })
                     .collect();
-                tied.sort_by(|a, b| self.better(a, b));
+                tied.sort_by(|a, b| a.path.routers.cmp(&b.path.routers));
                 tied
             })
             .collect()
     }
+
+    /// The best route over every candidate: best value, then (encoding only
+    /// the paths tied on value) fewer segments, then ids.
+    pub fn choose(
+        &self,
+        igp: &mut IgpCache,
+        ties: &[Vec<Found>],
+        only_fitting: bool,
+    ) -> Option<Route> {
+        let best = ties
+            .iter()
+            .flatten()
+            .map(|f| f.value)
+            .min_by(|a, b| a.cmp(b))?;
+        ties.iter()
+            .flatten()
+            .filter(|f| f.value.cmp(&best).is_eq())
+            .map(|f| self.encode(igp, f))
+            .filter(|r| !only_fitting || self.fits(r))
+            .min_by(|a, b| self.better(a, b))
+    }
 }
 
-/// The best route of each candidate, if it has one.
-fn firsts(ties: &[Vec<Route>]) -> Vec<Option<Route>> {
-    ties.iter().map(|t| t.first().cloned()).collect()
+/// The best value of each candidate, if it has a path.
+pub(super) fn best_values(ties: &[Vec<Found>]) -> Vec<Option<Value>> {
+    ties.iter().map(|t| t.first().map(|f| f.value)).collect()
 }
 
 /// Answers one query.
@@ -263,17 +293,11 @@ pub(super) fn place(
     }
     let ctx = Ctx::new(t, req, pruned);
     let result = ctx.search(igp, None, None);
-    let unlimited = ctx.best_routes(igp, &result);
-    let unlimited_best = firsts(&unlimited);
+    let unlimited = ctx.best_found(&result);
     let mut notes = Vec::new();
 
-    let Some(best) = unlimited_best
-        .iter()
-        .flatten()
-        .min_by(|a, b| ctx.better(a, b))
-        .cloned()
-    else {
-        let reasons = Reasons::new(&ctx, &unlimited_best, result.truncated);
+    let Some(best) = ctx.choose(igp, &unlimited, false) else {
+        let reasons = Reasons::new(&ctx, best_values(&unlimited), result.truncated);
         return Err(explain::no_placement(&ctx, &reasons).into());
     };
 
@@ -286,19 +310,14 @@ pub(super) fn place(
             datacenter: ctx.ends_in_datacenter(),
         };
         let within = ctx.search(igp, Some(limit), None);
-        let fitting: Vec<Vec<Route>> = ctx
-            .best_routes(igp, &within)
-            .into_iter()
-            .map(|tied| tied.into_iter().filter(|r| ctx.fits(r)).collect())
-            .collect();
-        let Some(r) = fitting
-            .iter()
-            .flatten()
-            .min_by(|a, b| ctx.better(a, b))
-            .cloned()
-        else {
-            let best = firsts(&fitting);
-            let reasons = Reasons::new(&ctx, &best, within.truncated).msd_exceeded(&unlimited_best);
+        let fitting = ctx.best_found(&within);
+        let Some(r) = ctx.choose(igp, &fitting, true) else {
+            let needed: Vec<Option<usize>> = unlimited
+                .iter()
+                .map(|t| t.first().map(|f| ctx.encode(igp, f).segments.len()))
+                .collect();
+            let reasons =
+                Reasons::new(&ctx, best_values(&fitting), within.truncated).msd_exceeded(needed);
             return Err(explain::no_placement(&ctx, &reasons).into());
         };
         notes.push(format!(
@@ -309,17 +328,16 @@ pub(super) fn place(
         ));
         (r, fitting, within.truncated)
     };
-    let routes = firsts(&ties);
 
     let mut backup = None;
     if req.protection != Protection::None {
-        let (primary, found, note) = protect(&ctx, igp, chosen, &ties);
+        let (primary, found, note) = protect::protect(&ctx, igp, chosen, &ties);
         chosen = primary;
         backup = found;
         notes.extend(note);
     }
 
-    let reasons = Reasons::new(&ctx, &routes, truncated).msd_exceeded(&unlimited_best);
+    let reasons = Reasons::new(&ctx, best_values(&ties), truncated);
     let rejected = explain::rejections(&ctx, &reasons, Some(&chosen));
     Ok(PathAnswer {
         headend: req.from,
@@ -360,229 +378,4 @@ fn placement(ctx: &Ctx<'_>, r: &Route) -> Placement {
             price: c.price,
         },
     }
-}
-
-/// Adds a disjoint backup. An optimal primary keeps its place when it has a
-/// feasible partner (every route tied with the chosen one is tried);
-/// otherwise the pair with the best primary over every candidate wins.
-fn protect(
-    ctx: &Ctx<'_>,
-    igp: &mut IgpCache,
-    chosen: Route,
-    ties: &[Vec<Route>],
-) -> (Route, Option<Route>, Option<String>) {
-    let mut order: Vec<&Vec<Route>> = ties.iter().filter(|t| !t.is_empty()).collect();
-    order.sort_by(|a, b| ctx.better(&a[0], &b[0]));
-    let optimal = std::iter::once(&chosen).chain(
-        order
-            .iter()
-            .flat_map(|t| t.iter())
-            .filter(|r| r.value.cmp(&chosen.value).is_eq()),
-    );
-    let mut tried = Vec::new();
-    for primary in optimal {
-        if tried.contains(&&primary.path) {
-            continue;
-        }
-        if let Some(partner) = partner(ctx, igp, primary) {
-            return (primary.clone(), Some(partner), None);
-        }
-        tried.push(&primary.path);
-    }
-    let mut best: Option<(Route, Route)> = None;
-    for tied in order {
-        if let Some((p, _)) = &best
-            && tied[0].value.cmp(&p.value) != Ordering::Less
-        {
-            break;
-        }
-        let mut pair = None;
-        for primary in tied.iter().filter(|r| !tried.contains(&&r.path)) {
-            if let Some(b) = partner(ctx, igp, primary) {
-                pair = Some((primary.clone(), b));
-                break;
-            }
-        }
-        if let Some((p, b)) = pair.or_else(|| pair_for(ctx, igp, tied[0].candidate))
-            && best
-                .as_ref()
-                .is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
-        {
-            best = Some((p, b));
-        }
-    }
-    match best {
-        Some((p, b)) => (p, Some(b), None),
-        None => {
-            let kind = ctx.req.protection.as_str();
-            let note = format!(
-                "no {kind}-disjoint backup exists for any feasible placement; the primary is unprotected"
-            );
-            (chosen, None, Some(note))
-        }
-    }
-}
-
-/// True when a route meets every requirement on its own.
-fn feasible(ctx: &Ctx<'_>, r: &Route) -> bool {
-    let simple = {
-        let mut seen = r.path.routers.clone();
-        seen.sort_unstable();
-        seen.windows(2).all(|w| w[0] != w[1])
-    };
-    simple
-        && ctx.fits(r)
-        && ctx.within_bounds(&r.sums, &r.sink)
-        && r.path
-            .routers
-            .iter()
-            .all(|x| ctx.pruned.masks.router_ok[x.index()])
-        && r.path
-            .links
-            .iter()
-            .all(|l| ctx.pruned.masks.link_ok[l.index()])
-}
-
-/// The best feasible backup of `primary` to the same candidate.
-fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> {
-    let (banned_routers, banned_links) = bans(ctx.t, ctx.req.protection, &primary.path);
-    let banned = Some((banned_routers.as_slice(), banned_links.as_slice()));
-    let c = primary.candidate;
-    let best_in = |ctx: &Ctx<'_>, igp: &mut IgpCache, result: &SearchResult| {
-        ctx.best_labels(result, c)
-            .into_iter()
-            .map(|(idx, sink)| {
-                let (routers, links) = result.path(idx);
-                ctx.route(igp, c, sink, RoutedPath { routers, links })
-            })
-            .filter(|b| disjoint(ctx.t, ctx.req.protection, &primary.path, &b.path))
-            .min_by(|a, b| ctx.better(a, b))
-    };
-    let result = ctx.search(igp, None, banned);
-    let found = best_in(ctx, igp, &result)?;
-    if ctx.fits(&found) {
-        return Some(found);
-    }
-    let limit = SegmentLimit {
-        msd: ctx.msd,
-        datacenter: ctx.ends_in_datacenter(),
-    };
-    let result = ctx.search(igp, Some(limit), banned);
-    best_in(ctx, igp, &result).filter(|b| ctx.fits(b))
-}
-
-/// Some feasible disjoint pair to one candidate when its best path has no
-/// partner: Suurballe's least-total pair first, then (when bounds or the MSD
-/// spoil it) primaries in order of value, each with its best partner.
-fn pair_for(ctx: &Ctx<'_>, igp: &mut IgpCache, candidate: usize) -> Option<(Route, Route)> {
-    let c = ctx.candidate(candidate);
-    let split = ctx.req.protection == Protection::Node;
-    let (p1, p2) = suurballe(
-        ctx.t,
-        &ctx.pruned.masks,
-        ctx.req.objective,
-        ctx.req.from,
-        &c.sinks,
-        split,
-    )?;
-    let sink_of = |p: &RoutedPath| {
-        *c.sinks
-            .iter()
-            .find(|s| Some(&s.router) == p.routers.last())
-            .expect("Suurballe paths end at a sink")
-    };
-    let a = ctx.route(igp, candidate, sink_of(&p1), p1);
-    let b = ctx.route(igp, candidate, sink_of(&p2), p2);
-    if feasible(ctx, &a)
-        && feasible(ctx, &b)
-        && disjoint(ctx.t, ctx.req.protection, &a.path, &b.path)
-    {
-        return Some(if ctx.better(&a, &b) == Ordering::Greater {
-            (b, a)
-        } else {
-            (a, b)
-        });
-    }
-    // A disjoint pair exists, but not that one: try primaries in order.
-    let mut primaries = enumerate_paths(ctx, candidate);
-    primaries.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.routers.cmp(&y.1.routers)));
-    let mut checked = 0;
-    for (_, path, sink) in primaries {
-        let primary = ctx.route(igp, candidate, sink, path);
-        if !feasible(ctx, &primary) {
-            continue;
-        }
-        if let Some(backup) = partner(ctx, igp, &primary) {
-            return Some((primary, backup));
-        }
-        checked += 1;
-        if checked >= PARTNER_CHECKS {
-            break;
-        }
-    }
-    None
-}
-
-/// Simple paths from the headend to a candidate's sinks within the bounds,
-/// depth first, at most [`ENUM_PATHS`] of them, with their value keys.
-fn enumerate_paths(ctx: &Ctx<'_>, candidate: usize) -> Vec<(Value, RoutedPath, Sink)> {
-    let t = ctx.t;
-    let sinks = &ctx.candidate(candidate).sinks;
-    let mut found = Vec::new();
-    let mut on_path = vec![false; t.router_count()];
-    let mut routers = vec![ctx.req.from];
-    let mut links = Vec::new();
-    let mut sums = vec![Sums::default()];
-    let mut next = vec![0usize];
-    on_path[ctx.req.from.index()] = true;
-    let mut steps = 0;
-    let lb = |v: &Option<Vec<u64>>, w: usize| v.as_ref().map_or(0, |v| v[w]);
-    while let Some(&u) = routers.last() {
-        steps += 1;
-        if steps > ENUM_STEPS || found.len() >= ENUM_PATHS {
-            break;
-        }
-        let depth = routers.len() - 1;
-        let adj = t.adjacencies(u);
-        if next[depth] >= adj.len() {
-            on_path[u.index()] = false;
-            routers.pop();
-            links.pop();
-            sums.pop();
-            next.pop();
-            continue;
-        }
-        let a = adj[next[depth]];
-        next[depth] += 1;
-        let (w, l) = (a.router.index(), a.link.index());
-        if on_path[w] || !ctx.pruned.masks.router_ok[w] || !ctx.pruned.masks.link_ok[l] {
-            continue;
-        }
-        let s = sums[depth].plus(t.link(a.link));
-        let over = |v: u64, lower: u64, bound: Option<u64>| {
-            bound.is_some_and(|max| lower == INF || v + lower > max)
-        };
-        if over(s.latency, lb(&ctx.lower.latency, w), ctx.bounds.latency)
-            || over(s.jitter, lb(&ctx.lower.jitter, w), ctx.bounds.jitter)
-            || over(s.loss, lb(&ctx.lower.loss, w), ctx.bounds.loss)
-        {
-            continue;
-        }
-        routers.push(a.router);
-        links.push(a.link);
-        sums.push(s);
-        next.push(0);
-        on_path[w] = true;
-        for sink in sinks.iter().filter(|x| x.router == a.router) {
-            if ctx.within_bounds(&s, sink) {
-                let path = RoutedPath {
-                    routers: routers.clone(),
-                    links: links.clone(),
-                };
-                found.push((ctx.value(candidate, &s, sink), path, *sink));
-            }
-        }
-    }
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
 }

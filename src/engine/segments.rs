@@ -4,10 +4,17 @@
 //! From the current router, an `End` at R follows the operator's unique IGP
 //! shortest path to R; an `End.X` at R first does the same, then crosses one
 //! link (the only way across a peering link); an `End.DT6` at the last router
-//! hands the packet to the data center. A dynamic program over the positions
-//! of the path finds the fewest segments: from each position, `End` can reach
-//! exactly the prefix of the rest of the path that is a unique IGP shortest
-//! path, and `End.X` one link beyond it.
+//! hands the packet to the data center.
+//!
+//! From an anchor (where the last segment ended), `End` reaches exactly the
+//! prefix of the rest of the path that is a unique IGP shortest path: up to
+//! `reach(anchor)`. Subpaths of unique shortest paths are unique, so `reach`
+//! never decreases inside that prefix, and the furthest anchor one more
+//! segment can give is `reach + 1`, by an `End.X` over the link that stops
+//! the IGP. Taking it every time is therefore minimal, and needs IGP trees
+//! from about two routers per segment, not from every router of the path.
+//! When an `End` to `reach` leads exactly as far, the `End` is used: the IGP,
+//! not a pinned adjacency, then carries the packet.
 
 use super::answer::Segment;
 use super::igp::IgpCache;
@@ -34,16 +41,32 @@ pub fn end_reach(
     reach
 }
 
-#[derive(Clone, Copy)]
-enum Step {
-    End,
-    EndX,
+fn end(t: &Topology, r: RouterIx) -> Segment {
+    Segment {
+        sid: t.sids().end(r),
+        behavior: Behavior::End,
+        router: r,
+        link: None,
+        datacenter: None,
+    }
+}
+
+fn end_x(t: &Topology, r: RouterIx, link: LinkIx) -> Segment {
+    Segment {
+        sid: t
+            .sids()
+            .end_x(r, link)
+            .expect("the link joins its path neighbors"),
+        behavior: Behavior::EndX,
+        router: r,
+        link: Some(link),
+        datacenter: None,
+    }
 }
 
 /// The fewest segments steering onto `path` (with `links[i]` joining
 /// `path[i]` and `path[i+1]`), ending with `End.DT6` into `datacenter` when
-/// given. Among encodings of equal length, `End` is preferred to `End.X`
-/// (the IGP, not a pinned adjacency, carries the packet where it can).
+/// given.
 pub fn encode(
     t: &Topology,
     igp: &mut IgpCache,
@@ -52,70 +75,31 @@ pub fn encode(
     datacenter: Option<DatacenterIx>,
 ) -> Vec<Segment> {
     let k = path.len() - 1;
-    const INF: usize = usize::MAX;
-    let mut best = vec![INF; k + 1];
-    let mut choice: Vec<(usize, Step)> = vec![(0, Step::End); k + 1];
-    let mut reach = vec![0usize; k + 1];
-    best[0] = 0;
-    for i in 0..=k {
-        if best[i] == INF {
-            continue;
-        }
-        reach[i] = end_reach(t, igp, path, links, i);
-        let cost = best[i] + 1;
-        for j in i + 1..=reach[i] {
-            if cost < best[j] {
-                best[j] = cost;
-                choice[j] = (i, Step::End);
-            }
-        }
-        // End.X at path[j-1] over links[j-1], for every j-1 End reaches.
-        for j in i + 1..=(reach[i] + 1).min(k) {
-            if cost < best[j] {
-                best[j] = cost;
-                choice[j] = (i, Step::EndX);
-            }
-        }
-    }
-
+    let reach = |i: usize, igp: &mut IgpCache| end_reach(t, igp, path, links, i);
     let mut segments = Vec::new();
-    // Where the segment before the final DT6 (if any) ended: the earliest
-    // among the cheapest, so the IGP (not a pinned adjacency) carries the
-    // packet to the gateway whenever it can.
-    let last = match datacenter {
-        Some(_) => (0..=k)
-            .filter(|&i| best[i] != INF && reach[i] >= k)
-            .min_by_key(|&i| (best[i], i))
-            .expect("End.X over every link always reaches the end"),
-        None => k,
-    };
-    let mut j = last;
-    while j > 0 {
-        let (i, step) = choice[j];
-        segments.push(match step {
-            Step::End => Segment {
-                sid: t.sids().end(path[j]),
-                behavior: Behavior::End,
-                router: path[j],
-                link: None,
-                datacenter: None,
-            },
-            Step::EndX => Segment {
-                sid: t
-                    .sids()
-                    .end_x(path[j - 1], links[j - 1])
-                    .expect("the link joins its path neighbors"),
-                behavior: Behavior::EndX,
-                router: path[j - 1],
-                link: Some(links[j - 1]),
-                datacenter: None,
-            },
-        });
-        j = i;
+    let mut anchor = 0;
+    let mut r = reach(anchor, igp);
+    while r < k {
+        // `path[r] -> path[r+1]` is where the IGP stops following the path.
+        if datacenter.is_none() && r + 1 == k {
+            segments.push(end_x(t, path[r], links[r]));
+            anchor = k;
+            break;
+        }
+        let beyond = reach(r + 1, igp);
+        let at = reach(r, igp);
+        if r > anchor && at >= beyond {
+            segments.push(end(t, path[r]));
+            anchor = r;
+            r = at;
+        } else {
+            segments.push(end_x(t, path[r], links[r]));
+            anchor = r + 1;
+            r = beyond;
+        }
     }
-    segments.reverse();
-    if let Some(dc) = datacenter {
-        segments.push(Segment {
+    match datacenter {
+        Some(dc) => segments.push(Segment {
             sid: t
                 .sids()
                 .end_dt6(path[k], dc)
@@ -124,7 +108,9 @@ pub fn encode(
             router: path[k],
             link: None,
             datacenter: Some(dc),
-        });
+        }),
+        None if anchor < k => segments.push(end(t, path[k])),
+        None => {}
     }
     segments
 }

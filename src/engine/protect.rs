@@ -1,0 +1,255 @@
+//! Disjoint backups for a placement: the optimal primary keeps its place when
+//! it has a feasible partner; otherwise the pair with the best primary over
+//! every candidate, found by a partner search, Suurballe's pair, or (when
+//! bounds or the MSD spoil that pair) primaries tried in order of value.
+
+use std::cmp::Ordering;
+
+use super::disjoint::{RoutedPath, bans, disjoint, suurballe};
+use super::igp::IgpCache;
+use super::place::{Ctx, Found, Route, Value};
+use super::request::Protection;
+use super::search::{INF, SearchResult, SegmentLimit, Sink, Sums};
+
+/// Paths the backup fallback enumerates at most, per data center.
+const ENUM_PATHS: usize = 5_000;
+/// DFS steps the backup fallback takes at most, per data center.
+const ENUM_STEPS: usize = 200_000;
+/// Primaries the backup fallback tries a partner for, per data center.
+const PARTNER_CHECKS: usize = 200;
+
+/// Adds a disjoint backup. An optimal primary keeps its place when it has a
+/// feasible partner (every route tied with the chosen one is tried);
+/// otherwise the pair with the best primary over every candidate wins.
+pub(super) fn protect(
+    ctx: &Ctx<'_>,
+    igp: &mut IgpCache,
+    chosen: Route,
+    ties: &[Vec<Found>],
+) -> (Route, Option<Route>, Option<String>) {
+    let mut order: Vec<&Vec<Found>> = ties.iter().filter(|t| !t.is_empty()).collect();
+    order.sort_by(|a, b| a[0].value.cmp(&b[0].value));
+    if let Some(partner) = partner(ctx, igp, &chosen) {
+        return (chosen, Some(partner), None);
+    }
+    let mut tried: Vec<RoutedPath> = vec![chosen.path.clone()];
+    // Every other optimal primary, before any primary gives way.
+    let optimal: Vec<&Found> = order
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|f| f.value.cmp(&chosen.value).is_eq())
+        .collect();
+    for f in optimal {
+        if tried.contains(&f.path) {
+            continue;
+        }
+        tried.push(f.path.clone());
+        let primary = ctx.encode(igp, f);
+        if !ctx.fits(&primary) {
+            continue;
+        }
+        if let Some(partner) = partner(ctx, igp, &primary) {
+            return (primary, Some(partner), None);
+        }
+    }
+    let mut best: Option<(Route, Route)> = None;
+    for tied in order {
+        if let Some((p, _)) = &best
+            && tied[0].value.cmp(&p.value) != Ordering::Less
+        {
+            break;
+        }
+        let mut pair = None;
+        for f in tied.iter().filter(|f| !tried.contains(&f.path)) {
+            let primary = ctx.encode(igp, f);
+            if !ctx.fits(&primary) {
+                continue;
+            }
+            if let Some(b) = partner(ctx, igp, &primary) {
+                pair = Some((primary, b));
+                break;
+            }
+        }
+        if let Some((p, b)) = pair.or_else(|| pair_for(ctx, igp, tied[0].candidate))
+            && best
+                .as_ref()
+                .is_none_or(|(bp, _)| ctx.better(&p, bp) == Ordering::Less)
+        {
+            best = Some((p, b));
+        }
+    }
+    match best {
+        Some((p, b)) => (p, Some(b), None),
+        None => {
+            let kind = ctx.req.protection.as_str();
+            let note = format!(
+                "no {kind}-disjoint backup exists for any feasible placement; the primary is unprotected"
+            );
+            (chosen, None, Some(note))
+        }
+    }
+}
+
+/// True when a route meets every requirement on its own.
+fn feasible(ctx: &Ctx<'_>, r: &Route) -> bool {
+    let simple = {
+        let mut seen = r.path.routers.clone();
+        seen.sort_unstable();
+        seen.windows(2).all(|w| w[0] != w[1])
+    };
+    simple
+        && ctx.fits(r)
+        && ctx.within_bounds(&r.sums, &r.sink)
+        && r.path
+            .routers
+            .iter()
+            .all(|x| ctx.pruned.masks.router_ok[x.index()])
+        && r.path
+            .links
+            .iter()
+            .all(|l| ctx.pruned.masks.link_ok[l.index()])
+}
+
+/// The best feasible backup of `primary` to the same candidate.
+fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> {
+    let (banned_routers, banned_links) = bans(ctx.t, ctx.req.protection, &primary.path);
+    let banned = Some((banned_routers.as_slice(), banned_links.as_slice()));
+    let c = primary.candidate;
+    let best_in = |ctx: &Ctx<'_>, igp: &mut IgpCache, result: &SearchResult| {
+        ctx.best_labels(result, c)
+            .into_iter()
+            .map(|(idx, sink)| {
+                let (routers, links) = result.path(idx);
+                ctx.encode(igp, &ctx.found(c, sink, RoutedPath { routers, links }))
+            })
+            .filter(|b| disjoint(ctx.t, ctx.req.protection, &primary.path, &b.path))
+            .min_by(|a, b| ctx.better(a, b))
+    };
+    let result = ctx.search(igp, None, banned);
+    let found = best_in(ctx, igp, &result)?;
+    if ctx.fits(&found) {
+        return Some(found);
+    }
+    let limit = SegmentLimit {
+        msd: ctx.msd,
+        datacenter: ctx.ends_in_datacenter(),
+    };
+    let result = ctx.search(igp, Some(limit), banned);
+    best_in(ctx, igp, &result).filter(|b| ctx.fits(b))
+}
+
+/// Some feasible disjoint pair to one candidate when its best path has no
+/// partner: Suurballe's least-total pair first, then (when bounds or the MSD
+/// spoil it) primaries in order of value, each with its best partner.
+fn pair_for(ctx: &Ctx<'_>, igp: &mut IgpCache, candidate: usize) -> Option<(Route, Route)> {
+    let c = ctx.candidate(candidate);
+    let split = ctx.req.protection == Protection::Node;
+    let (p1, p2) = suurballe(
+        ctx.t,
+        &ctx.pruned.masks,
+        ctx.req.objective,
+        ctx.req.from,
+        &c.sinks,
+        split,
+    )?;
+    let sink_of = |p: &RoutedPath| {
+        *c.sinks
+            .iter()
+            .find(|s| Some(&s.router) == p.routers.last())
+            .expect("Suurballe paths end at a sink")
+    };
+    let a = ctx.encode(igp, &ctx.found(candidate, sink_of(&p1), p1));
+    let b = ctx.encode(igp, &ctx.found(candidate, sink_of(&p2), p2));
+    if feasible(ctx, &a)
+        && feasible(ctx, &b)
+        && disjoint(ctx.t, ctx.req.protection, &a.path, &b.path)
+    {
+        return Some(if ctx.better(&a, &b) == Ordering::Greater {
+            (b, a)
+        } else {
+            (a, b)
+        });
+    }
+    // A disjoint pair exists, but not that one: try primaries in order.
+    let mut primaries = enumerate_paths(ctx, candidate);
+    primaries.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.routers.cmp(&y.1.routers)));
+    let mut checked = 0;
+    for (_, path, sink) in primaries {
+        let primary = ctx.encode(igp, &ctx.found(candidate, sink, path));
+        if !feasible(ctx, &primary) {
+            continue;
+        }
+        if let Some(backup) = partner(ctx, igp, &primary) {
+            return Some((primary, backup));
+        }
+        checked += 1;
+        if checked >= PARTNER_CHECKS {
+            break;
+        }
+    }
+    None
+}
+
+/// Simple paths from the headend to a candidate's sinks within the bounds,
+/// depth first, at most [`ENUM_PATHS`] of them, with their value keys.
+fn enumerate_paths(ctx: &Ctx<'_>, candidate: usize) -> Vec<(Value, RoutedPath, Sink)> {
+    let t = ctx.t;
+    let sinks = &ctx.candidate(candidate).sinks;
+    let mut found = Vec::new();
+    let mut on_path = vec![false; t.router_count()];
+    let mut routers = vec![ctx.req.from];
+    let mut links = Vec::new();
+    let mut sums = vec![Sums::default()];
+    let mut next = vec![0usize];
+    on_path[ctx.req.from.index()] = true;
+    let mut steps = 0;
+    let lb = |v: &Option<Vec<u64>>, w: usize| v.as_ref().map_or(0, |v| v[w]);
+    while let Some(&u) = routers.last() {
+        steps += 1;
+        if steps > ENUM_STEPS || found.len() >= ENUM_PATHS {
+            break;
+        }
+        let depth = routers.len() - 1;
+        let adj = t.adjacencies(u);
+        if next[depth] >= adj.len() {
+            on_path[u.index()] = false;
+            routers.pop();
+            links.pop();
+            sums.pop();
+            next.pop();
+            continue;
+        }
+        let a = adj[next[depth]];
+        next[depth] += 1;
+        let (w, l) = (a.router.index(), a.link.index());
+        if on_path[w] || !ctx.pruned.masks.router_ok[w] || !ctx.pruned.masks.link_ok[l] {
+            continue;
+        }
+        let s = sums[depth].plus(t.link(a.link));
+        let over = |v: u64, lower: u64, bound: Option<u64>| {
+            bound.is_some_and(|max| lower == INF || v + lower > max)
+        };
+        if over(s.latency, lb(&ctx.lower.latency, w), ctx.bounds.latency)
+            || over(s.jitter, lb(&ctx.lower.jitter, w), ctx.bounds.jitter)
+            || over(s.loss, lb(&ctx.lower.loss, w), ctx.bounds.loss)
+        {
+            continue;
+        }
+        routers.push(a.router);
+        links.push(a.link);
+        sums.push(s);
+        next.push(0);
+        on_path[w] = true;
+        for sink in sinks.iter().filter(|x| x.router == a.router) {
+            if ctx.within_bounds(&s, sink) {
+                let path = RoutedPath {
+                    routers: routers.clone(),
+                    links: links.clone(),
+                };
+                found.push((ctx.value(candidate, &s, sink), path, *sink));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
