@@ -35,6 +35,16 @@ impl Value {
     }
 }
 
+/// A best label of a search at one candidate's sink; its path is built only
+/// when needed.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Hit {
+    pub candidate: usize,
+    pub sink: Sink,
+    pub label: u32,
+    pub value: Value,
+}
+
 /// A path to a candidate with its sums and value, not yet encoded.
 #[derive(Clone, Debug)]
 pub(super) struct Found {
@@ -160,29 +170,39 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The best labels of a search for one candidate (ties included), with
-    /// the sink each ends at.
-    pub(super) fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<(u32, Sink)> {
-        let mut best: Vec<(u32, Sink)> = Vec::new();
-        let mut best_value: Option<Value> = None;
+    /// The best labels of a search for one candidate (every one tied on
+    /// value), in label order.
+    pub(super) fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<Hit> {
+        let mut best: Vec<Hit> = Vec::new();
         for sink in &self.candidate(candidate).sinks {
-            for idx in result.at(sink.router) {
-                let label = &result.labels[idx as usize];
-                if !self.within_bounds(&label.sums, sink) {
+            for label in result.at(sink.router) {
+                let sums = &result.labels[label as usize].sums;
+                if !self.within_bounds(sums, sink) {
                     continue;
                 }
-                let v = self.value(candidate, &label.sums, sink);
-                match best_value.map(|b| v.cmp(&b)) {
-                    None | Some(Ordering::Less) => {
-                        best_value = Some(v);
-                        best = vec![(idx, *sink)];
-                    }
-                    Some(Ordering::Equal) => best.push((idx, *sink)),
+                let value = self.value(candidate, sums, sink);
+                let hit = Hit { candidate, sink: *sink, label, value };
+                match best.first().map(|b| value.cmp(&b.value)) {
+                    None | Some(Ordering::Less) => best = vec![hit],
+                    Some(Ordering::Equal) => best.push(hit),
                     Some(Ordering::Greater) => {}
                 }
             }
         }
+        best.sort_by_key(|h| h.label);
         best
+    }
+
+    /// The path of a hit.
+    pub(super) fn found_of(&self, result: &SearchResult, hit: &Hit) -> Found {
+        let (routers, links) = result.path(hit.label);
+        Found {
+            candidate: hit.candidate,
+            sink: hit.sink,
+            path: RoutedPath { routers, links },
+            sums: result.labels[hit.label as usize].sums,
+            value: hit.value,
+        }
     }
 
     /// A path to a candidate with its sums and value.
@@ -232,22 +252,10 @@ impl<'a> Ctx<'a> {
         r.segments.len() <= usize::from(self.msd)
     }
 
-    /// Per candidate, its best paths from one search: every path tied on
-    /// value, in a fixed order (data center id, then router ids).
-    pub fn best_found(&self, result: &SearchResult) -> Vec<Vec<Found>> {
+    /// Per candidate, its best labels from one search.
+    pub fn hits(&self, result: &SearchResult) -> Vec<Vec<Hit>> {
         (0..self.pruned.candidates.len())
-            .map(|c| {
-                let mut tied: Vec<Found> = self
-                    .best_labels(result, c)
-                    .into_iter()
-                    .map(|(idx, sink)| {
-                        let (routers, links) = result.path(idx);
-                        self.found(c, sink, RoutedPath { routers, links })
-                    })
-                    .collect();
-                tied.sort_by(|a, b| a.path.routers.cmp(&b.path.routers));
-                tied
-            })
+            .map(|c| self.best_labels(result, c))
             .collect()
     }
 
@@ -256,26 +264,27 @@ impl<'a> Ctx<'a> {
     pub fn choose(
         &self,
         igp: &mut IgpCache,
-        ties: &[Vec<Found>],
+        result: &SearchResult,
+        ties: &[Vec<Hit>],
         only_fitting: bool,
     ) -> Option<Route> {
         let best = ties
             .iter()
             .flatten()
-            .map(|f| f.value)
+            .map(|h| h.value)
             .min_by(|a, b| a.cmp(b))?;
         ties.iter()
             .flatten()
-            .filter(|f| f.value.cmp(&best).is_eq())
-            .map(|f| self.encode(igp, f))
+            .filter(|h| h.value.cmp(&best).is_eq())
+            .map(|h| self.encode(igp, &self.found_of(result, h)))
             .filter(|r| !only_fitting || self.fits(r))
             .min_by(|a, b| self.better(a, b))
     }
 }
 
 /// The best value of each candidate, if it has a path.
-pub(super) fn best_values(ties: &[Vec<Found>]) -> Vec<Option<Value>> {
-    ties.iter().map(|t| t.first().map(|f| f.value)).collect()
+pub(super) fn best_values(ties: &[Vec<Hit>]) -> Vec<Option<Value>> {
+    ties.iter().map(|t| t.first().map(|h| h.value)).collect()
 }
 
 /// Answers one query.
@@ -293,28 +302,32 @@ pub(super) fn place(
     }
     let ctx = Ctx::new(t, req, pruned);
     let result = ctx.search(igp, None, None);
-    let unlimited = ctx.best_found(&result);
+    let unlimited = ctx.hits(&result);
     let mut notes = Vec::new();
 
-    let Some(best) = ctx.choose(igp, &unlimited, false) else {
+    let Some(best) = ctx.choose(igp, &result, &unlimited, false) else {
         let reasons = Reasons::new(&ctx, best_values(&unlimited), result.truncated);
         return Err(explain::no_placement(&ctx, &reasons).into());
     };
 
     // Within the MSD: the best path overall if it fits, else the best that fits.
-    let (mut chosen, ties, truncated) = if ctx.fits(&best) {
-        (best, unlimited, result.truncated)
+    let within;
+    let (mut chosen, ties, used, truncated) = if ctx.fits(&best) {
+        (best, unlimited, &result, result.truncated)
     } else {
         let limit = SegmentLimit {
             msd: ctx.msd,
             datacenter: ctx.ends_in_datacenter(),
         };
-        let within = ctx.search(igp, Some(limit), None);
-        let fitting = ctx.best_found(&within);
-        let Some(r) = ctx.choose(igp, &fitting, true) else {
+        within = ctx.search(igp, Some(limit), None);
+        let fitting = ctx.hits(&within);
+        let Some(r) = ctx.choose(igp, &within, &fitting, true) else {
             let needed: Vec<Option<usize>> = unlimited
                 .iter()
-                .map(|t| t.first().map(|f| ctx.encode(igp, f).segments.len()))
+                .map(|t| {
+                    t.first()
+                        .map(|h| ctx.encode(igp, &ctx.found_of(&result, h)).segments.len())
+                })
                 .collect();
             let reasons =
                 Reasons::new(&ctx, best_values(&fitting), within.truncated).msd_exceeded(needed);
@@ -326,12 +339,12 @@ pub(super) fn place(
             ctx.msd,
             t.router(req.from).id
         ));
-        (r, fitting, within.truncated)
+        (r, fitting, &within, within.truncated)
     };
 
     let mut backup = None;
     if req.protection != Protection::None {
-        let (primary, found, note) = protect::protect(&ctx, igp, chosen, &ties);
+        let (primary, found, note) = protect::protect(&ctx, igp, chosen, used, &ties);
         chosen = primary;
         backup = found;
         notes.extend(note);

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use super::disjoint::{RoutedPath, bans, disjoint, suurballe};
 use super::igp::IgpCache;
-use super::place::{Ctx, Found, Route, Value};
+use super::place::{Ctx, Found, Hit, Route, Value};
 use super::request::Protection;
 use super::search::{INF, SearchResult, SegmentLimit, Sink, Sums};
 
@@ -25,21 +25,23 @@ pub(super) fn protect(
     ctx: &Ctx<'_>,
     igp: &mut IgpCache,
     chosen: Route,
-    ties: &[Vec<Found>],
+    result: &SearchResult,
+    ties: &[Vec<Hit>],
 ) -> (Route, Option<Route>, Option<String>) {
-    let mut order: Vec<&Vec<Found>> = ties.iter().filter(|t| !t.is_empty()).collect();
+    let mut order: Vec<&Vec<Hit>> = ties.iter().filter(|t| !t.is_empty()).collect();
     order.sort_by(|a, b| a[0].value.cmp(&b[0].value));
     if let Some(partner) = partner(ctx, igp, &chosen) {
         return (chosen, Some(partner), None);
     }
     let mut tried: Vec<RoutedPath> = vec![chosen.path.clone()];
     // Every other optimal primary, before any primary gives way.
-    let optimal: Vec<&Found> = order
+    let optimal: Vec<Found> = order
         .iter()
         .flat_map(|t| t.iter())
-        .filter(|f| f.value.cmp(&chosen.value).is_eq())
+        .filter(|h| h.value.cmp(&chosen.value).is_eq())
+        .map(|h| ctx.found_of(result, h))
         .collect();
-    for f in optimal {
+    for f in &optimal {
         if tried.contains(&f.path) {
             continue;
         }
@@ -60,8 +62,11 @@ pub(super) fn protect(
             break;
         }
         let mut pair = None;
-        for f in tied.iter().filter(|f| !tried.contains(&f.path)) {
-            let primary = ctx.encode(igp, f);
+        for f in tied.iter().map(|h| ctx.found_of(result, h)) {
+            if tried.contains(&f.path) {
+                continue;
+            }
+            let primary = ctx.encode(igp, &f);
             if !ctx.fits(&primary) {
                 continue;
             }
@@ -117,11 +122,8 @@ fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> 
     let c = primary.candidate;
     let best_in = |ctx: &Ctx<'_>, igp: &mut IgpCache, result: &SearchResult| {
         ctx.best_labels(result, c)
-            .into_iter()
-            .map(|(idx, sink)| {
-                let (routers, links) = result.path(idx);
-                ctx.encode(igp, &ctx.found(c, sink, RoutedPath { routers, links }))
-            })
+            .iter()
+            .map(|h| ctx.encode(igp, &ctx.found_of(result, h)))
             .filter(|b| disjoint(ctx.t, ctx.req.protection, &primary.path, &b.path))
             .min_by(|a, b| ctx.better(a, b))
     };
