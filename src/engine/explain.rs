@@ -4,6 +4,7 @@
 use std::cell::OnceCell;
 
 use super::answer::{NoPlacement, Rejection};
+use super::graph::Arc;
 use super::place::{Ctx, Route, Value};
 use super::prune::{Pruned, fmt_num};
 use super::request::{Destination, Objective};
@@ -48,16 +49,12 @@ impl<'c, 'a> Reasons<'c, 'a> {
         self
     }
 
-    fn forward(&self, cell: &OnceCell<Vec<u64>>, weight: fn(&crate::model::Link) -> u64) -> u64 {
-        let _ = cell.get_or_init(|| {
-            search::dijkstra(
-                self.ctx.t,
-                &self.ctx.pruned.masks,
-                &[(self.ctx.req.from, 0)],
-                weight,
-            )
-        });
-        0
+    /// Forward distances from the headend by one arc weight, computed once.
+    fn forward<'s>(&self, cell: &'s OnceCell<Vec<u64>>, weight: fn(&Arc) -> u64) -> &'s [u64] {
+        cell.get_or_init(|| {
+            let start = [(self.ctx.req.from, 0)];
+            search::dijkstra(&self.ctx.graph, &self.ctx.pruned.masks, &start, weight)
+        })
     }
 
     /// The first requirement candidate `i` fails (it has no feasible route).
@@ -72,8 +69,7 @@ impl<'c, 'a> Reasons<'c, 'a> {
             );
         }
         let sinks = &ctx.pruned.candidates[i].sinks;
-        self.forward(&self.latency, |l| l.latency_us);
-        let latency = self.latency.get().expect("just computed");
+        let latency = self.forward(&self.latency, |a| a.latency);
         let min_latency = sinks
             .iter()
             .filter(|s| latency[s.router.index()] != INF)
@@ -95,9 +91,8 @@ impl<'c, 'a> Reasons<'c, 'a> {
         {
             return format!("latency {min_latency}us exceeds max_latency_us {max}");
         }
-        let min_over = |cell: &OnceCell<Vec<u64>>, weight: fn(&crate::model::Link) -> u64| {
-            self.forward(cell, weight);
-            let d = cell.get().expect("just computed");
+        let min_over = |cell: &OnceCell<Vec<u64>>, weight: fn(&Arc) -> u64| {
+            let d = self.forward(cell, weight);
             sinks
                 .iter()
                 .map(|s| d[s.router.index()])
@@ -105,13 +100,13 @@ impl<'c, 'a> Reasons<'c, 'a> {
                 .unwrap_or(INF)
         };
         if let Some(max) = ctx.bounds.jitter {
-            let v = min_over(&self.jitter, |l| l.jitter_us);
+            let v = min_over(&self.jitter, |a| a.jitter);
             if v > max {
                 return format!("jitter {v}us exceeds max_jitter_us {max}");
             }
         }
         if let Some(max) = ctx.bounds.loss {
-            let v = min_over(&self.loss, |l| l.loss_ppm);
+            let v = min_over(&self.loss, |a| a.loss);
             if v > max {
                 return format!("loss {v}ppm exceeds max_loss_ppm {max}");
             }

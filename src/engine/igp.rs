@@ -14,6 +14,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
+use super::graph::SearchGraph;
 use crate::model::{LinkIx, RouterIx, Topology};
 
 const NONE: u32 = u32::MAX;
@@ -21,22 +22,32 @@ const NONE: u32 = u32::MAX;
 /// Routers of each operator, and each router's place among them.
 #[derive(Debug)]
 struct OperatorIndex {
+    /// Per router: its operator.
+    operator: Vec<u16>,
     /// Per router: its index among its operator's routers.
     local: Vec<u32>,
+    /// Per operator: how many routers.
+    size: Vec<u32>,
 }
 
 impl OperatorIndex {
-    fn new(t: &Topology) -> Self {
-        let mut count = vec![0u32; t.operators().len()];
-        let local = t
-            .routers()
-            .map(|(_, r)| {
-                let c = &mut count[usize::from(r.operator.0)];
+    fn new(graph: &SearchGraph) -> Self {
+        let operators = graph.operator.iter().map(|&o| usize::from(o) + 1).max().unwrap_or(0);
+        let mut size = vec![0u32; operators];
+        let local = graph
+            .operator
+            .iter()
+            .map(|&o| {
+                let c = &mut size[usize::from(o)];
                 *c += 1;
                 *c - 1
             })
             .collect();
-        OperatorIndex { local }
+        OperatorIndex {
+            operator: graph.operator.clone(),
+            local,
+            size,
+        }
     }
 }
 
@@ -60,30 +71,27 @@ impl IgpTree {
         self.source
     }
 
-    fn slot(&self, t: &Topology, r: RouterIx) -> Option<usize> {
-        (t.router(r).operator.0 == self.operator).then(|| self.index.local[r.index()] as usize)
+    fn slot(&self, r: RouterIx) -> Option<usize> {
+        (self.index.operator[r.index()] == self.operator).then(|| self.index.local[r.index()] as usize)
     }
 
     /// IGP distance from the source, if `r` is reachable inside the operator.
-    pub fn distance(&self, t: &Topology, r: RouterIx) -> Option<u64> {
-        let d = self.dist[self.slot(t, r)?];
+    pub fn distance(&self, r: RouterIx) -> Option<u64> {
+        let d = self.dist[self.slot(r)?];
         (d != u64::MAX).then_some(d)
     }
 
     /// The last link of the shortest path to `r` when that path is unique
     /// (and `r` is not the source).
-    pub fn unique_last_link(&self, t: &Topology, r: RouterIx) -> Option<LinkIx> {
-        let s = self.slot(t, r)?;
+    pub fn unique_last_link(&self, r: RouterIx) -> Option<LinkIx> {
+        let s = self.slot(r)?;
         (self.count[s] == 1 && self.pred[s] != NONE).then(|| LinkIx::new(self.pred[s] as usize))
     }
 }
 
-fn compute(t: &Topology, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree {
-    let operator = t.router(source).operator.0;
-    let size = t
-        .routers()
-        .filter(|(_, r)| r.operator.0 == operator)
-        .count();
+fn compute(graph: &SearchGraph, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree {
+    let operator = index.operator[source.index()];
+    let size = index.size[usize::from(operator)] as usize;
     let mut tree = IgpTree {
         source,
         operator,
@@ -92,35 +100,34 @@ fn compute(t: &Topology, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree
         pred: vec![NONE; size],
         count: vec![0; size],
     };
-    if !t.router(source).up {
+    if !graph.router_up[source.index()] {
         return tree;
     }
-    let slot = |r: RouterIx| tree.index.local[r.index()] as usize;
-    let s = slot(source);
+    let local = &tree.index.local;
+    let s = local[source.index()] as usize;
     tree.dist[s] = 0;
     tree.count[s] = 1;
     let mut heap = BinaryHeap::new();
     heap.push(Reverse((0u64, source.index() as u32)));
     while let Some(Reverse((d, u))) = heap.pop() {
         let u = RouterIx::new(u as usize);
-        let su = slot(u);
+        let su = local[u.index()] as usize;
         if d > tree.dist[su] {
             continue;
         }
-        for adj in t.adjacencies(u) {
-            let w = adj.router;
-            let router = t.router(w);
-            let link = t.link(adj.link);
-            if router.operator.0 != operator || !router.up || !link.up {
+        // Arcs of the graph are up, between up routers; `intra` keeps the
+        // operator's own IGP.
+        for arc in graph.arcs(u) {
+            if !arc.intra {
                 continue;
             }
-            let sw = slot(w);
-            let nd = d + u64::from(link.igp);
+            let sw = local[arc.to as usize] as usize;
+            let nd = d + u64::from(arc.igp);
             if nd < tree.dist[sw] {
                 tree.dist[sw] = nd;
-                tree.pred[sw] = adj.link.index() as u32;
+                tree.pred[sw] = arc.link;
                 tree.count[sw] = tree.count[su];
-                heap.push(Reverse((nd, w.index() as u32)));
+                heap.push(Reverse((nd, arc.to)));
             } else if nd == tree.dist[sw] {
                 tree.count[sw] = (tree.count[sw] + tree.count[su]).min(2);
             }
@@ -129,11 +136,12 @@ fn compute(t: &Topology, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree
     tree
 }
 
-/// Trees by source, valid for one IGP key, least recently used dropped first.
+/// The compact graph and the trees by source, valid for one IGP key; least
+/// recently used trees are dropped first.
 #[derive(Debug)]
 pub struct IgpCache {
     key: (u64, u64),
-    instance: u64,
+    graph: Option<Arc<SearchGraph>>,
     index: Option<Arc<OperatorIndex>>,
     trees: HashMap<RouterIx, (Arc<IgpTree>, u64)>,
     clock: u64,
@@ -147,7 +155,7 @@ impl IgpCache {
     pub fn new(capacity: usize) -> Self {
         IgpCache {
             key: (0, 0),
-            instance: 0,
+            graph: None,
             index: None,
             trees: HashMap::new(),
             clock: 0,
@@ -156,17 +164,28 @@ impl IgpCache {
         }
     }
 
-    /// The tree from `source` in `t`, computed if not cached.
-    pub fn tree(&mut self, t: &Topology, source: RouterIx) -> Arc<IgpTree> {
+    /// Drops everything when `t` is not the topology state cached.
+    fn sync(&mut self, t: &Topology) {
         let key = t.igp_key();
-        if key != self.key {
+        if key != self.key || self.graph.is_none() {
             self.trees.clear();
-            if key.0 != self.instance {
-                self.index = None;
-                self.instance = key.0;
-            }
+            self.graph = None;
+            self.index = None;
             self.key = key;
         }
+    }
+
+    /// The compact graph of `t`, built if not cached.
+    pub fn graph(&mut self, t: &Topology) -> Arc<SearchGraph> {
+        self.sync(t);
+        self.graph
+            .get_or_insert_with(|| Arc::new(SearchGraph::build(t)))
+            .clone()
+    }
+
+    /// The tree from `source` in `t`, computed if not cached.
+    pub fn tree(&mut self, t: &Topology, source: RouterIx) -> Arc<IgpTree> {
+        let graph = self.graph(t);
         self.clock += 1;
         let now = self.clock;
         if let Some((tree, used)) = self.trees.get_mut(&source) {
@@ -175,9 +194,9 @@ impl IgpCache {
         }
         let index = self
             .index
-            .get_or_insert_with(|| Arc::new(OperatorIndex::new(t)))
+            .get_or_insert_with(|| Arc::new(OperatorIndex::new(&graph)))
             .clone();
-        let tree = Arc::new(compute(t, index, source));
+        let tree = Arc::new(compute(&graph, index, source));
         self.computed += 1;
         if self.trees.len() >= self.capacity
             && let Some(oldest) = self

@@ -12,6 +12,7 @@
 mod answer;
 mod disjoint;
 mod explain;
+pub mod graph;
 pub mod igp;
 mod place;
 mod protect;

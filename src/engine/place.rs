@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use super::QueryError;
 use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
 use super::disjoint::RoutedPath;
+use super::graph::SearchGraph;
 use super::explain::{self, Reasons};
 use super::igp::IgpCache;
 use super::protect;
@@ -69,6 +70,7 @@ pub(super) struct Route {
 /// Everything a query needs, computed once.
 pub(super) struct Ctx<'a> {
     pub t: &'a Topology,
+    pub graph: std::sync::Arc<SearchGraph>,
     pub req: &'a PathRequest,
     pub pruned: Pruned,
     pub bounds: Bounds,
@@ -79,7 +81,12 @@ pub(super) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(t: &'a Topology, req: &'a PathRequest, pruned: Pruned) -> Self {
+    fn new(
+        t: &'a Topology,
+        graph: std::sync::Arc<SearchGraph>,
+        req: &'a PathRequest,
+        pruned: Pruned,
+    ) -> Self {
         let bounds = Bounds {
             latency: req.constraints.max_latency_us,
             jitter: req.constraints.max_jitter_us,
@@ -96,18 +103,19 @@ impl<'a> Ctx<'a> {
             // When latency is the key, dominance already orders it; the bound
             // is checked at the sinks.
             latency: (bounds.latency.is_some() && !key_is_latency)
-                .then(|| search::dijkstra(t, &pruned.masks, &sinks, |l| l.latency_us)),
+                .then(|| search::dijkstra(&graph, &pruned.masks, &sinks, |a| a.latency)),
             jitter: bounds
                 .jitter
                 .is_some()
-                .then(|| search::dijkstra(t, &pruned.masks, &zero, |l| l.jitter_us)),
+                .then(|| search::dijkstra(&graph, &pruned.masks, &zero, |a| a.jitter)),
             loss: bounds
                 .loss
                 .is_some()
-                .then(|| search::dijkstra(t, &pruned.masks, &zero, |l| l.loss_ppm)),
+                .then(|| search::dijkstra(&graph, &pruned.masks, &zero, |a| a.loss)),
         };
         Ctx {
             t,
+            graph,
             req,
             pruned,
             bounds,
@@ -137,6 +145,7 @@ impl<'a> Ctx<'a> {
         search::search(
             &SearchInput {
                 t: self.t,
+                graph: &self.graph,
                 masks: &self.pruned.masks,
                 objective: self.req.objective,
                 bounds: self.bounds,
@@ -294,13 +303,14 @@ pub(super) fn place(
     igp: &mut IgpCache,
 ) -> Result<PathAnswer, QueryError> {
     prune::validate(t, req)?;
-    let pruned = prune::prune(t, req);
+    let graph = igp.graph(t);
+    let pruned = prune::prune(t, &graph, req);
     if let Some(why) = prune::router_refusal(t, req, req.from) {
         let message = format!("no feasible placement: headend {why}");
         let rejected = explain::all_static(t, &pruned, &format!("headend {why}"));
         return Err(NoPlacement { message, rejected }.into());
     }
-    let ctx = Ctx::new(t, req, pruned);
+    let ctx = Ctx::new(t, graph, req, pruned);
     let result = ctx.search(igp, None, None);
     let unlimited = ctx.hits(&result);
     let mut notes = Vec::new();

@@ -212,7 +212,7 @@ fn enumerate_paths(ctx: &Ctx<'_>, candidate: usize) -> Vec<(Value, RoutedPath, S
             break;
         }
         let depth = routers.len() - 1;
-        let adj = t.adjacencies(u);
+        let adj = ctx.graph.arcs(u);
         if next[depth] >= adj.len() {
             on_path[u.index()] = false;
             routers.pop();
@@ -223,11 +223,11 @@ fn enumerate_paths(ctx: &Ctx<'_>, candidate: usize) -> Vec<(Value, RoutedPath, S
         }
         let a = adj[next[depth]];
         next[depth] += 1;
-        let (w, l) = (a.router.index(), a.link.index());
+        let (w, l) = (a.to as usize, a.link as usize);
         if on_path[w] || !ctx.pruned.masks.router_ok[w] || !ctx.pruned.masks.link_ok[l] {
             continue;
         }
-        let s = sums[depth].plus(t.link(a.link));
+        let s = sums[depth].plus_arc(&a);
         let over = |v: u64, lower: u64, bound: Option<u64>| {
             bound.is_some_and(|max| lower == INF || v + lower > max)
         };
@@ -237,12 +237,12 @@ fn enumerate_paths(ctx: &Ctx<'_>, candidate: usize) -> Vec<(Value, RoutedPath, S
         {
             continue;
         }
-        routers.push(a.router);
-        links.push(a.link);
+        routers.push(a.router());
+        links.push(a.link_ix());
         sums.push(s);
         next.push(0);
         on_path[w] = true;
-        for sink in sinks.iter().filter(|x| x.router == a.router) {
+        for sink in sinks.iter().filter(|x| x.router == a.router()) {
             if ctx.within_bounds(&s, sink) {
                 let path = RoutedPath {
                     routers: routers.clone(),

@@ -2,6 +2,7 @@
 //! are candidates at all, with the first requirement each other one fails.
 
 use super::request::{Destination, PathRequest, Residency};
+use super::graph::SearchGraph;
 use super::search::{Masks, Sink};
 use crate::model::{DatacenterIx, Router, RouterIx, Topology};
 
@@ -73,6 +74,13 @@ pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
+/// True when the request excludes no router beyond those that are down.
+fn is_open(req: &PathRequest) -> bool {
+    req.residency == Residency::Any
+        && req.constraints.operators.is_none()
+        && req.constraints.avoid_routers.is_empty()
+}
+
 /// Why a router may not be used, or `None` when it may.
 pub fn router_refusal(t: &Topology, req: &PathRequest, r: RouterIx) -> Option<String> {
     let router = t.router(r);
@@ -124,22 +132,33 @@ fn same_residency(
 }
 
 /// Masks and candidates for a valid request.
-pub fn prune(t: &Topology, req: &PathRequest) -> Pruned {
-    let router_ok: Vec<bool> = t
-        .router_indices()
-        .map(|r| router_refusal(t, req, r).is_none())
-        .collect();
-    let min_bw = req.constraints.min_bandwidth_mbps.unwrap_or(0);
-    let link_ok: Vec<bool> = t
-        .links()
-        .map(|(ix, l)| {
-            let (a, b) = t.link_ends(ix);
-            l.up && l.available_mbps() >= min_bw
-                && router_ok[a.index()]
-                && router_ok[b.index()]
-                && !req.constraints.avoid_links.contains(&ix)
-        })
-        .collect();
+pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
+    let router_ok: Vec<bool> = if is_open(req) {
+        graph.router_up.clone()
+    } else {
+        t.router_indices()
+            .map(|r| router_refusal(t, req, r).is_none())
+            .collect()
+    };
+    let mut link_ok = graph.link_up.clone();
+    if let Some(min_bw) = req.constraints.min_bandwidth_mbps {
+        for (ix, l) in t.links() {
+            link_ok[ix.index()] &= l.available_mbps() >= min_bw;
+        }
+    }
+    for l in &req.constraints.avoid_links {
+        link_ok[l.index()] = false;
+    }
+    // Links whose ends are out count as out, for users of the masks that
+    // walk links rather than routers.
+    if !is_open(req) {
+        for (ix, ok) in link_ok.iter_mut().enumerate() {
+            if *ok {
+                let (a, b) = t.link_ends(crate::model::LinkIx::new(ix));
+                *ok = router_ok[a.index()] && router_ok[b.index()];
+            }
+        }
+    }
     let masks = Masks { router_ok, link_ok };
 
     let mut candidates = Vec::new();

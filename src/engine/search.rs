@@ -11,6 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::graph::{Arc, SearchGraph};
 use super::igp::IgpCache;
 use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
@@ -51,6 +52,18 @@ pub struct Sums {
 }
 
 impl Sums {
+    /// These sums plus one arc of the search graph.
+    pub fn plus_arc(&self, a: &Arc) -> Sums {
+        Sums {
+            latency: self.latency + a.latency,
+            igp: self.igp + u64::from(a.igp),
+            te: self.te + u64::from(a.te),
+            jitter: self.jitter + a.jitter,
+            loss: self.loss + a.loss,
+            hops: self.hops + 1,
+        }
+    }
+
     /// These sums plus one link.
     pub fn plus(&self, l: &Link) -> Sums {
         Sums {
@@ -121,6 +134,8 @@ pub struct SegmentLimit {
 pub struct SearchInput<'a> {
     /// The topology.
     pub t: &'a Topology,
+    /// Its compact graph.
+    pub graph: &'a SearchGraph,
     /// Usable routers and links.
     pub masks: &'a Masks,
     /// Order of paths.
@@ -266,8 +281,8 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
             continue;
         }
         let u = RouterIx::new(label.node as usize);
-        for adj in t.adjacencies(u) {
-            let (w, l) = (adj.router.index(), adj.link.index());
+        for arc in input.graph.arcs(u) {
+            let (w, l) = (arc.to as usize, arc.link as usize);
             if !input.masks.link_ok[l]
                 || !input.masks.router_ok[w]
                 || input.banned_links[l]
@@ -275,7 +290,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
             {
                 continue;
             }
-            let sums = label.sums.plus(t.link(adj.link));
+            let sums = label.sums.plus_arc(arc);
             if !within(&sums, w) {
                 continue;
             }
@@ -309,7 +324,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                     // costs one segment (an End, or the final End.DT6).
                     let anchor = RouterIx::new(label.anchor as usize);
                     if label.segs < msd
-                        && igp.tree(t, anchor).unique_last_link(t, adj.router) == Some(adj.link)
+                        && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
                     {
                         candidate.anchor = label.anchor;
                         candidate.pending = true;
@@ -446,14 +461,14 @@ impl SearchResult {
 }
 
 /// Dijkstra from several sources at once over usable routers and links, with
-/// a per-link weight; `init` gives each source's starting distance.
+/// a per-arc weight; `init` gives each source's starting distance.
 pub fn dijkstra(
-    t: &Topology,
+    graph: &SearchGraph,
     masks: &Masks,
     init: &[(RouterIx, u64)],
-    weight: impl Fn(&Link) -> u64,
+    weight: impl Fn(&Arc) -> u64,
 ) -> Vec<u64> {
-    let mut dist = vec![INF; t.router_count()];
+    let mut dist = vec![INF; graph.router_count()];
     let mut heap = BinaryHeap::new();
     for &(r, d) in init {
         if masks.router_ok[r.index()] && d < dist[r.index()] {
@@ -465,12 +480,12 @@ pub fn dijkstra(
         if d > dist[u as usize] {
             continue;
         }
-        for adj in t.adjacencies(RouterIx::new(u as usize)) {
-            let (w, l) = (adj.router.index(), adj.link.index());
+        for arc in graph.arcs(RouterIx::new(u as usize)) {
+            let (w, l) = (arc.to as usize, arc.link as usize);
             if !masks.link_ok[l] || !masks.router_ok[w] {
                 continue;
             }
-            let nd = d + weight(t.link(adj.link));
+            let nd = d + weight(arc);
             if nd < dist[w] {
                 dist[w] = nd;
                 heap.push(Reverse((nd, w as u32)));

@@ -32,7 +32,7 @@ pub fn end_reach(
     let tree = igp.tree(t, path[i]);
     let mut reach = i;
     for j in i + 1..path.len() {
-        if tree.unique_last_link(t, path[j]) == Some(links[j - 1]) {
+        if tree.unique_last_link(path[j]) == Some(links[j - 1]) {
             reach = j;
         } else {
             break;
