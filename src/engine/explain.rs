@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use super::answer::{NoPlacement, Rejection};
 use super::graph::Arc;
 use super::place::{Ctx, Route, Value};
-use super::prune::{Pruned, fmt_num};
+use super::prune::{Pruned, Slot, fmt_num};
 use super::request::{Destination, Objective};
 use super::search::{self, INF};
 use crate::model::{DatacenterIx, Topology};
@@ -169,19 +169,16 @@ fn rejection(
     chosen: Option<&Route>,
     dc: DatacenterIx,
 ) -> Rejection {
-    if let Some((_, reason)) = ctx.pruned.rejected.iter().find(|(d, _)| *d == dc) {
-        return Rejection {
-            datacenter: dc,
-            feasible: false,
-            reason: reason.clone(),
-        };
-    }
-    let i = ctx
-        .pruned
-        .candidates
-        .iter()
-        .position(|c| c.datacenter == Some(dc))
-        .expect("a data center is either rejected or a candidate");
+    let i = match ctx.pruned.slots[dc.0 as usize] {
+        Slot::Rejected(r) => {
+            return Rejection {
+                datacenter: dc,
+                feasible: false,
+                reason: ctx.pruned.rejected[r].1.clone(),
+            };
+        }
+        Slot::Candidate(i) => i,
+    };
     match (&reasons.values[i], chosen) {
         (Some(v), Some(c)) => {
             let objective = ctx.req.objective;

@@ -32,7 +32,12 @@ struct OperatorIndex {
 
 impl OperatorIndex {
     fn new(graph: &SearchGraph) -> Self {
-        let operators = graph.operator.iter().map(|&o| usize::from(o) + 1).max().unwrap_or(0);
+        let operators = graph
+            .operator
+            .iter()
+            .map(|&o| usize::from(o) + 1)
+            .max()
+            .unwrap_or(0);
         let mut size = vec![0u32; operators];
         let local = graph
             .operator
@@ -57,12 +62,11 @@ pub struct IgpTree {
     source: RouterIx,
     operator: u16,
     index: Arc<OperatorIndex>,
-    /// Per router of the operator (local index): distance, or `u64::MAX`.
-    dist: Vec<u64>,
-    /// Per router of the operator: the last link of one shortest path.
-    pred: Vec<u32>,
-    /// Per router of the operator: number of shortest paths, at most 2.
-    count: Vec<u8>,
+    /// Per router of the operator (local index): the last link of its
+    /// shortest path when that path is unique, else `NONE` (also for the
+    /// source and unreachable routers). Four bytes per router, so that many
+    /// trees fit in the cache.
+    unique_pred: Vec<u32>,
 }
 
 impl IgpTree {
@@ -72,68 +76,67 @@ impl IgpTree {
     }
 
     fn slot(&self, r: RouterIx) -> Option<usize> {
-        (self.index.operator[r.index()] == self.operator).then(|| self.index.local[r.index()] as usize)
-    }
-
-    /// IGP distance from the source, if `r` is reachable inside the operator.
-    pub fn distance(&self, r: RouterIx) -> Option<u64> {
-        let d = self.dist[self.slot(r)?];
-        (d != u64::MAX).then_some(d)
+        (self.index.operator[r.index()] == self.operator)
+            .then(|| self.index.local[r.index()] as usize)
     }
 
     /// The last link of the shortest path to `r` when that path is unique
     /// (and `r` is not the source).
     pub fn unique_last_link(&self, r: RouterIx) -> Option<LinkIx> {
-        let s = self.slot(r)?;
-        (self.count[s] == 1 && self.pred[s] != NONE).then(|| LinkIx::new(self.pred[s] as usize))
+        let p = self.unique_pred[self.slot(r)?];
+        (p != NONE).then(|| LinkIx::new(p as usize))
     }
 }
 
 fn compute(graph: &SearchGraph, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree {
     let operator = index.operator[source.index()];
     let size = index.size[usize::from(operator)] as usize;
-    let mut tree = IgpTree {
+    let mut dist = vec![u64::MAX; size];
+    let mut pred = vec![NONE; size];
+    // Number of shortest paths, saturating at 2.
+    let mut count = vec![0u8; size];
+    if graph.router_up[source.index()] {
+        let local = &index.local;
+        let s = local[source.index()] as usize;
+        dist[s] = 0;
+        count[s] = 1;
+        let mut heap = BinaryHeap::new();
+        heap.push(Reverse((0u64, source.index() as u32)));
+        while let Some(Reverse((d, u))) = heap.pop() {
+            let su = local[u as usize] as usize;
+            if d > dist[su] {
+                continue;
+            }
+            // Arcs of the graph are up, between up routers; `intra` keeps the
+            // operator's own IGP.
+            for arc in graph.arcs(RouterIx::new(u as usize)) {
+                if !arc.intra {
+                    continue;
+                }
+                let sw = local[arc.to as usize] as usize;
+                let nd = d + u64::from(arc.igp);
+                if nd < dist[sw] {
+                    dist[sw] = nd;
+                    pred[sw] = arc.link;
+                    count[sw] = count[su];
+                    heap.push(Reverse((nd, arc.to)));
+                } else if nd == dist[sw] {
+                    count[sw] = (count[sw] + count[su]).min(2);
+                }
+            }
+        }
+    }
+    let unique_pred = pred
+        .iter()
+        .zip(&count)
+        .map(|(&p, &c)| if c == 1 { p } else { NONE })
+        .collect();
+    IgpTree {
         source,
         operator,
         index,
-        dist: vec![u64::MAX; size],
-        pred: vec![NONE; size],
-        count: vec![0; size],
-    };
-    if !graph.router_up[source.index()] {
-        return tree;
+        unique_pred,
     }
-    let local = &tree.index.local;
-    let s = local[source.index()] as usize;
-    tree.dist[s] = 0;
-    tree.count[s] = 1;
-    let mut heap = BinaryHeap::new();
-    heap.push(Reverse((0u64, source.index() as u32)));
-    while let Some(Reverse((d, u))) = heap.pop() {
-        let u = RouterIx::new(u as usize);
-        let su = local[u.index()] as usize;
-        if d > tree.dist[su] {
-            continue;
-        }
-        // Arcs of the graph are up, between up routers; `intra` keeps the
-        // operator's own IGP.
-        for arc in graph.arcs(u) {
-            if !arc.intra {
-                continue;
-            }
-            let sw = local[arc.to as usize] as usize;
-            let nd = d + u64::from(arc.igp);
-            if nd < tree.dist[sw] {
-                tree.dist[sw] = nd;
-                tree.pred[sw] = arc.link;
-                tree.count[sw] = tree.count[su];
-                heap.push(Reverse((nd, arc.to)));
-            } else if nd == tree.dist[sw] {
-                tree.count[sw] = (tree.count[sw] + tree.count[su]).min(2);
-            }
-        }
-    }
-    tree
 }
 
 /// The compact graph and the trees by source, valid for one IGP key; least

@@ -44,7 +44,7 @@ pub enum QueryError {
 }
 
 /// IGP trees kept across queries.
-pub const IGP_CACHE_TREES: usize = 1024;
+pub const IGP_CACHE_TREES: usize = 4096;
 
 /// The engine: stateless but for its cache of IGP shortest-path trees, which
 /// stays valid across queries until the topology's IGP changes. Queries on

@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 use super::QueryError;
 use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
 use super::disjoint::RoutedPath;
-use super::graph::SearchGraph;
 use super::explain::{self, Reasons};
+use super::graph::SearchGraph;
 use super::igp::IgpCache;
 use super::protect;
 use super::prune::{self, Candidate, Pruned};
@@ -76,6 +76,8 @@ pub(super) struct Ctx<'a> {
     pub bounds: Bounds,
     pub lower: LowerBounds,
     pub msd: u8,
+    /// Every candidate's sink routers.
+    sink_routers: Vec<RouterIx>,
     no_routers: Vec<bool>,
     no_links: Vec<bool>,
 }
@@ -121,6 +123,7 @@ impl<'a> Ctx<'a> {
             bounds,
             lower,
             msd: t.router(req.from).msd,
+            sink_routers: sinks.iter().map(|&(r, _)| r).collect(),
             no_routers: vec![false; t.router_count()],
             no_links: vec![false; t.link_count()],
         }
@@ -155,6 +158,7 @@ impl<'a> Ctx<'a> {
                 banned_routers,
                 banned_links,
                 segments,
+                sinks: &self.sink_routers,
             },
             igp,
         )
@@ -190,7 +194,12 @@ impl<'a> Ctx<'a> {
                     continue;
                 }
                 let value = self.value(candidate, sums, sink);
-                let hit = Hit { candidate, sink: *sink, label, value };
+                let hit = Hit {
+                    candidate,
+                    sink: *sink,
+                    label,
+                    value,
+                };
                 match best.first().map(|b| value.cmp(&b.value)) {
                     None | Some(Ordering::Less) => best = vec![hit],
                     Some(Ordering::Equal) => best.push(hit),

@@ -1,8 +1,8 @@
 //! What a request may use: routers and links (masks), and which data centers
 //! are candidates at all, with the first requirement each other one fails.
 
-use super::request::{Destination, PathRequest, Residency};
 use super::graph::SearchGraph;
+use super::request::{Destination, PathRequest, Residency};
 use super::search::{Masks, Sink};
 use crate::model::{DatacenterIx, Router, RouterIx, Topology};
 
@@ -22,6 +22,15 @@ pub struct Candidate {
     pub price: f64,
 }
 
+/// Where a data center went in pruning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// It is `candidates[i]`.
+    Candidate(usize),
+    /// It is `rejected[i]`.
+    Rejected(usize),
+}
+
 /// The pruned view of the topology for one request.
 #[derive(Clone, Debug)]
 pub struct Pruned {
@@ -31,6 +40,8 @@ pub struct Pruned {
     pub candidates: Vec<Candidate>,
     /// Data centers that did not, with the first requirement they fail.
     pub rejected: Vec<(DatacenterIx, String)>,
+    /// Per data center: where it went.
+    pub slots: Vec<Slot>,
 }
 
 /// Checks what depends on the request alone (and the ids in it).
@@ -178,16 +189,23 @@ pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
             let reason = format!("not the requested destination (to: {})", t.router(r).id);
             rejected.push((dc, reason));
         }
+        let slots = (0..rejected.len()).map(Slot::Rejected).collect();
         return Pruned {
             masks,
             candidates,
             rejected,
+            slots,
         };
     }
+    let mut slots = Vec::with_capacity(t.datacenters().len());
     for dc in t.datacenter_indices() {
         match datacenter_refusal(t, req, &masks, dc) {
-            Some(reason) => rejected.push((dc, reason)),
+            Some(reason) => {
+                slots.push(Slot::Rejected(rejected.len()));
+                rejected.push((dc, reason));
+            }
             None => {
+                slots.push(Slot::Candidate(candidates.len()));
                 let d = t.datacenter(dc);
                 let price = match &req.compute {
                     Some(c) => d.pool(c.kind).map_or(0.0, |p| p.price * c.tflops),
@@ -213,6 +231,7 @@ pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
         masks,
         candidates,
         rejected,
+        slots,
     }
 }
 

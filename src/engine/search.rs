@@ -154,6 +154,9 @@ pub struct SearchInput<'a> {
     pub banned_links: &'a [bool],
     /// Count segments (slower; for the MSD fallback).
     pub segments: Option<SegmentLimit>,
+    /// The routers where paths may end. When labels compare by key alone,
+    /// the search stops once all of them are settled (and no tie remains).
+    pub sinks: &'a [RouterIx],
 }
 
 /// A partial path ending at `node`.
@@ -201,6 +204,11 @@ struct Dims {
 }
 
 impl Dims {
+    /// True when labels compare by key alone (no bounded resource, no segments).
+    fn key_only(&self) -> bool {
+        !(self.latency || self.jitter || self.loss || self.segments)
+    }
+
     fn resources_le(&self, a: &Label, b: &Label) -> bool {
         (!self.latency || a.sums.latency <= b.sums.latency)
             && (!self.jitter || a.sums.jitter <= b.sums.jitter)
@@ -244,6 +252,10 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
     let mut head = vec![NONE; n];
+    // The best key alive at each router: when labels compare by key alone,
+    // anything worse is dominated before a label is even made.
+    let key_only = dims.key_only();
+    let mut best_key = vec![(INF, INF); if key_only { n } else { 0 }];
     let mut heap: BinaryHeap<Reverse<((u64, u64), u32)>> = BinaryHeap::new();
     let mut truncated = false;
 
@@ -260,6 +272,9 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     };
     labels.push(start);
     head[input.source.index()] = 0;
+    if key_only {
+        best_key[input.source.index()] = key(&start);
+    }
     heap.push(Reverse((key(&start), 0)));
 
     let within = |s: &Sums, w: usize| -> bool {
@@ -275,10 +290,34 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
             && check(s.loss, input.bounds.loss, &input.lower.loss)
     };
 
-    while let Some(Reverse((_, idx))) = heap.pop() {
+    // Early stop (key-only): sinks not yet settled, and the worst key a
+    // settled sink had.
+    let mut is_sink = vec![false; if key_only { n } else { 0 }];
+    let mut unsettled = 0usize;
+    if key_only {
+        for s in input.sinks {
+            if !is_sink[s.index()] {
+                is_sink[s.index()] = true;
+                unsettled += 1;
+            }
+        }
+    }
+    let mut last_sink_key = (0u64, 0u64);
+    while let Some(Reverse((popped_key, idx))) = heap.pop() {
         let label = labels[idx as usize];
         if !label.alive {
             continue;
+        }
+        if key_only {
+            if unsettled == 0 && popped_key > last_sink_key {
+                break;
+            }
+            let u = label.node as usize;
+            if is_sink[u] {
+                is_sink[u] = false;
+                unsettled -= 1;
+                last_sink_key = popped_key;
+            }
         }
         let u = RouterIx::new(label.node as usize);
         for arc in input.graph.arcs(u) {
@@ -291,6 +330,9 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 continue;
             }
             let sums = label.sums.plus_arc(arc);
+            if key_only && path_key(input.objective, &sums, 0) > best_key[w] {
+                continue;
+            }
             if !within(&sums, w) {
                 continue;
             }
@@ -309,7 +351,11 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 None => {
                     if try_insert(&mut labels, &mut head, &dims, &key, candidate) {
                         let new = (labels.len() - 1) as u32;
-                        heap.push(Reverse((key(&candidate), new)));
+                        let k = key(&candidate);
+                        if key_only {
+                            best_key[w] = best_key[w].min(k);
+                        }
+                        heap.push(Reverse((k, new)));
                     }
                 }
                 Some(limit) => {
@@ -373,6 +419,7 @@ fn on_path(labels: &[Label], mut idx: u32, w: u32) -> bool {
 
 /// Adds `candidate` unless a label at its router dominates it; kills the
 /// labels it dominates. Returns whether it was added.
+#[inline]
 fn try_insert(
     labels: &mut Vec<Label>,
     head: &mut [u32],
