@@ -128,7 +128,7 @@ pub fn run_bench(t: &Topology, queries: usize, seed: u64, separate: bool) -> Ben
     let mut engine_times = Vec::with_capacity(queries);
     let mut floor_times = Vec::with_capacity(queries);
     let mut answered = 0;
-    let mut floor = |req: &PathRequest, times: &mut Vec<Duration>| {
+    let floor = |req: &PathRequest, times: &mut Vec<Duration>| {
         let start = Instant::now();
         let d = dijkstra(&graph, &masks, &[(req.from, 0)], |a| a.latency);
         times.push(start.elapsed());
