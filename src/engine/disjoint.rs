@@ -21,7 +21,8 @@ pub struct RoutedPath {
 
 /// True when `backup` shares nothing with `primary` that `protection` forbids.
 /// Node protection allows the headend and a common endpoint; SRLG protection
-/// forbids common links and common shared-risk groups.
+/// forbids common links and common shared-risk groups. A path is never its
+/// own backup.
 pub fn disjoint(
     t: &Topology,
     protection: Protection,
@@ -31,7 +32,8 @@ pub fn disjoint(
     if protection == Protection::None {
         return true;
     }
-    if primary.links.iter().any(|l| backup.links.contains(l)) {
+    // A path is no backup of itself (two link-less paths at the headend).
+    if primary == backup || primary.links.iter().any(|l| backup.links.contains(l)) {
         return false;
     }
     match protection {

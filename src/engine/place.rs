@@ -183,32 +183,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The best labels of a search for one candidate (every one tied on
-    /// value), in label order.
-    pub(super) fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<Hit> {
-        let mut best: Vec<Hit> = Vec::new();
+    /// Every label of a search at one candidate's sinks that meets the
+    /// bounds there, in label order.
+    pub(super) fn all_hits(&self, result: &SearchResult, candidate: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
         for sink in &self.candidate(candidate).sinks {
             for label in result.at(sink.router) {
                 let sums = &result.labels[label as usize].sums;
-                if !self.within_bounds(sums, sink) {
-                    continue;
-                }
-                let value = self.value(candidate, sums, sink);
-                let hit = Hit {
-                    candidate,
-                    sink: *sink,
-                    label,
-                    value,
-                };
-                match best.first().map(|b| value.cmp(&b.value)) {
-                    None | Some(Ordering::Less) => best = vec![hit],
-                    Some(Ordering::Equal) => best.push(hit),
-                    Some(Ordering::Greater) => {}
+                if self.within_bounds(sums, sink) {
+                    let value = self.value(candidate, sums, sink);
+                    hits.push(Hit { candidate, sink: *sink, label, value });
                 }
             }
         }
-        best.sort_by_key(|h| h.label);
-        best
+        hits.sort_by_key(|h| h.label);
+        hits
+    }
+
+    /// The best labels of a search for one candidate: every one tied on value.
+    pub(super) fn best_labels(&self, result: &SearchResult, candidate: usize) -> Vec<Hit> {
+        let hits = self.all_hits(result, candidate);
+        let Some(best) = hits.iter().map(|h| h.value).min_by(|a, b| a.cmp(b)) else {
+            return hits;
+        };
+        hits.into_iter().filter(|h| h.value.cmp(&best).is_eq()).collect()
     }
 
     /// The path of a hit.

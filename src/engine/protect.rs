@@ -120,12 +120,24 @@ fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> 
     let (banned_routers, banned_links) = bans(ctx.t, ctx.req.protection, &primary.path);
     let banned = Some((banned_routers.as_slice(), banned_links.as_slice()));
     let c = primary.candidate;
+    // The best disjoint labels at the candidate's sinks (not merely the best
+    // labels: the primary itself may be one, when it has no link).
     let best_in = |ctx: &Ctx<'_>, igp: &mut IgpCache, result: &SearchResult| {
-        ctx.best_labels(result, c)
-            .iter()
-            .map(|h| ctx.encode(igp, &ctx.found_of(result, h)))
-            .filter(|b| disjoint(ctx.t, ctx.req.protection, &primary.path, &b.path))
-            .min_by(|a, b| ctx.better(a, b))
+        let mut hits = ctx.all_hits(result, c);
+        hits.sort_by(|a, b| a.value.cmp(&b.value).then(a.label.cmp(&b.label)));
+        let mut best: Option<Value> = None;
+        let mut routes = Vec::new();
+        for h in hits {
+            if best.is_some_and(|v| h.value.cmp(&v).is_gt()) {
+                break;
+            }
+            let f = ctx.found_of(result, &h);
+            if disjoint(ctx.t, ctx.req.protection, &primary.path, &f.path) {
+                best = Some(h.value);
+                routes.push(ctx.encode(igp, &f));
+            }
+        }
+        routes.into_iter().min_by(|a, b| ctx.better(a, b))
     };
     let result = ctx.search(igp, None, banned);
     let found = best_in(ctx, igp, &result)?;
