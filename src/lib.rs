@@ -12,8 +12,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod document;
 pub mod engine;
 pub mod model;
 pub mod proto;
-pub mod query;
 pub mod topology_file;

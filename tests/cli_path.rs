@@ -33,27 +33,67 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 #[test]
 fn json_answer_has_the_spec_fields_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let req = write(&dir, "r.yaml", "from: a1\ncompute: {kind: ai, tflops: 200}\n");
-    let out = cpnctl(&["path", "--topology", &lab(), "--request", &req, "--json"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let req = write(
+        &dir,
+        "r.yaml",
+        "from: a1\ncompute: {kind: ai, tflops: 200}\n",
+    );
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", &req, "--json"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected = vec!["headend", "datacenter", "pool", "endpoint", "path", "links", "segments", "metrics", "backup", "rejected"];
+    let mut expected = vec![
+        "headend",
+        "datacenter",
+        "pool",
+        "endpoint",
+        "path",
+        "links",
+        "segments",
+        "metrics",
+        "backup",
+        "rejected",
+    ];
     expected.sort();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(sorted, expected);
     // serde_json's map is sorted; check the printed order too.
     let pos = |k: &str| text.find(&format!("\"{k}\"")).unwrap();
-    assert!(pos("headend") < pos("datacenter") && pos("segments") < pos("metrics") && pos("backup") < pos("rejected"));
+    assert!(
+        pos("headend") < pos("datacenter")
+            && pos("segments") < pos("metrics")
+            && pos("backup") < pos("rejected")
+    );
     assert_eq!(v["headend"], "a1");
     assert_eq!(v["datacenter"], "dc-central");
     assert_eq!(v["pool"], "ai");
     assert!(v["backup"].is_null());
-    let metrics: Vec<&str> = v["metrics"].as_object().unwrap().keys().map(String::as_str).collect();
+    let metrics: Vec<&str> = v["metrics"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(metrics.len(), 7);
-    for m in ["latency_us", "igp", "te", "jitter_us", "loss_ppm", "min_available_mbps", "price"] {
+    for m in [
+        "latency_us",
+        "igp",
+        "te",
+        "jitter_us",
+        "loss_ppm",
+        "min_available_mbps",
+        "price",
+    ] {
         assert!(metrics.contains(&m), "{m}");
     }
     assert_eq!(v["metrics"]["price"], 240.0, "1.2 per TFLOPS-hour x 200");
@@ -66,8 +106,15 @@ fn json_answer_has_the_spec_fields_in_order() {
 #[test]
 fn nothing_feasible_exits_2_with_error_and_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let req = write(&dir, "r.yaml", "from: a1\ncompute: {kind: hpc, tflops: 1e9}\n");
-    let out = cpnctl(&["path", "--topology", &lab(), "--request", &req, "--json"], None);
+    let req = write(
+        &dir,
+        "r.yaml",
+        "from: a1\ncompute: {kind: hpc, tflops: 1e9}\n",
+    );
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", &req, "--json"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["error"].as_str().unwrap().starts_with("no feasible"));
@@ -78,13 +125,28 @@ fn nothing_feasible_exits_2_with_error_and_rejected() {
 fn bad_input_exits_1_with_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     for (text, needle) in [
-        ("from: zz\ncompute: {kind: ai, tflops: 1}\n", "from: unknown router `zz`"),
-        ("from: a1\nto: dc-nowhere\n", "unknown data center or router `dc-nowhere`"),
-        ("from: a1\ncompute: {kind: ai, tflops: 1}\nspeed: fast\n", "unknown field `speed`"),
-        ("from: a1\ncompute: {kind: ai, tflops: 1}\nobjective: price\nto: b3\n", "compute needs a data center"),
+        (
+            "from: zz\ncompute: {kind: ai, tflops: 1}\n",
+            "from: unknown router `zz`",
+        ),
+        (
+            "from: a1\nto: dc-nowhere\n",
+            "unknown data center or router `dc-nowhere`",
+        ),
+        (
+            "from: a1\ncompute: {kind: ai, tflops: 1}\nspeed: fast\n",
+            "unknown field `speed`",
+        ),
+        (
+            "from: a1\ncompute: {kind: ai, tflops: 1}\nobjective: price\nto: b3\n",
+            "compute needs a data center",
+        ),
     ] {
         let req = write(&dir, "bad.yaml", text);
-        let out = cpnctl(&["path", "--topology", &lab(), "--request", &req, "--json"], None);
+        let out = cpnctl(
+            &["path", "--topology", &lab(), "--request", &req, "--json"],
+            None,
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{text}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -104,8 +166,15 @@ fn batch_answers_every_line_in_order() {
         r#"{"from": "a2", "compute": {"kind": "general", "tflops": 5}, "objective": "price"}"#,
     ];
     let batch = write(&dir, "b.jsonl", &(lines.join("\n") + "\n"));
-    let out = cpnctl(&["path", "--topology", &lab(), "--requests", &batch, "--json"], None);
-    assert_eq!(out.status.code(), Some(1), "a bad line makes the batch exit 1");
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--requests", &batch, "--json"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad line makes the batch exit 1"
+    );
     let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -114,34 +183,64 @@ fn batch_answers_every_line_in_order() {
     assert_eq!(answers.len(), 5);
     assert_eq!(answers[0]["headend"], "a1");
     assert_eq!(answers[1]["endpoint"], "a1");
-    assert!(answers[2]["error"].as_str().unwrap().starts_with("no feasible"));
-    assert!(answers[3]["error"].as_str().unwrap().contains("line 4: from: unknown router `nobody`"));
+    assert!(
+        answers[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no feasible")
+    );
+    assert!(
+        answers[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("line 4: from: unknown router `nobody`")
+    );
     assert!(answers[3].get("rejected").is_none());
     assert_eq!(answers[4]["headend"], "a2");
 
     // Each batch answer equals the single-request answer.
     let single = write(&dir, "one.json", lines[4]);
-    let one = cpnctl(&["path", "--topology", &lab(), "--request", &single, "--json"], None);
+    let one = cpnctl(
+        &["path", "--topology", &lab(), "--request", &single, "--json"],
+        None,
+    );
     let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(one, answers[4]);
 }
 
 #[test]
 fn standard_input_and_human_tables() {
-    let out = cpnctl(&["path", "--topology", &lab(), "--request", "-"], Some("from: a1\ncompute: {kind: ai, tflops: 200}\n"));
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", "-"],
+        Some("from: a1\ncompute: {kind: ai, tflops: 200}\n"),
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("primary: a1 -> dc-central (ai pool) via b1"), "{text}");
+    assert!(
+        text.contains("primary: a1 -> dc-central (ai pool) via b1"),
+        "{text}"
+    );
     assert!(text.contains("a1 -> a3 -> a4 -> b1"), "{text}");
     assert!(text.contains("End.DT6"), "{text}");
     assert!(text.contains("dc-west"), "{text}");
-    assert!(text.contains("segments  3 of msd 5 (96 bytes of H.Encaps overhead)"), "{text}");
+    assert!(
+        text.contains("segments  3 of msd 5 (96 bytes of H.Encaps overhead)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bench_reports_engine_and_dijkstra() {
-    let out = cpnctl(&["bench", "--topology", &lab(), "--queries", "50", "--json"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cpnctl(
+        &["bench", "--topology", &lab(), "--queries", "50", "--json"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["queries"], 50);
     assert_eq!(v["routers"], 7);

@@ -374,7 +374,9 @@ impl<'a> Reference<'a> {
     }
 
     fn disjoint(&self, p: &Candidate, q: &Candidate) -> bool {
-        if (p.routers == q.routers && p.links == q.links) || p.links.iter().any(|l| q.links.contains(l)) {
+        if (p.routers == q.routers && p.links == q.links)
+            || p.links.iter().any(|l| q.links.contains(l))
+        {
             return false;
         }
         match self.req.protection {

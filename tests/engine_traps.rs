@@ -6,9 +6,9 @@
 mod common;
 
 use common::IgpView;
+use cpn::document::{parse_request, resolve};
 use cpn::engine::{Engine, PathAnswer, Placement, QueryError};
 use cpn::model::{Behavior, Topology};
-use cpn::query::{parse_request, resolve};
 use cpn::topology_file::parse_str;
 
 fn topology(yaml: &str) -> Topology {

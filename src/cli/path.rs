@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::output::{table, thousands};
+use crate::document::{self, answer_json, error_json};
 use crate::engine::{Engine, PathAnswer, Placement, QueryError};
 use crate::model::{Topology, srh};
-use crate::query::{self, answer_json, error_json};
 
 /// `cpnctl path`
 #[derive(Debug, Args)]
@@ -62,9 +62,9 @@ pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
         .expect("clap requires --request or --requests");
     let text = read_input(file)?;
     let doc =
-        query::parse_request(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        document::parse_request(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let request =
-        query::resolve(&doc, &t).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        document::resolve(&doc, &t).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut out = std::io::stdout().lock();
     match engine.query(&t, &request) {
         Ok(answer) => {
@@ -108,15 +108,15 @@ fn batch_mode(t: &Topology, engine: &Engine, file: &Path) -> anyhow::Result<Exit
         if line.trim().is_empty() {
             continue;
         }
-        let answer = query::parse_request(&line)
-            .and_then(|doc| query::resolve(&doc, t))
+        let answer = document::parse_request(&line)
+            .and_then(|doc| document::resolve(&doc, t))
             .map_err(|e| QueryError::Invalid(crate::engine::InvalidRequest(e)))
             .and_then(|req| engine.query(t, &req));
         match answer {
             Ok(a) => serde_json::to_writer(&mut out, &answer_json(t, &a))?,
             Err(QueryError::Invalid(e)) => {
                 bad = true;
-                let error = query::ErrorJson {
+                let error = document::ErrorJson {
                     error: format!("line {}: {e}", n + 1),
                     rejected: None,
                 };

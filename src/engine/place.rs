@@ -192,7 +192,12 @@ impl<'a> Ctx<'a> {
                 let sums = &result.labels[label as usize].sums;
                 if self.within_bounds(sums, sink) {
                     let value = self.value(candidate, sums, sink);
-                    hits.push(Hit { candidate, sink: *sink, label, value });
+                    hits.push(Hit {
+                        candidate,
+                        sink: *sink,
+                        label,
+                        value,
+                    });
                 }
             }
         }
@@ -206,7 +211,9 @@ impl<'a> Ctx<'a> {
         let Some(best) = hits.iter().map(|h| h.value).min_by(|a, b| a.cmp(b)) else {
             return hits;
         };
-        hits.into_iter().filter(|h| h.value.cmp(&best).is_eq()).collect()
+        hits.into_iter()
+            .filter(|h| h.value.cmp(&best).is_eq())
+            .collect()
     }
 
     /// The path of a hit.

@@ -97,15 +97,8 @@ pub fn parse_request(text: &str) -> Result<RequestDoc, String> {
         ));
     }
     check_flow_depth(text).map_err(|(line, m)| format!("line {line}: {m}"))?;
-    serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        if path == "." || path.is_empty() {
-            inner
-        } else {
-            format!("{path}: {inner}")
-        }
-    })
+    // serde_yaml's messages name the field path and the line already.
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
 /// Resolves ids against `t`; the error names the field and the unknown id.
