@@ -37,13 +37,10 @@ fn latencies(t: &Topology, from: RouterIx) -> Vec<u64> {
     let mut dist = vec![u64::MAX; t.router_count()];
     let mut done = vec![false; t.router_count()];
     dist[from.index()] = 0;
-    loop {
-        let Some(u) = (0..dist.len())
-            .filter(|&i| !done[i] && dist[i] != u64::MAX)
-            .min_by_key(|&i| dist[i])
-        else {
-            break;
-        };
+    while let Some(u) = (0..dist.len())
+        .filter(|&i| !done[i] && dist[i] != u64::MAX)
+        .min_by_key(|&i| dist[i])
+    {
         done[u] = true;
         for a in t.adjacencies(RouterIx::new(u)) {
             if t.link(a.link).up && t.router(a.router).up {
