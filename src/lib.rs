@@ -12,8 +12,11 @@
 
 pub mod api;
 pub mod cli;
+pub mod controller;
 pub mod document;
 pub mod engine;
+pub mod metrics;
 pub mod model;
 pub mod proto;
+pub mod store;
 pub mod topology_file;

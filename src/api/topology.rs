@@ -1,40 +1,110 @@
-//! `cpn.v1.TopologyService`: the live topology.
-//!
-//! Readers get an immutable snapshot (`Arc<Topology>`) that the owner swaps
-//! when the topology changes; no lock is held while answering.
+//! `cpn.v1.TopologyService`: the live topology, its replacement, events.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use super::convert;
-use crate::model::Topology;
+use super::status::{gone, status};
+use super::{Api, convert};
+use crate::controller::actor::Command;
 use crate::proto::v1 as pb;
 use crate::proto::v1::topology_service_server::TopologyService;
-
-/// Serves the topology snapshots published on a watch channel.
-#[derive(Clone)]
-pub struct TopologyApi {
-    snapshots: watch::Receiver<Arc<Topology>>,
-}
-
-impl TopologyApi {
-    /// Answers from whatever the sender of `snapshots` last published.
-    pub fn new(snapshots: watch::Receiver<Arc<Topology>>) -> Self {
-        TopologyApi { snapshots }
-    }
-}
+use crate::topology_file::{self, TopologyDocument};
 
 #[tonic::async_trait]
-impl TopologyService for TopologyApi {
+impl TopologyService for Api {
     async fn get_topology(
         &self,
         _request: Request<pb::GetTopologyRequest>,
     ) -> Result<Response<pb::GetTopologyResponse>, Status> {
-        let snapshot = self.snapshots.borrow().clone();
-        Ok(Response::new(pb::GetTopologyResponse {
-            topology: Some(convert::topology(&snapshot)),
-        }))
+        let started = Instant::now();
+        let result = async {
+            let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
+            Ok(Response::new(pb::GetTopologyResponse {
+                topology: Some(convert::topology(&t)),
+            }))
+        }
+        .await;
+        self.observe("GetTopology", result, started)
+    }
+
+    async fn export_topology(
+        &self,
+        _request: Request<pb::ExportTopologyRequest>,
+    ) -> Result<Response<pb::ExportTopologyResponse>, Status> {
+        let started = Instant::now();
+        let result = async {
+            let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
+            let yaml = serde_yaml::to_string(&TopologyDocument::from_topology(&t))
+                .map_err(|e| Status::internal(e.to_string()))?;
+            let down_routers = t
+                .routers()
+                .filter(|(_, r)| !r.up)
+                .map(|(_, r)| r.id.to_string())
+                .collect();
+            Ok(Response::new(pb::ExportTopologyResponse {
+                yaml,
+                down_routers,
+            }))
+        }
+        .await;
+        self.observe("ExportTopology", result, started)
+    }
+
+    async fn replace_topology(
+        &self,
+        request: Request<pb::ReplaceTopologyRequest>,
+    ) -> Result<Response<pb::ReplaceTopologyResponse>, Status> {
+        let started = Instant::now();
+        let result = async {
+            let text = request.into_inner().document;
+            // Parsing a large document is CPU work: keep it off the runtime.
+            let topology =
+                tokio::task::spawn_blocking(move || topology_file::parse_str(&text, "document"))
+                    .await
+                    .map_err(|e| Status::internal(e.to_string()))?
+                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            let affected = self
+                .controller
+                .ask(|r| Command::Replace(Box::new(topology), r))
+                .await
+                .map_err(gone)?
+                .map_err(status)?;
+            Ok(Response::new(pb::ReplaceTopologyResponse {
+                affected_policies: affected,
+            }))
+        }
+        .await;
+        self.observe("ReplaceTopology", result, started)
+    }
+
+    async fn apply_event(
+        &self,
+        request: Request<pb::ApplyEventRequest>,
+    ) -> Result<Response<pb::ApplyEventResponse>, Status> {
+        let started = Instant::now();
+        let result = async {
+            let event = request
+                .into_inner()
+                .event
+                .ok_or_else(|| Status::invalid_argument("event is required"))?;
+            let event = convert::event_from_pb(&event)?;
+            let affected = self
+                .controller
+                .ask(|r| Command::Event(event, r))
+                .await
+                .map_err(gone)?
+                .map_err(status)?;
+            Ok(Response::new(pb::ApplyEventResponse {
+                affected_policies: affected,
+            }))
+        }
+        .await;
+        self.observe("ApplyEvent", result, started)
     }
 }
+
+/// Keeps `Arc` in scope for the snapshot type.
+#[allow(dead_code)]
+type Snapshot = Arc<crate::model::Topology>;

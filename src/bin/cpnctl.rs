@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use cpn::cli::bench::BenchArgs;
+use cpn::cli::online::{EventArgs, Failure, PolicyCommand};
 use cpn::cli::path::PathArgs;
 use cpn::cli::topology::TopologyCommand;
 
@@ -12,35 +13,104 @@ use cpn::cli::topology::TopologyCommand;
 #[derive(Debug, Parser)]
 #[command(name = "cpnctl", version, about, propagate_version = true)]
 struct Cli {
+    /// The controller, e.g. http://127.0.0.1:50051 (for online commands).
+    #[arg(long, global = true, env = "CPN_SERVER")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Work with topology files (check, show, generate).
-    #[command(subcommand)]
-    Topology(TopologyCommand),
-    /// Ask where a job should run and by which SRv6 path.
+    /// Topology files (check, show, generate), or the live topology with --server.
+    Topology(TopologyArgs),
+    /// Ask where a job should run and by which SRv6 path (offline with
+    /// --topology, or the controller with --server).
     Path(PathArgs),
+    /// Install, list, show, remove and watch policies (needs --server).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Apply one event to the controller's network (needs --server).
+    Event(EventArgs),
     /// Measure the path engine on random queries against plain Dijkstra.
     Bench(BenchArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Topology(command) => cpn::cli::topology::run(command).map(|()| ExitCode::SUCCESS),
-        Command::Path(args) => cpn::cli::path::run(args),
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct TopologyArgs {
+    #[command(subcommand)]
+    command: Option<TopologyCommand>,
+    /// With --server and no subcommand: the live topology in the topology
+    /// file format, as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn needs_server(server: Option<String>, what: &str) -> anyhow::Result<String> {
+    server.ok_or_else(|| {
+        Failure {
+            code: 1,
+            message: format!(
+                "{what} talks to the controller: give --server URL (or set CPN_SERVER)"
+            ),
+        }
+        .into()
+    })
+}
+
+async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
+    let server = cli.server;
+    match cli.command {
+        Command::Topology(TopologyArgs {
+            command: None,
+            json,
+        }) => {
+            cpn::cli::online::topology(
+                &needs_server(server, "`cpnctl topology` without a subcommand")?,
+                json,
+            )
+            .await
+        }
+        Command::Path(args) => cpn::cli::online::path(&server.expect("online"), args).await,
+        Command::Policy(command) => {
+            cpn::cli::online::policy(&needs_server(server, "`cpnctl policy`")?, command).await
+        }
+        Command::Event(args) => {
+            cpn::cli::online::event(&needs_server(server, "`cpnctl event`")?, args).await
+        }
+        _ => unreachable!("offline commands are run before"),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Topology(TopologyArgs {
+            command: Some(command),
+            ..
+        }) => cpn::cli::topology::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Path(args) if cli.server.is_none() || args.topology.is_some() => {
+            cpn::cli::path::run(args)
+        }
         Command::Bench(args) => cpn::cli::bench::run(args).map(|()| ExitCode::SUCCESS),
-    };
-    match result {
+        _ => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(online(cli))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
+            let code = e.downcast_ref::<Failure>().map_or(1, |f| f.code);
             for line in format!("{e:#}").lines() {
                 eprintln!("error: {line}");
             }
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

@@ -1,23 +1,199 @@
 //! `cpnd`: the CPN controller daemon. Argument parsing and wiring only.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use cpn::controller::actor::{self, Command};
+use cpn::controller::{Config, Controller};
+use cpn::metrics::Metrics;
+use cpn::store::{MemoryStore, RedbStore, Store};
+use tokio::sync::watch;
+use tracing::{info, warn};
 
 /// The CPN controller: topology, compute-aware SRv6 policies, southbound pushes.
 #[derive(Debug, Parser)]
 #[command(name = "cpnd", version, about)]
 struct Args {
-    /// The topology file to start from.
+    /// The topology file to start from (used when the data directory holds no topology yet).
     #[arg(long)]
     topology: Option<PathBuf>,
-    /// Address to serve gRPC on.
+    /// Address to serve gRPC on (port 0 picks a free port; the log says which).
     #[arg(long, default_value = "127.0.0.1:50051")]
-    listen: String,
+    listen: SocketAddr,
+    /// Directory of the durable state; without it, state lives in memory only.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to serve Prometheus metrics on (`/metrics`).
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// A policy whose placement still holds moves only when the best one
+    /// improves its objective by more than this fraction.
+    #[arg(long, default_value_t = 0.10)]
+    reopt_threshold: f64,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+async fn signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _ = args;
-    anyhow::bail!("the controller daemon is not built yet (see the controller issue)")
+    init_logs(args.log_format);
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.reopt_threshold),
+        "--reopt-threshold must be in [0, 1), got {}",
+        args.reopt_threshold
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let initial = match &args.topology {
+        Some(path) => {
+            Some(cpn::topology_file::load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+        None => None,
+    };
+    let store: Box<dyn Store> = match &args.data_dir {
+        Some(dir) => Box::new(RedbStore::open(dir)?),
+        None => {
+            warn!("no --data-dir: state lives in memory and is lost at exit");
+            Box::new(MemoryStore::default())
+        }
+    };
+    let config = Config {
+        reopt_threshold: args.reopt_threshold,
+        ..Config::default()
+    };
+    let controller = tokio::task::spawn_blocking(move || Controller::open(store, initial, config))
+        .await?
+        .context("cannot start the controller")?;
+    let t = controller.topology();
+    info!(
+        topology = t.name(),
+        routers = t.router_count(),
+        links = t.link_count(),
+        datacenters = t.datacenters().len(),
+        policies = controller.policies().count(),
+        "controller ready"
+    );
+    let (handle, task) = actor::spawn(controller);
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let mut metrics_task = None;
+    if let Some(addr) = args.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        info!(
+            url = cpn::metrics::describe(listener.local_addr()?),
+            "serving metrics"
+        );
+        let (m, h) = (metrics.clone(), handle.clone());
+        let refresh = move || {
+            let (m, h) = (m.clone(), h.clone());
+            Box::pin(async move {
+                if let Ok((stats, up, down)) = h.ask(Command::Stats).await {
+                    use cpn::metrics::StateLabels;
+                    m.policies
+                        .get_or_create(&StateLabels { state: "up".into() })
+                        .set(up as i64);
+                    m.policies
+                        .get_or_create(&StateLabels {
+                            state: "down".into(),
+                        })
+                        .set(down as i64);
+                    let add = |c: &prometheus_client::metrics::counter::Counter, v: u64| {
+                        c.inc_by(v.saturating_sub(c.get()));
+                    };
+                    add(&m.events, stats.events);
+                    add(&m.reoptimizations, stats.reoptimizations);
+                    let s = stats.reoptimization_seconds - m.reoptimization_seconds.get();
+                    if s > 0.0 {
+                        m.reoptimization_seconds.inc_by(s);
+                    }
+                }
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        };
+        metrics_task = Some(tokio::spawn(cpn::metrics::serve(
+            listener,
+            metrics.clone(),
+            refresh,
+            stopped(stop_rx.clone()),
+        )));
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        warn!(%addr, "serving plaintext gRPC on a non-loopback address");
+    }
+    info!(%addr, "serving gRPC");
+    let server = tokio::spawn(cpn::api::server::serve(
+        listener,
+        handle,
+        metrics,
+        stopped(stop_rx),
+    ));
+
+    signal().await;
+    info!("shutting down: finishing calls in flight");
+    let _ = stop_tx.send(true);
+    server.await??;
+    if let Some(m) = metrics_task {
+        m.await??;
+    }
+    // Every handle is gone with the server: the controller task ends.
+    task.await?;
+    info!("stopped; state is on disk");
+    Ok(())
 }

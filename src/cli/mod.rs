@@ -3,6 +3,8 @@
 //! them together.
 
 pub mod bench;
+pub mod online;
 pub mod output;
 pub mod path;
+pub mod render;
 pub mod topology;

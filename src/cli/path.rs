@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::output::{table, thousands};
+use super::render;
 use crate::document::{self, answer_json, error_json};
-use crate::engine::{Engine, PathAnswer, Placement, QueryError};
-use crate::model::{Topology, srh};
+use crate::engine::{Engine, QueryError};
+use crate::model::Topology;
 
 /// `cpnctl path`
 #[derive(Debug, Args)]
@@ -68,11 +68,16 @@ pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match engine.query(&t, &request) {
         Ok(answer) => {
+            let json = answer_json(&t, &answer);
             if args.json {
-                serde_json::to_writer_pretty(&mut out, &answer_json(&t, &answer))?;
+                serde_json::to_writer_pretty(&mut out, &json)?;
                 writeln!(out)?;
             } else {
-                write!(out, "{}", human(&t, &answer))?;
+                write!(
+                    out,
+                    "{}",
+                    render::answer(&json, Some(t.router(answer.headend).msd))
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -83,7 +88,11 @@ pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 writeln!(out, "{}\n", e.message)?;
-                write!(out, "{}", rejected_table(&t, &e.rejected))?;
+                write!(
+                    out,
+                    "{}",
+                    render::rejected(&document::rejections_json(&t, &e.rejected))
+                )?;
             }
             Ok(ExitCode::from(EXIT_INFEASIBLE))
         }
@@ -137,87 +146,4 @@ fn batch_mode(t: &Topology, engine: &Engine, file: &Path) -> anyhow::Result<Exit
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn placement_text(t: &Topology, title: &str, p: &Placement, msd: u8) -> String {
-    let mut s = String::new();
-    let dest = match (p.datacenter, p.pool) {
-        (Some(dc), Some(pool)) => format!(
-            "{} ({pool} pool) via {}",
-            t.datacenter(dc).id,
-            t.router(p.endpoint).id
-        ),
-        (Some(dc), None) => format!("{} via {}", t.datacenter(dc).id, t.router(p.endpoint).id),
-        _ => t.router(p.endpoint).id.to_string(),
-    };
-    s.push_str(&format!("{title}: {} -> {dest}\n", t.router(p.path[0]).id));
-    let path: Vec<&str> = p.path.iter().map(|&r| t.router(r).id.as_str()).collect();
-    s.push_str(&format!("  path      {}\n", path.join(" -> ")));
-    let m = &p.metrics;
-    s.push_str(&format!(
-        "  metrics   latency {}us, igp {}, te {}, jitter {}us, loss {}ppm, min available {}, price {}\n",
-        thousands(m.latency_us),
-        m.igp,
-        m.te,
-        m.jitter_us,
-        m.loss_ppm,
-        m.min_available_mbps.map_or("-".into(), |b| format!("{} Mbit/s", thousands(b))),
-        crate::engine::fmt_num((m.price * 100.0).round() / 100.0),
-    ));
-    s.push_str(&format!(
-        "  segments  {} of msd {} ({} bytes of H.Encaps overhead)\n",
-        p.segments.len(),
-        msd,
-        srh::encap_overhead(p.segments.len())
-    ));
-    let mut segs = table(["#", "SID", "behavior", "router", "link / data center"]);
-    for (i, seg) in p.segments.iter().enumerate() {
-        let what = match (seg.link, seg.datacenter) {
-            (Some(l), _) => t.link(l).id.to_string(),
-            (_, Some(d)) => t.datacenter(d).id.to_string(),
-            _ => String::new(),
-        };
-        segs.add_row(vec![
-            (i + 1).to_string(),
-            seg.sid.to_string(),
-            seg.behavior.to_string(),
-            t.router(seg.router).id.to_string(),
-            what,
-        ]);
-    }
-    s.push_str(&format!("{segs}\n"));
-    s
-}
-
-fn rejected_table(t: &Topology, rejected: &[crate::engine::Rejection]) -> String {
-    if rejected.is_empty() {
-        return String::new();
-    }
-    let mut r = table(["data center", "feasible", "why not chosen"]);
-    for x in rejected {
-        r.add_row(vec![
-            t.datacenter(x.datacenter).id.to_string(),
-            if x.feasible { "yes" } else { "no" }.to_owned(),
-            x.reason.clone(),
-        ]);
-    }
-    format!("{r}\n")
-}
-
-/// The human form of an answer: path, metrics, segments, backup, rejections.
-pub fn human(t: &Topology, a: &PathAnswer) -> String {
-    let msd = t.router(a.headend).msd;
-    let mut s = placement_text(t, "primary", &a.primary, msd);
-    if let Some(b) = &a.backup {
-        s.push('\n');
-        s.push_str(&placement_text(t, "backup", b, msd));
-    }
-    if !a.rejected.is_empty() {
-        s.push('\n');
-        s.push_str(&rejected_table(t, &a.rejected));
-    }
-    for note in &a.notes {
-        s.push_str(&format!("note: {note}\n"));
-    }
-    s
 }

@@ -1,12 +1,12 @@
 //! The JSON answer of path-query.md, with ids in place of indices.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{NoPlacement, PathAnswer, Placement, Rejection};
 use crate::model::Topology;
 
 /// One segment: `link` only for End.X, `datacenter` only for End.DT6.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentJson {
     /// The SID.
     pub sid: String,
@@ -15,15 +15,15 @@ pub struct SegmentJson {
     /// Owner router.
     pub router: String,
     /// The link an End.X crosses.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// The data center of an End.DT6.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datacenter: Option<String>,
 }
 
 /// True sums along a path.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsJson {
     /// Links plus data center, microseconds.
     pub latency_us: u64,
@@ -42,7 +42,7 @@ pub struct MetricsJson {
 }
 
 /// One placement: the fields of an answer without backup and rejected.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlacementJson {
     /// Headend router.
     pub headend: String,
@@ -63,7 +63,7 @@ pub struct PlacementJson {
 }
 
 /// A data center that was not chosen.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RejectionJson {
     /// Its id.
     pub datacenter: String,
@@ -74,7 +74,7 @@ pub struct RejectionJson {
 }
 
 /// A whole answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnswerJson {
     /// The primary placement.
     #[serde(flatten)]
@@ -84,21 +84,22 @@ pub struct AnswerJson {
     /// Every other data center.
     pub rejected: Vec<RejectionJson>,
     /// What the operator should know; absent when empty.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
 /// The answer when nothing is feasible (or, in batch mode, bad input).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorJson {
     /// One line.
     pub error: String,
     /// Every data center's reason; absent for bad input.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<Vec<RejectionJson>>,
 }
 
-fn placement(t: &Topology, headend: &str, p: &Placement) -> PlacementJson {
+/// The JSON form of one placement.
+pub fn placement_json(t: &Topology, headend: &str, p: &Placement) -> PlacementJson {
     PlacementJson {
         headend: headend.to_owned(),
         datacenter: p.datacenter.map(|d| t.datacenter(d).id.to_string()),
@@ -129,7 +130,8 @@ fn placement(t: &Topology, headend: &str, p: &Placement) -> PlacementJson {
     }
 }
 
-fn rejections(t: &Topology, rejected: &[Rejection]) -> Vec<RejectionJson> {
+/// The JSON form of rejections.
+pub fn rejections_json(t: &Topology, rejected: &[Rejection]) -> Vec<RejectionJson> {
     rejected
         .iter()
         .map(|r| RejectionJson {
@@ -144,9 +146,9 @@ fn rejections(t: &Topology, rejected: &[Rejection]) -> Vec<RejectionJson> {
 pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
     let headend = t.router(a.headend).id.to_string();
     AnswerJson {
-        primary: placement(t, &headend, &a.primary),
-        backup: a.backup.as_ref().map(|b| placement(t, &headend, b)),
-        rejected: rejections(t, &a.rejected),
+        primary: placement_json(t, &headend, &a.primary),
+        backup: a.backup.as_ref().map(|b| placement_json(t, &headend, b)),
+        rejected: rejections_json(t, &a.rejected),
         notes: a.notes.clone(),
     }
 }
@@ -155,6 +157,6 @@ pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
 pub fn error_json(t: &Topology, e: &NoPlacement) -> ErrorJson {
     ErrorJson {
         error: e.message.clone(),
-        rejected: Some(rejections(t, &e.rejected)),
+        rejected: Some(rejections_json(t, &e.rejected)),
     }
 }

@@ -4,9 +4,16 @@
 //! answers are written back with ids.
 
 mod answer;
+mod event;
+mod policy;
 mod request;
 
-pub use answer::{AnswerJson, ErrorJson, PlacementJson, RejectionJson, answer_json, error_json};
+pub use answer::{
+    AnswerJson, ErrorJson, MetricsJson, PlacementJson, RejectionJson, SegmentJson, answer_json,
+    error_json, placement_json, rejections_json,
+};
+pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
+pub use policy::PolicyJson;
 pub use request::{
     ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,
 };

@@ -17,6 +17,7 @@ pub mod igp;
 mod place;
 mod protect;
 mod prune;
+mod recheck;
 mod request;
 pub mod search;
 pub mod segments;
@@ -73,6 +74,20 @@ impl Engine {
     pub fn query(&self, t: &Topology, request: &PathRequest) -> Result<PathAnswer, QueryError> {
         let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
         place::place(t, request, &mut igp)
+    }
+
+    /// Re-checks a placement held from an earlier answer against `t` as it is
+    /// now: fresh metrics and segments when the primary (and backup) still
+    /// meet the request, else the first requirement they fail.
+    pub fn recheck(
+        &self,
+        t: &Topology,
+        request: &PathRequest,
+        primary: &Placement,
+        backup: Option<&Placement>,
+    ) -> Result<(Placement, Option<Placement>), String> {
+        let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
+        recheck::recheck(t, request, &mut igp, primary, backup)
     }
 
     /// How many IGP trees were computed so far (cache misses).

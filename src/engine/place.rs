@@ -83,7 +83,7 @@ pub(super) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(
+    pub(super) fn new(
         t: &'a Topology,
         graph: std::sync::Arc<SearchGraph>,
         req: &'a PathRequest,
@@ -386,7 +386,7 @@ pub(super) fn place(
 }
 
 /// The answer's form of a route.
-fn placement(ctx: &Ctx<'_>, r: &Route) -> Placement {
+pub(super) fn placement(ctx: &Ctx<'_>, r: &Route) -> Placement {
     let t = ctx.t;
     let c = ctx.candidate(r.candidate);
     Placement {

@@ -223,3 +223,4 @@ impl<'a> IgpView<'a> {
         Ok((routers, links))
     }
 }
+pub mod server;

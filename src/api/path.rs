@@ -1,0 +1,53 @@
+//! `cpn.v1.PathService`: path queries on the live network.
+
+use std::time::Instant;
+
+use tonic::{Request, Response, Status};
+
+use super::status::{gone, status};
+use super::{Api, convert};
+use crate::controller::ControllerError;
+use crate::controller::actor::Command;
+use crate::document::{answer_json, rejections_json};
+use crate::proto::v1 as pb;
+use crate::proto::v1::path_service_server::PathService;
+
+#[tonic::async_trait]
+impl PathService for Api {
+    async fn compute_path(
+        &self,
+        request: Request<pb::ComputePathRequest>,
+    ) -> Result<Response<pb::ComputePathResponse>, Status> {
+        let started = Instant::now();
+        let result = async {
+            let req = request
+                .into_inner()
+                .request
+                .ok_or_else(|| Status::invalid_argument("request is required"))?;
+            let doc = convert::request_from_pb(&req)?;
+            let outcome = match self
+                .controller
+                .ask(|r| Command::Query(doc, r))
+                .await
+                .map_err(gone)?
+            {
+                Ok((answer, t)) => pb::compute_path_response::Outcome::Answer(
+                    convert::answer_to_pb(&answer_json(&t, &answer)),
+                ),
+                Err(ControllerError::NoPlacement(e)) => {
+                    let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
+                    pb::compute_path_response::Outcome::NoPlacement(convert::no_placement_to_pb(
+                        &e.message,
+                        &rejections_json(&t, &e.rejected),
+                    ))
+                }
+                Err(e) => return Err(status(e)),
+            };
+            Ok(Response::new(pb::ComputePathResponse {
+                outcome: Some(outcome),
+            }))
+        }
+        .await;
+        self.observe("ComputePath", result, started)
+    }
+}

@@ -1,0 +1,62 @@
+//! The gRPC server: every service, standard health checking and server
+//! reflection, served on a listener until shutdown.
+
+use std::sync::Arc;
+
+use tokio_stream::wrappers::TcpListenerStream;
+
+use super::Api;
+use crate::controller::actor::ControllerHandle;
+use crate::metrics::Metrics;
+use crate::proto::v1::path_service_server::PathServiceServer;
+use crate::proto::v1::policy_service_server::PolicyServiceServer;
+use crate::proto::v1::topology_service_server::TopologyServiceServer;
+
+/// Largest gRPC message accepted (a 10,000-router topology document fits).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Serves the northbound API on `listener` until `shutdown` resolves; calls
+/// in flight finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    controller: ControllerHandle,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let api = Api::new(controller, metrics);
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<TopologyServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<PathServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<PolicyServiceServer<Api>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the embedded descriptors are valid");
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(
+            TopologyServiceServer::new(api.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            PathServiceServer::new(api.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            PolicyServiceServer::new(api)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}

@@ -1,0 +1,398 @@
+//! The online commands of `cpnctl`: talk to `cpnd` over gRPC.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use super::path::{EXIT_INFEASIBLE, PathArgs, read_input};
+use super::render;
+use crate::api::convert;
+use crate::document::{self, ErrorJson};
+use crate::proto::v1 as pb;
+use crate::proto::v1::path_service_client::PathServiceClient;
+use crate::proto::v1::policy_service_client::PolicyServiceClient;
+use crate::proto::v1::topology_service_client::TopologyServiceClient;
+
+/// A failure with the exit status it deserves (`cpnctl` prints the message
+/// on stderr, one line).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// Exit status: 1 bad input or unreachable, 2 nothing feasible or not found.
+    pub code: u8,
+    /// What went wrong.
+    pub message: String,
+}
+
+fn fail(status: Status) -> anyhow::Error {
+    let code = match status.code() {
+        Code::NotFound | Code::FailedPrecondition => 2,
+        _ => 1,
+    };
+    let message = match status.code() {
+        Code::Unavailable => format!("the controller is unavailable: {}", status.message()),
+        Code::DeadlineExceeded => "the controller did not answer in time".to_owned(),
+        _ => status.message().to_owned(),
+    };
+    Failure { code, message }.into()
+}
+
+/// Connects to `cpnd` at `url` (like `http://127.0.0.1:50051`).
+pub async fn connect(url: &str) -> anyhow::Result<Channel> {
+    let endpoint = Channel::from_shared(url.to_owned()).map_err(|e| Failure {
+        code: 1,
+        message: format!("--server {url}: {e}; expected a URL like http://127.0.0.1:50051"),
+    })?;
+    endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .connect()
+        .await
+        .map_err(|e| {
+            Failure {
+                code: 1,
+                message: format!("cannot reach the controller at {url}: {e}"),
+            }
+            .into()
+        })
+}
+
+/// `cpnctl policy ...`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Install a policy: compute, reserve, keep it right as the network changes.
+    Install {
+        /// Unique name (letters, digits, '.', '_', '-').
+        name: String,
+        /// The path request (YAML or JSON); `-` reads standard input.
+        #[arg(long)]
+        request: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every policy.
+    List {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one policy.
+    Show {
+        /// Its name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a policy and give back its reservations.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+    /// Stream policy changes until interrupted.
+    Watch {
+        /// Resume after this sequence number (from an earlier change).
+        #[arg(long, default_value_t = 0)]
+        resume_after: u64,
+        /// Print one JSON object per change.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `cpnctl event`
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// One event in the scenario syntax, e.g. `{link_down: a-b}`; `-` reads standard input.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn parse_request_file(path: &Path) -> anyhow::Result<document::RequestDoc> {
+    let text = read_input(path)?;
+    document::parse_request(&text).map_err(|e| {
+        Failure {
+            code: 1,
+            message: format!("{}: {e}", path.display()),
+        }
+        .into()
+    })
+}
+
+/// `cpnctl --server URL policy ...`
+pub async fn policy(url: &str, command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    let mut client = PolicyServiceClient::new(connect(url).await?)
+        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+    match command {
+        PolicyCommand::Install {
+            name,
+            request,
+            json,
+        } => {
+            let doc = parse_request_file(&request)?;
+            let r = pb::InstallPolicyRequest {
+                name,
+                request: Some(convert::request_to_pb(&doc)),
+            };
+            let p = client.install_policy(r).await.map_err(fail)?.into_inner();
+            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(fail)?;
+            if json {
+                print_json(&p)?
+            } else {
+                print!("{}", render::policy(&p))
+            }
+        }
+        PolicyCommand::List { json } => {
+            let list = client
+                .list_policies(pb::ListPoliciesRequest {})
+                .await
+                .map_err(fail)?
+                .into_inner();
+            let list = list
+                .policies
+                .iter()
+                .map(convert::policy_from_pb)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(fail)?;
+            if json {
+                print_json(&list)?
+            } else {
+                print!("{}", render::policy_list(&list))
+            }
+        }
+        PolicyCommand::Show { name, json } => {
+            let p = client
+                .get_policy(pb::GetPolicyRequest { name })
+                .await
+                .map_err(fail)?
+                .into_inner();
+            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(fail)?;
+            if json {
+                print_json(&p)?
+            } else {
+                print!("{}", render::policy(&p))
+            }
+        }
+        PolicyCommand::Remove { name } => {
+            client
+                .remove_policy(pb::RemovePolicyRequest { name: name.clone() })
+                .await
+                .map_err(fail)?;
+            eprintln!("removed {name}");
+        }
+        PolicyCommand::Watch { resume_after, json } => {
+            let mut stream = client
+                .watch_policies(pb::WatchPoliciesRequest { resume_after })
+                .await
+                .map_err(fail)?
+                .into_inner();
+            while let Some(change) = stream.next().await {
+                let c = change.map_err(fail)?;
+                let kind = pb::ChangeKind::try_from(c.kind).map_or("unknown", |k| k.as_str_name());
+                let kind = kind.trim_start_matches("CHANGE_KIND_").to_lowercase();
+                let policy = c
+                    .policy
+                    .as_ref()
+                    .map(convert::policy_from_pb)
+                    .transpose()
+                    .map_err(fail)?;
+                if json {
+                    let v = serde_json::json!({"sequence": c.sequence, "kind": kind, "name": c.name, "policy": policy});
+                    println!("{v}");
+                } else {
+                    let what = match &policy {
+                        Some(p) if p.state == "up" => format!(
+                            "up v{} via {} ({} segments), southbound {}",
+                            p.version,
+                            p.path.join(" -> "),
+                            p.segments.len(),
+                            p.southbound
+                        ),
+                        Some(p) => format!("down: {}", p.reason.clone().unwrap_or_default()),
+                        None => String::new(),
+                    };
+                    println!("#{} {kind} {} {what}", c.sequence, c.name);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cpnctl --server URL event --file EVENT.yaml`
+pub async fn event(url: &str, args: EventArgs) -> anyhow::Result<ExitCode> {
+    let text = read_input(&args.file)?;
+    let doc = document::parse_event(&text).map_err(|e| Failure {
+        code: 1,
+        message: format!("{}: {e}", args.file.display()),
+    })?;
+    let mut client = TopologyServiceClient::new(connect(url).await?);
+    let r = client
+        .apply_event(pb::ApplyEventRequest {
+            event: Some(convert::event_to_pb(&doc)),
+        })
+        .await
+        .map_err(fail)?
+        .into_inner();
+    if args.json {
+        print_json(&serde_json::json!({"affected_policies": r.affected_policies}))?;
+    } else if r.affected_policies.is_empty() {
+        println!("applied; no policy changed");
+    } else {
+        println!("applied; changed: {}", r.affected_policies.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cpnctl --server URL topology [--json]`: the live topology.
+pub async fn topology(url: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let mut client = TopologyServiceClient::new(connect(url).await?)
+        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+    let r = client
+        .export_topology(pb::ExportTopologyRequest {})
+        .await
+        .map_err(fail)?
+        .into_inner();
+    let doc: crate::topology_file::TopologyDocument = serde_yaml::from_str(&r.yaml)?;
+    if json {
+        print_json(&doc)?;
+    } else {
+        let mut t = doc
+            .to_builder()
+            .map_err(|e| anyhow::anyhow!("{}", e[0].message))?
+            .build()?;
+        for id in &r.down_routers {
+            if let Some(ix) = t.router_ix(id) {
+                t.set_router_up(ix, false);
+            }
+        }
+        print!("{}", super::topology::show(&t));
+        if !r.down_routers.is_empty() {
+            println!("routers down: {}", r.down_routers.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cpnctl --server URL path ...`
+pub async fn path(url: &str, args: PathArgs) -> anyhow::Result<ExitCode> {
+    let mut client = PathServiceClient::new(connect(url).await?)
+        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+    if let Some(batch) = &args.requests {
+        let text = read_input(batch)?;
+        let (mut bad, mut infeasible) = (false, false);
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let doc = match document::parse_request(line) {
+                Ok(d) => d,
+                Err(e) => {
+                    bad = true;
+                    println!(
+                        "{}",
+                        serde_json::to_string(&ErrorJson {
+                            error: format!("line {}: {e}", n + 1),
+                            rejected: None
+                        })?
+                    );
+                    continue;
+                }
+            };
+            let r = pb::ComputePathRequest {
+                request: Some(convert::request_to_pb(&doc)),
+            };
+            match client.compute_path(r).await {
+                Ok(resp) => match resp.into_inner().outcome {
+                    Some(pb::compute_path_response::Outcome::Answer(a)) => {
+                        println!("{}", serde_json::to_string(&convert::answer_from_pb(&a))?)
+                    }
+                    Some(pb::compute_path_response::Outcome::NoPlacement(e)) => {
+                        infeasible = true;
+                        let e = ErrorJson {
+                            error: e.error,
+                            rejected: Some(convert::rejections_from_pb(&e.rejected)),
+                        };
+                        println!("{}", serde_json::to_string(&e)?);
+                    }
+                    None => anyhow::bail!("the controller sent an empty answer"),
+                },
+                Err(s) if s.code() == Code::InvalidArgument => {
+                    bad = true;
+                    println!(
+                        "{}",
+                        serde_json::to_string(&ErrorJson {
+                            error: format!("line {}: {}", n + 1, s.message()),
+                            rejected: None
+                        })?
+                    );
+                }
+                Err(s) => return Err(fail(s)),
+            }
+        }
+        return Ok(if bad {
+            ExitCode::from(1)
+        } else if infeasible {
+            ExitCode::from(EXIT_INFEASIBLE)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let file = args
+        .request
+        .as_ref()
+        .expect("clap requires --request or --requests");
+    let doc = parse_request_file(file)?;
+    let r = pb::ComputePathRequest {
+        request: Some(convert::request_to_pb(&doc)),
+    };
+    let resp = client.compute_path(r).await.map_err(|s| {
+        let mut e = fail(s);
+        if let Some(f) = e.downcast_mut::<Failure>() {
+            f.message = format!("{}: {}", file.display(), f.message);
+        }
+        e
+    })?;
+    match resp.into_inner().outcome {
+        Some(pb::compute_path_response::Outcome::Answer(a)) => {
+            let a = convert::answer_from_pb(&a);
+            if args.json {
+                print_json(&a)?
+            } else {
+                print!("{}", render::answer(&a, None))
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(pb::compute_path_response::Outcome::NoPlacement(e)) => {
+            let e = ErrorJson {
+                error: e.error,
+                rejected: Some(convert::rejections_from_pb(&e.rejected)),
+            };
+            if args.json {
+                print_json(&e)?;
+            } else {
+                println!("{}\n", e.error);
+                print!(
+                    "{}",
+                    render::rejected(e.rejected.as_deref().unwrap_or_default())
+                );
+            }
+            Ok(ExitCode::from(EXIT_INFEASIBLE))
+        }
+        None => anyhow::bail!("the controller sent an empty answer"),
+    }
+}

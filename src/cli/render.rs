@@ -1,0 +1,161 @@
+//! Human tables for answers and policies, from their JSON documents (so the
+//! offline engine and the controller's API render the same way).
+
+use super::output::{table, thousands};
+use crate::document::{AnswerJson, PlacementJson, PolicyJson, RejectionJson};
+use crate::engine::fmt_num;
+use crate::model::srh;
+
+/// One placement: destination, path, metrics, segments.
+pub fn placement(title: &str, p: &PlacementJson, msd: Option<u8>) -> String {
+    let mut s = String::new();
+    let dest = match (&p.datacenter, &p.pool) {
+        (Some(dc), Some(pool)) => format!("{dc} ({pool} pool) via {}", p.endpoint),
+        (Some(dc), None) => format!("{dc} via {}", p.endpoint),
+        _ => p.endpoint.clone(),
+    };
+    s.push_str(&format!("{title}: {} -> {dest}\n", p.headend));
+    s.push_str(&format!("  path      {}\n", p.path.join(" -> ")));
+    let m = &p.metrics;
+    s.push_str(&format!(
+        "  metrics   latency {}us, igp {}, te {}, jitter {}us, loss {}ppm, min available {}, price {}\n",
+        thousands(m.latency_us),
+        m.igp,
+        m.te,
+        m.jitter_us,
+        m.loss_ppm,
+        m.min_available_mbps.map_or("-".into(), |b| format!("{} Mbit/s", thousands(b))),
+        fmt_num((m.price * 100.0).round() / 100.0),
+    ));
+    let of = msd.map(|m| format!(" of msd {m}")).unwrap_or_default();
+    s.push_str(&format!(
+        "  segments  {}{of} ({} bytes of H.Encaps overhead)\n",
+        p.segments.len(),
+        srh::encap_overhead(p.segments.len())
+    ));
+    let mut segs = table(["#", "SID", "behavior", "router", "link / data center"]);
+    for (i, seg) in p.segments.iter().enumerate() {
+        let what = seg
+            .link
+            .clone()
+            .or_else(|| seg.datacenter.clone())
+            .unwrap_or_default();
+        segs.add_row(vec![
+            (i + 1).to_string(),
+            seg.sid.clone(),
+            seg.behavior.clone(),
+            seg.router.clone(),
+            what,
+        ]);
+    }
+    s.push_str(&format!("{segs}\n"));
+    s
+}
+
+/// Why the other data centers lost.
+pub fn rejected(rejected: &[RejectionJson]) -> String {
+    if rejected.is_empty() {
+        return String::new();
+    }
+    let mut r = table(["data center", "feasible", "why not chosen"]);
+    for x in rejected {
+        r.add_row(vec![
+            x.datacenter.clone(),
+            if x.feasible { "yes" } else { "no" }.to_owned(),
+            x.reason.clone(),
+        ]);
+    }
+    format!("{r}\n")
+}
+
+/// A whole answer.
+pub fn answer(a: &AnswerJson, msd: Option<u8>) -> String {
+    let mut s = placement("primary", &a.primary, msd);
+    if let Some(b) = &a.backup {
+        s.push('\n');
+        s.push_str(&placement("backup", b, msd));
+    }
+    if !a.rejected.is_empty() {
+        s.push('\n');
+        s.push_str(&rejected(&a.rejected));
+    }
+    for note in &a.notes {
+        s.push_str(&format!("note: {note}\n"));
+    }
+    s
+}
+
+/// One policy in full.
+pub fn policy(p: &PolicyJson) -> String {
+    let mut s = format!(
+        "policy {} (version {}): {}{}\n  southbound {}{}\n\n",
+        p.name,
+        p.version,
+        p.state,
+        p.reason
+            .as_ref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default(),
+        p.southbound,
+        p.southbound_detail
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default(),
+    );
+    if let (Some(endpoint), Some(metrics)) = (&p.endpoint, &p.metrics) {
+        let a = AnswerJson {
+            primary: PlacementJson {
+                headend: p.headend.clone(),
+                datacenter: p.datacenter.clone(),
+                pool: p.pool.clone(),
+                endpoint: endpoint.clone(),
+                path: p.path.clone(),
+                links: p.links.clone(),
+                segments: p.segments.clone(),
+                metrics: metrics.clone(),
+            },
+            backup: p.backup.clone(),
+            rejected: p.rejected.clone(),
+            notes: p.notes.clone(),
+        };
+        s.push_str(&answer(&a, None));
+    }
+    s
+}
+
+/// Policies, one row each.
+pub fn policy_list(policies: &[PolicyJson]) -> String {
+    if policies.is_empty() {
+        return "no policies\n".into();
+    }
+    let mut t = table([
+        "name",
+        "state",
+        "data center",
+        "path",
+        "segments",
+        "latency us",
+        "southbound",
+        "reason",
+    ]);
+    for p in policies {
+        t.add_row(vec![
+            p.name.clone(),
+            p.state.clone(),
+            p.datacenter.clone().unwrap_or_default(),
+            p.path.join(" -> "),
+            if p.state == "up" {
+                p.segments.len().to_string()
+            } else {
+                String::new()
+            },
+            p.metrics
+                .as_ref()
+                .map(|m| thousands(m.latency_us))
+                .unwrap_or_default(),
+            p.southbound.clone(),
+            p.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    format!("{t}\n")
+}

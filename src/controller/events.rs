@@ -1,0 +1,133 @@
+//! Applying an event (scenario syntax) to a topology: ids resolved, values
+//! checked, and what it touched reported so that only the affected policies
+//! are re-optimized.
+
+use crate::document::EventDoc;
+use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
+
+/// What an event changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Touched {
+    /// Links whose state or attributes changed.
+    pub links: Vec<LinkIx>,
+    /// Routers that went down or came up.
+    pub routers: Vec<RouterIx>,
+    /// Pools whose load changed.
+    pub pools: Vec<(DatacenterIx, PoolKind)>,
+    /// Operators whose IGP shortest paths may have moved.
+    pub igp_operators: Vec<OperatorIx>,
+    /// True when capacity or connectivity may have been freed (down
+    /// policies deserve another try).
+    pub may_free: bool,
+}
+
+fn link(t: &Topology, id: &str) -> Result<LinkIx, String> {
+    t.link_ix(id).ok_or_else(|| format!("unknown link `{id}`"))
+}
+
+fn router(t: &Topology, id: &str) -> Result<RouterIx, String> {
+    t.router_ix(id)
+        .ok_or_else(|| format!("unknown router `{id}`"))
+}
+
+fn intra_operators(t: &Topology, l: LinkIx) -> Vec<OperatorIx> {
+    let (a, b) = t.link_ends(l);
+    let (oa, ob) = (t.router(a).operator, t.router(b).operator);
+    if oa == ob { vec![oa] } else { Vec::new() }
+}
+
+/// Checks and applies `event` to `t`. Nothing is changed on error.
+pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, String> {
+    let mut touched = Touched::default();
+    match event {
+        EventDoc::LinkDown(id) | EventDoc::LinkUp(id) => {
+            let l = link(t, id)?;
+            let up = matches!(event, EventDoc::LinkUp(_));
+            t.link_mut(l).up = up;
+            touched.links.push(l);
+            touched.igp_operators = intra_operators(t, l);
+            touched.may_free = up;
+        }
+        EventDoc::RouterDown(id) | EventDoc::RouterUp(id) => {
+            let r = router(t, id)?;
+            let up = matches!(event, EventDoc::RouterUp(_));
+            t.set_router_up(r, up);
+            touched.routers.push(r);
+            touched.igp_operators = vec![t.router(r).operator];
+            touched.may_free = up;
+        }
+        EventDoc::SetLink(s) => {
+            let l = link(t, &s.id)?;
+            let cur = t.link(l).clone();
+            let bandwidth = s.bandwidth_mbps.unwrap_or(cur.bandwidth_mbps);
+            let used = s.used_mbps.unwrap_or(cur.used_mbps);
+            if s.igp == Some(0) {
+                return Err("set_link.igp: 0 must be >= 1".into());
+            }
+            if bandwidth == 0 {
+                return Err("set_link.bandwidth_mbps: 0 must be > 0".into());
+            }
+            if used > bandwidth {
+                return Err(format!(
+                    "set_link.used_mbps: {used} must not exceed bandwidth_mbps {bandwidth}"
+                ));
+            }
+            let metrics_change = s.latency_us.is_some()
+                || s.igp.is_some()
+                || s.te.is_some()
+                || s.jitter_us.is_some()
+                || s.loss_ppm.is_some()
+                || s.bandwidth_mbps.is_some()
+                || s.up.is_some();
+            if metrics_change {
+                let link = t.link_mut(l);
+                link.latency_us = s.latency_us.unwrap_or(link.latency_us);
+                link.igp = s.igp.unwrap_or(link.igp);
+                link.te = s.te.unwrap_or(link.te);
+                link.jitter_us = s.jitter_us.unwrap_or(link.jitter_us);
+                link.loss_ppm = s.loss_ppm.unwrap_or(link.loss_ppm);
+                link.bandwidth_mbps = bandwidth;
+                link.up = s.up.unwrap_or(link.up);
+            }
+            if s.used_mbps.is_some() {
+                t.set_link_load(l, used);
+            }
+            if s.igp.is_some() || s.up.is_some() {
+                touched.igp_operators = intra_operators(t, l);
+            }
+            touched.links.push(l);
+            touched.may_free = true;
+        }
+        EventDoc::SetPool(s) => {
+            let dc = t
+                .datacenter_ix(&s.datacenter)
+                .ok_or_else(|| format!("unknown data center `{}`", s.datacenter))?;
+            let Some(pool) = t.datacenter(dc).pool(s.kind).cloned() else {
+                return Err(format!(
+                    "data center `{}` has no {} pool",
+                    s.datacenter, s.kind
+                ));
+            };
+            let tflops = s.used_tflops.unwrap_or(pool.used_tflops);
+            let memory = s.used_memory_gb.unwrap_or(pool.used_memory_gb);
+            if !(tflops.is_finite() && (0.0..=pool.tflops).contains(&tflops)) {
+                return Err(format!(
+                    "set_pool.used_tflops: {tflops} must be between 0 and {}",
+                    pool.tflops
+                ));
+            }
+            if !(memory.is_finite() && (0.0..=pool.memory_gb).contains(&memory)) {
+                return Err(format!(
+                    "set_pool.used_memory_gb: {memory} must be between 0 and {}",
+                    pool.memory_gb
+                ));
+            }
+            let p = t.pool_mut(dc, s.kind).expect("checked above");
+            p.used_tflops = tflops;
+            p.used_memory_gb = memory;
+            touched.pools.push((dc, s.kind));
+            touched.may_free = true;
+        }
+    }
+    Ok(touched)
+}

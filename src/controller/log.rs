@@ -1,0 +1,163 @@
+//! The change log: every policy change gets the next sequence number; the
+//! most recent changes are kept so that a watcher can resume after a
+//! reconnect.
+
+use std::collections::VecDeque;
+
+use crate::document::PolicyJson;
+
+/// What happened to a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    /// Installed.
+    Installed,
+    /// Placement or segments changed.
+    Updated,
+    /// Went down.
+    Down,
+    /// Came back up.
+    Restored,
+    /// Removed.
+    Removed,
+    /// Southbound status changed.
+    Southbound,
+}
+
+impl ChangeKind {
+    /// The name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Installed => "installed",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Down => "down",
+            ChangeKind::Restored => "restored",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Southbound => "southbound",
+        }
+    }
+}
+
+/// One change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// Sequence number, one more than the previous change's.
+    pub sequence: u64,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The policy.
+    pub name: String,
+    /// The policy after the change; `None` when removed.
+    pub policy: Option<PolicyJson>,
+}
+
+/// The most recent changes.
+#[derive(Debug)]
+pub struct ChangeLog {
+    last: u64,
+    kept: VecDeque<Change>,
+    capacity: usize,
+}
+
+/// Why a resume point cannot be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    /// Older than the oldest change kept.
+    #[error(
+        "resume point {asked} is older than the oldest change kept ({oldest}); list the policies and watch from {last}"
+    )]
+    TooOld {
+        /// Asked for.
+        asked: u64,
+        /// Oldest kept.
+        oldest: u64,
+        /// The latest sequence.
+        last: u64,
+    },
+    /// In the future.
+    #[error("resume point {asked} is after the latest change ({last})")]
+    Future {
+        /// Asked for.
+        asked: u64,
+        /// The latest sequence.
+        last: u64,
+    },
+}
+
+impl ChangeLog {
+    /// A log continuing after `last`, keeping `capacity` changes.
+    pub fn new(last: u64, capacity: usize) -> Self {
+        ChangeLog {
+            last,
+            kept: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The latest sequence number handed out.
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// Records a change; returns it.
+    pub fn push(&mut self, kind: ChangeKind, name: &str, policy: Option<PolicyJson>) -> Change {
+        self.last += 1;
+        let change = Change {
+            sequence: self.last,
+            kind,
+            name: name.to_owned(),
+            policy,
+        };
+        if self.kept.len() == self.capacity {
+            self.kept.pop_front();
+        }
+        self.kept.push_back(change.clone());
+        change
+    }
+
+    /// Changes after `after`, oldest first.
+    pub fn since(&self, after: u64) -> Result<Vec<Change>, ResumeError> {
+        if after > self.last {
+            return Err(ResumeError::Future {
+                asked: after,
+                last: self.last,
+            });
+        }
+        let oldest = self.kept.front().map_or(self.last + 1, |c| c.sequence);
+        if after + 1 < oldest {
+            return Err(ResumeError::TooOld {
+                asked: after,
+                oldest,
+                last: self.last,
+            });
+        }
+        Ok(self
+            .kept
+            .iter()
+            .filter(|c| c.sequence > after)
+            .cloned()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resumes_within_the_kept_window() {
+        let mut log = ChangeLog::new(10, 3);
+        for name in ["a", "b", "c", "d"] {
+            log.push(ChangeKind::Installed, name, None);
+        }
+        assert_eq!(log.last(), 14);
+        let names: Vec<String> = log.since(12).unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["c", "d"]);
+        assert_eq!(log.since(14).unwrap(), vec![]);
+        assert!(matches!(
+            log.since(10),
+            Err(ResumeError::TooOld { oldest: 12, .. })
+        ));
+        assert_eq!(log.since(11).unwrap().len(), 3);
+        assert!(matches!(log.since(15), Err(ResumeError::Future { .. })));
+    }
+}

@@ -1,0 +1,680 @@
+//! The controller core: the single owner of mutable state. It keeps the
+//! topology, the installed policies and their reservations, re-optimizes the
+//! affected policies after every event, persists every change before it is
+//! acknowledged, and logs every change for watchers.
+//!
+//! A library type with no gRPC and no async: the replay runner and tests use
+//! it directly; `actor` wraps it in the one tokio task that owns it in `cpnd`.
+//!
+//! Re-optimization rules:
+//! - a policy whose placement broke (a link or router down, a bound or the
+//!   MSD no longer met, its pool too loaded) moves to the best feasible
+//!   placement, or goes `down` with the reason and comes back by itself when
+//!   an event or a removal frees what it needs;
+//! - a policy whose placement still holds moves only when the best placement
+//!   beats it on the objective by more than `Config::reopt_threshold`;
+//! - moves are make-before-break in the shared-explicit sense: the new
+//!   placement is computed with the policy's own reservation counted as
+//!   available, so a path sharing links with the old one is not charged twice.
+
+pub mod actor;
+mod events;
+mod index;
+mod log;
+mod policy;
+mod rebuild;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+pub use events::Touched;
+pub use log::{Change, ChangeKind, ChangeLog, ResumeError};
+pub use policy::{
+    Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, validate_name,
+};
+
+use crate::document::{EventDoc, PolicyJson, RequestDoc, placement_json, rejections_json, resolve};
+use crate::engine::{Engine, NoPlacement, Objective, PathAnswer, QueryError};
+use crate::model::Topology;
+use crate::store::{Batch, Store, StoreError};
+use crate::topology_file::TopologyDocument;
+use index::PolicyIndex;
+
+/// How the controller behaves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// A policy whose placement still holds moves only when the best
+    /// placement improves its objective by more than this fraction.
+    pub reopt_threshold: f64,
+    /// Changes kept for watchers to resume from.
+    pub change_log: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            reopt_threshold: 0.10,
+            change_log: 100_000,
+        }
+    }
+}
+
+/// Why an operation was refused; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// Bad input: the message names the field or id.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// No such policy.
+    #[error("{0}")]
+    NotFound(String),
+    /// The name is taken.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Nothing feasible for an install.
+    #[error(transparent)]
+    NoPlacement(#[from] NoPlacement),
+    /// The store failed; the operation was not applied.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<QueryError> for ControllerError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::Invalid(e) => ControllerError::InvalidArgument(e.0),
+            QueryError::NoPlacement(e) => ControllerError::NoPlacement(e),
+        }
+    }
+}
+
+/// Counters for metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Events applied.
+    pub events: u64,
+    /// Policies re-evaluated after events, removals and replacements.
+    pub reoptimizations: u64,
+    /// Time spent re-evaluating them, seconds.
+    pub reoptimization_seconds: f64,
+}
+
+/// The state owner.
+pub struct Controller {
+    topology: Topology,
+    engine: Engine,
+    policies: BTreeMap<String, Policy>,
+    index: PolicyIndex,
+    log: ChangeLog,
+    /// Changes not yet handed to watchers.
+    fresh: Vec<Change>,
+    next_order: u64,
+    config: Config,
+    store: Box<dyn Store>,
+    stats: Stats,
+}
+
+/// The new state of one policy after re-evaluation.
+struct Outcome {
+    state: PolicyState,
+    kind: Option<ChangeKind>,
+}
+
+impl Controller {
+    /// Opens the controller on a store: its stored topology and policies when
+    /// it has them (every policy re-checked and re-reserved), else `initial`.
+    pub fn open(
+        mut store: Box<dyn Store>,
+        initial: Option<Topology>,
+        config: Config,
+    ) -> Result<Controller, ControllerError> {
+        let stored = store.load()?;
+        let Some(doc) = &stored.topology else {
+            let topology = initial.ok_or_else(|| {
+                ControllerError::InvalidArgument(
+                    "no topology: the data directory holds none yet, give one with --topology FILE"
+                        .into(),
+                )
+            })?;
+            let batch = Batch {
+                topology: Some(topology_state(&topology)),
+                sequence: stored.sequence,
+                ..Default::default()
+            };
+            store.commit(&batch)?;
+            return Ok(Controller::fresh(
+                topology,
+                store,
+                config,
+                stored.sequence,
+                0,
+            ));
+        };
+        let topology = rebuild::topology_from_store(doc, &stored.down_routers)?;
+        let order = stored
+            .policies
+            .iter()
+            .map(|p| p.order + 1)
+            .max()
+            .unwrap_or(0);
+        let mut c = Controller::fresh(topology, store, config, stored.sequence, order);
+        c.adopt(stored.policies, false)?;
+        Ok(c)
+    }
+
+    fn fresh(
+        topology: Topology,
+        store: Box<dyn Store>,
+        config: Config,
+        sequence: u64,
+        next_order: u64,
+    ) -> Self {
+        Controller {
+            topology,
+            engine: Engine::new(),
+            policies: BTreeMap::new(),
+            index: PolicyIndex::default(),
+            log: ChangeLog::new(sequence, config.change_log),
+            fresh: Vec::new(),
+            next_order,
+            config,
+            store,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The live topology.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// How many policies are up and down.
+    pub fn policy_counts(&self) -> (usize, usize) {
+        let up = self.policies.values().filter(|p| p.is_up()).count();
+        (up, self.policies.len() - up)
+    }
+
+    /// One policy.
+    pub fn policy(&self, name: &str) -> Option<&Policy> {
+        self.policies.get(name)
+    }
+
+    /// Every policy, by name.
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.values()
+    }
+
+    /// One policy as JSON.
+    pub fn policy_json(&self, name: &str) -> Result<PolicyJson, ControllerError> {
+        self.policies
+            .get(name)
+            .map(|p| policy_json(&self.topology, p))
+            .ok_or_else(|| ControllerError::NotFound(format!("no policy named `{name}`")))
+    }
+
+    /// Every policy as JSON, by name.
+    pub fn policies_json(&self) -> Vec<PolicyJson> {
+        self.policies
+            .values()
+            .map(|p| policy_json(&self.topology, p))
+            .collect()
+    }
+
+    /// Answers a path query on the live network (reservations included).
+    pub fn query(&self, doc: &RequestDoc) -> Result<PathAnswer, ControllerError> {
+        let req = resolve(doc, &self.topology).map_err(ControllerError::InvalidArgument)?;
+        Ok(self.engine.query(&self.topology, &req)?)
+    }
+
+    /// Changes after `after`, for a resuming watcher.
+    pub fn changes_since(&self, after: u64) -> Result<Vec<Change>, ResumeError> {
+        self.log.since(after)
+    }
+
+    /// The latest change sequence number.
+    pub fn last_sequence(&self) -> u64 {
+        self.log.last()
+    }
+
+    /// Changes made since the last call (the actor broadcasts them).
+    pub fn drain_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// Installs a policy: computes, reserves, persists.
+    pub fn install(&mut self, name: &str, doc: RequestDoc) -> Result<PolicyJson, ControllerError> {
+        validate_name(name).map_err(ControllerError::InvalidArgument)?;
+        if self.policies.contains_key(name) {
+            return Err(ControllerError::AlreadyExists(format!(
+                "a policy named `{name}` exists; remove it first"
+            )));
+        }
+        let req = resolve(&doc, &self.topology).map_err(ControllerError::InvalidArgument)?;
+        let answer = self.engine.query(&self.topology, &req)?;
+        let reservation = Reservation::of(&req, &answer);
+        let policy = Policy {
+            name: name.to_owned(),
+            request: doc,
+            state: PolicyState::Up {
+                answer: Box::new(answer),
+                reservation,
+            },
+            version: 1,
+            order: self.next_order,
+            southbound: Southbound::default(),
+        };
+        self.store.commit(&Batch {
+            put: vec![policy.record(&self.topology)],
+            sequence: self.log.last() + 1,
+            ..Default::default()
+        })?;
+        self.next_order += 1;
+        if let PolicyState::Up { reservation, .. } = &policy.state {
+            reservation.apply(&mut self.topology);
+        }
+        self.index.add(&self.topology, &policy);
+        let json = policy_json(&self.topology, &policy);
+        self.record_change(ChangeKind::Installed, name, Some(json.clone()));
+        self.policies.insert(name.to_owned(), policy);
+        Ok(json)
+    }
+
+    /// Removes a policy and gives back its reservation; down policies that
+    /// can now be placed come back.
+    pub fn remove(&mut self, name: &str) -> Result<(), ControllerError> {
+        if !self.policies.contains_key(name) {
+            return Err(ControllerError::NotFound(format!(
+                "no policy named `{name}`"
+            )));
+        }
+        self.store.commit(&Batch {
+            delete: vec![name.to_owned()],
+            sequence: self.log.last() + 1,
+            ..Default::default()
+        })?;
+        let policy = self.policies.remove(name).expect("checked");
+        if let PolicyState::Up { reservation, .. } = &policy.state {
+            reservation.release(&mut self.topology);
+        }
+        self.index.remove(&self.topology, &policy);
+        self.record_change(ChangeKind::Removed, name, None);
+        let down: Vec<String> = self.index.down().cloned().collect();
+        if !down.is_empty() {
+            let t = self.topology.clone();
+            self.reevaluate_and_commit(t, down, Vec::new(), false)?;
+        }
+        Ok(())
+    }
+
+    /// Applies an event and re-optimizes the affected policies. Returns the
+    /// names of the policies that changed.
+    pub fn apply_event(&mut self, event: &EventDoc) -> Result<Vec<String>, ControllerError> {
+        let mut t = self.topology.clone();
+        let touched = events::apply(&mut t, event).map_err(ControllerError::InvalidArgument)?;
+        let mut full = BTreeSet::new();
+        for &l in &touched.links {
+            full.extend(self.index.on_link(l).cloned());
+        }
+        for &r in &touched.routers {
+            full.extend(self.index.on_router(r).cloned());
+        }
+        for &(dc, kind) in &touched.pools {
+            full.extend(self.index.in_pool(dc, kind).cloned());
+        }
+        if touched.may_free {
+            full.extend(self.index.down().cloned());
+        }
+        let mut reencode = BTreeSet::new();
+        for &op in &touched.igp_operators {
+            reencode.extend(
+                self.index
+                    .in_operator(op)
+                    .filter(|n| !full.contains(*n))
+                    .cloned(),
+            );
+        }
+        self.stats.events += 1;
+        self.reevaluate_and_commit(
+            t,
+            full.into_iter().collect(),
+            reencode.into_iter().collect(),
+            true,
+        )
+    }
+
+    /// Replaces the topology: every policy is re-resolved by ids and
+    /// re-checked on the new one, and re-placed where it no longer holds.
+    pub fn replace_topology(&mut self, new: Topology) -> Result<Vec<String>, ControllerError> {
+        let records: Vec<_> = self
+            .policies
+            .values()
+            .map(|p| p.record(&self.topology))
+            .collect();
+        let old = std::mem::replace(&mut self.topology, new);
+        let old_policies = std::mem::take(&mut self.policies);
+        let old_index = std::mem::take(&mut self.index);
+        match self.adopt(records, true) {
+            Ok(changed) => Ok(changed),
+            Err(e) => {
+                self.topology = old;
+                self.policies = old_policies;
+                self.index = old_index;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes stored policy records onto the current topology (which holds no
+    /// reservations yet), in install order, and commits what changed (and the
+    /// topology, when `commit_topology`).
+    fn adopt(
+        &mut self,
+        mut records: Vec<crate::store::PolicyRecord>,
+        commit_topology: bool,
+    ) -> Result<Vec<String>, ControllerError> {
+        records.sort_by_key(|r| r.order);
+        let mut t = self.topology.clone();
+        let mut changed = Vec::new();
+        let mut policies = BTreeMap::new();
+        for record in records {
+            let (policy, kind) = rebuild::adopt_record(&self.engine, &mut t, record);
+            if let Some(kind) = kind {
+                changed.push((policy.name.clone(), kind));
+            }
+            policies.insert(policy.name.clone(), policy);
+        }
+        let mut batch = Batch {
+            topology: commit_topology.then(|| topology_state(&t)),
+            sequence: self.log.last() + changed.len() as u64,
+            ..Default::default()
+        };
+        batch.put = changed
+            .iter()
+            .map(|(n, _)| policies[n].record(&t))
+            .collect();
+        if batch.topology.is_some() || !batch.put.is_empty() {
+            self.store.commit(&batch)?;
+        }
+        self.topology = t;
+        self.index = PolicyIndex::default();
+        for p in policies.values() {
+            self.index.add(&self.topology, p);
+        }
+        self.policies = policies;
+        for (name, kind) in &changed {
+            let json = policy_json(&self.topology, &self.policies[name]);
+            self.record_change(*kind, name, Some(json));
+        }
+        Ok(changed.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// Re-evaluates `full` (may move to a better placement) and `reencode`
+    /// (kept unless broken) on the working topology `t`, commits the changes
+    /// (and `t` when `commit_topology`), then makes them live.
+    fn reevaluate_and_commit(
+        &mut self,
+        mut t: Topology,
+        full: Vec<String>,
+        reencode: Vec<String>,
+        commit_topology: bool,
+    ) -> Result<Vec<String>, ControllerError> {
+        let started = Instant::now();
+        let mut changed: Vec<(Policy, Option<ChangeKind>)> = Vec::new();
+        let count = full.len() + reencode.len();
+        for (name, may_move) in full
+            .iter()
+            .map(|n| (n, true))
+            .chain(reencode.iter().map(|n| (n, false)))
+        {
+            let p = &self.policies[name];
+            let outcome = reevaluate(
+                &self.engine,
+                &mut t,
+                p,
+                may_move,
+                self.config.reopt_threshold,
+            );
+            if outcome.state != p.state {
+                let mut new = p.clone();
+                new.state = outcome.state;
+                if outcome.kind.is_some() {
+                    new.version += 1;
+                }
+                changed.push((new, outcome.kind));
+            }
+        }
+        self.stats.reoptimizations += count as u64;
+        self.stats.reoptimization_seconds += started.elapsed().as_secs_f64();
+        let announced = changed.iter().filter(|(_, k)| k.is_some()).count() as u64;
+        let batch = Batch {
+            topology: commit_topology.then(|| topology_state(&t)),
+            put: changed.iter().map(|(p, _)| p.record(&t)).collect(),
+            delete: Vec::new(),
+            sequence: self.log.last() + announced,
+        };
+        if batch.topology.is_some() || !batch.put.is_empty() {
+            self.store.commit(&batch)?;
+        }
+        self.topology = t;
+        let mut names = Vec::new();
+        for (new, kind) in changed {
+            let old = self
+                .policies
+                .insert(new.name.clone(), new)
+                .expect("re-evaluated policies exist");
+            self.index.remove(&self.topology, &old);
+            let p = &self.policies[&old.name];
+            self.index.add(&self.topology, p);
+            if let Some(kind) = kind {
+                let json = policy_json(&self.topology, p);
+                self.record_change(kind, &old.name, Some(json));
+                names.push(old.name);
+            }
+        }
+        Ok(names)
+    }
+
+    fn record_change(&mut self, kind: ChangeKind, name: &str, policy: Option<PolicyJson>) {
+        let change = self.log.push(kind, name, policy);
+        self.fresh.push(change);
+    }
+
+    /// Sets a policy's southbound status (from the drivers); logged as a
+    /// change when it differs.
+    pub fn set_southbound(&mut self, name: &str, southbound: Southbound) {
+        let Some(p) = self.policies.get_mut(name) else {
+            return;
+        };
+        if p.southbound == southbound {
+            return;
+        }
+        p.southbound = southbound;
+        let json = policy_json(&self.topology, &self.policies[name]);
+        self.record_change(ChangeKind::Southbound, name, Some(json));
+    }
+}
+
+/// The stored form of a topology state.
+fn topology_state(t: &Topology) -> (TopologyDocument, Vec<String>) {
+    let down = t
+        .routers()
+        .filter(|(_, r)| !r.up)
+        .map(|(_, r)| r.id.to_string())
+        .collect();
+    (TopologyDocument::from_topology(t), down)
+}
+
+/// The primary objective value of a placement, for the re-optimization gain.
+fn objective_value(objective: Objective, a: &PathAnswer) -> f64 {
+    let m = &a.primary.metrics;
+    match objective {
+        Objective::Latency => m.latency_us as f64,
+        Objective::Igp => m.igp as f64,
+        Objective::Te => m.te as f64,
+        Objective::Price => m.price,
+    }
+}
+
+/// True when the two answers steer differently (what a headend would see).
+fn steering_changed(a: &PathAnswer, b: &PathAnswer) -> bool {
+    let key = |x: &PathAnswer| {
+        let p = |q: &crate::engine::Placement| {
+            (
+                q.datacenter,
+                q.path.clone(),
+                q.links.clone(),
+                q.segments.clone(),
+            )
+        };
+        (p(&x.primary), x.backup.as_ref().map(p))
+    };
+    key(a) != key(b)
+}
+
+/// Re-evaluates one policy on the working topology `t`, moving its
+/// reservation there.
+fn reevaluate(
+    engine: &Engine,
+    t: &mut Topology,
+    p: &Policy,
+    may_move: bool,
+    threshold: f64,
+) -> Outcome {
+    let req = match resolve(&p.request, t) {
+        Ok(r) => r,
+        Err(e) => {
+            if let PolicyState::Up { reservation, .. } = &p.state {
+                reservation.release(t);
+            }
+            return down_outcome(p, format!("request no longer resolves: {e}"));
+        }
+    };
+    let placed = |t: &mut Topology, answer: PathAnswer| {
+        let reservation = Reservation::of(&req, &answer);
+        reservation.apply(t);
+        PolicyState::Up {
+            answer: Box::new(answer),
+            reservation,
+        }
+    };
+    match &p.state {
+        PolicyState::Up {
+            answer,
+            reservation,
+        } => {
+            // Shared-explicit make-before-break: the policy's own hold counts
+            // as available while it looks for its next placement.
+            reservation.release(t);
+            match engine.recheck(t, &req, &answer.primary, answer.backup.as_ref()) {
+                Ok((primary, backup)) => {
+                    let kept = PathAnswer {
+                        primary,
+                        backup,
+                        ..(**answer).clone()
+                    };
+                    let next = match may_move.then(|| engine.query(t, &req)) {
+                        Some(Ok(best)) => {
+                            let old = objective_value(req.objective, &kept);
+                            let new = objective_value(req.objective, &best);
+                            if old > 0.0 && (old - new) / old > threshold {
+                                best
+                            } else {
+                                kept
+                            }
+                        }
+                        _ => kept,
+                    };
+                    let kind = steering_changed(answer, &next).then_some(ChangeKind::Updated);
+                    Outcome {
+                        state: placed(t, next),
+                        kind,
+                    }
+                }
+                Err(why) => match engine.query(t, &req) {
+                    Ok(best) => Outcome {
+                        state: placed(t, best),
+                        kind: Some(ChangeKind::Updated),
+                    },
+                    Err(QueryError::NoPlacement(e)) => {
+                        down_outcome(p, format!("{why}; {}", e.message))
+                    }
+                    Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {}", e.0)),
+                },
+            }
+        }
+        PolicyState::Down { reason } => match engine.query(t, &req) {
+            Ok(best) => Outcome {
+                state: placed(t, best),
+                kind: Some(ChangeKind::Restored),
+            },
+            Err(e) => {
+                let message = match e {
+                    QueryError::NoPlacement(e) => e.message,
+                    QueryError::Invalid(e) => e.0,
+                };
+                let _ = reason;
+                Outcome {
+                    state: PolicyState::Down { reason: message },
+                    kind: None,
+                }
+            }
+        },
+    }
+}
+
+fn down_outcome(p: &Policy, reason: String) -> Outcome {
+    let kind = p.is_up().then_some(ChangeKind::Down);
+    Outcome {
+        state: PolicyState::Down { reason },
+        kind,
+    }
+}
+
+/// The JSON form of a policy.
+pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
+    let headend = p.request.from.clone();
+    let (state, reason) = match &p.state {
+        PolicyState::Up { .. } => ("up", None),
+        PolicyState::Down { reason } => ("down", Some(reason.clone())),
+    };
+    let answer = p.answer();
+    let primary = answer.map(|a| placement_json(t, &headend, &a.primary));
+    PolicyJson {
+        name: p.name.clone(),
+        state: state.to_owned(),
+        reason,
+        southbound: p.southbound.state.as_str().to_owned(),
+        southbound_detail: p.southbound.detail.clone(),
+        version: p.version,
+        headend: headend.clone(),
+        datacenter: primary.as_ref().and_then(|x| x.datacenter.clone()),
+        pool: primary.as_ref().and_then(|x| x.pool.clone()),
+        endpoint: primary.as_ref().map(|x| x.endpoint.clone()),
+        path: primary.as_ref().map(|x| x.path.clone()).unwrap_or_default(),
+        links: primary
+            .as_ref()
+            .map(|x| x.links.clone())
+            .unwrap_or_default(),
+        segments: primary
+            .as_ref()
+            .map(|x| x.segments.clone())
+            .unwrap_or_default(),
+        metrics: primary.map(|x| x.metrics),
+        backup: answer
+            .and_then(|a| a.backup.as_ref())
+            .map(|b| placement_json(t, &headend, b)),
+        rejected: answer
+            .map(|a| rejections_json(t, &a.rejected))
+            .unwrap_or_default(),
+        notes: answer.map(|a| a.notes.clone()).unwrap_or_default(),
+        request: p.request.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,242 @@
+//! Policies: an installed path query, its current placement, and what it
+//! reserves (bandwidth on its primary links, compute and memory in its pool).
+
+use crate::document::RequestDoc;
+use crate::engine::{PathAnswer, PathRequest, Placement};
+use crate::model::{DatacenterIx, LinkIx, PoolKind, Topology};
+use crate::store::{PathRecord, PolicyRecord, StateRecord};
+
+/// Longest policy name accepted.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Checks a policy name: 1-128 of letters, digits, `.`, `_`, `-`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "policy name must be 1 to {MAX_NAME_LEN} characters, got {}",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "policy name `{name}` has `{c}`; use letters, digits, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Compute and memory held in one pool.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolShare {
+    /// The data center.
+    pub datacenter: DatacenterIx,
+    /// The pool.
+    pub kind: PoolKind,
+    /// TFLOPS held.
+    pub tflops: f64,
+    /// Memory held, GB.
+    pub memory_gb: f64,
+}
+
+/// What a placed policy holds.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Reservation {
+    /// Bandwidth held on each primary link, Mbit/s.
+    pub mbps: u64,
+    /// The primary links.
+    pub links: Vec<LinkIx>,
+    /// The compute held.
+    pub pool: Option<PoolShare>,
+}
+
+impl Reservation {
+    /// What a request placed as `answer` holds.
+    pub fn of(req: &PathRequest, answer: &PathAnswer) -> Reservation {
+        let p = &answer.primary;
+        Reservation {
+            mbps: req.constraints.min_bandwidth_mbps.unwrap_or(0),
+            links: if req.constraints.min_bandwidth_mbps.unwrap_or(0) > 0 {
+                p.links.clone()
+            } else {
+                Vec::new()
+            },
+            pool: match (req.compute, p.datacenter, p.pool) {
+                (Some(c), Some(dc), Some(kind)) => Some(PoolShare {
+                    datacenter: dc,
+                    kind,
+                    tflops: c.tflops,
+                    memory_gb: c.memory_gb,
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// Takes the reservation from `t`.
+    pub fn apply(&self, t: &mut Topology) {
+        self.add(t, true);
+    }
+
+    /// Gives the reservation back to `t`.
+    pub fn release(&self, t: &mut Topology) {
+        self.add(t, false);
+    }
+
+    fn add(&self, t: &mut Topology, take: bool) {
+        if self.mbps > 0 {
+            for &l in &self.links {
+                let now = t.link(l).reserved_mbps;
+                let new = if take {
+                    now + self.mbps
+                } else {
+                    now.saturating_sub(self.mbps)
+                };
+                t.set_link_reserved(l, new);
+            }
+        }
+        if let Some(s) = &self.pool
+            && let Some(pool) = t.pool_mut(s.datacenter, s.kind)
+        {
+            let sign = if take { 1.0 } else { -1.0 };
+            pool.reserved_tflops = (pool.reserved_tflops + sign * s.tflops).max(0.0);
+            pool.reserved_memory_gb = (pool.reserved_memory_gb + sign * s.memory_gb).max(0.0);
+        }
+    }
+}
+
+/// Where a policy stands with the routers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SouthboundState {
+    /// The headend holds the current version.
+    Applied,
+    /// A push is under way or waits.
+    Pending,
+    /// The last push failed; retries continue.
+    Failed,
+}
+
+impl SouthboundState {
+    /// The name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SouthboundState::Applied => "applied",
+            SouthboundState::Pending => "pending",
+            SouthboundState::Failed => "failed",
+        }
+    }
+}
+
+/// Southbound status and its detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Southbound {
+    /// The state.
+    pub state: SouthboundState,
+    /// What is pending, or the last error.
+    pub detail: Option<String>,
+}
+
+impl Default for Southbound {
+    fn default() -> Self {
+        Southbound {
+            state: SouthboundState::Pending,
+            detail: Some("no southbound driver is configured".into()),
+        }
+    }
+}
+
+/// Up with a placement, or down with the reason.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyState {
+    /// Placed and holding its reservation.
+    Up {
+        /// The placement.
+        answer: Box<PathAnswer>,
+        /// What it holds.
+        reservation: Reservation,
+    },
+    /// Nothing feasible now; it comes back by itself when the network allows.
+    Down {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An installed policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Unique name.
+    pub name: String,
+    /// The request, with ids (re-resolved when the topology is replaced).
+    pub request: RequestDoc,
+    /// Up or down.
+    pub state: PolicyState,
+    /// Bumped on every change of placement or segments.
+    pub version: u64,
+    /// Install order.
+    pub order: u64,
+    /// Southbound status.
+    pub southbound: Southbound,
+}
+
+impl Policy {
+    /// The placement, when up.
+    pub fn answer(&self) -> Option<&PathAnswer> {
+        match &self.state {
+            PolicyState::Up { answer, .. } => Some(answer),
+            PolicyState::Down { .. } => None,
+        }
+    }
+
+    /// True when up.
+    pub fn is_up(&self) -> bool {
+        matches!(self.state, PolicyState::Up { .. })
+    }
+
+    /// The stored form.
+    pub fn record(&self, t: &Topology) -> PolicyRecord {
+        let path = |p: &Placement| PathRecord {
+            datacenter: p.datacenter.map(|d| t.datacenter(d).id.to_string()),
+            path: p.path.iter().map(|&r| t.router(r).id.to_string()).collect(),
+            links: p.links.iter().map(|&l| t.link(l).id.to_string()).collect(),
+        };
+        PolicyRecord {
+            name: self.name.clone(),
+            request: self.request.clone(),
+            state: match &self.state {
+                PolicyState::Up { answer, .. } => StateRecord::Up {
+                    primary: path(&answer.primary),
+                    backup: answer.backup.as_ref().map(path),
+                },
+                PolicyState::Down { reason } => StateRecord::Down {
+                    reason: reason.clone(),
+                },
+            },
+            rejected: match &self.state {
+                PolicyState::Up { answer, .. } => {
+                    crate::document::rejections_json(t, &answer.rejected)
+                }
+                PolicyState::Down { .. } => Vec::new(),
+            },
+            notes: self.answer().map(|a| a.notes.clone()).unwrap_or_default(),
+            version: self.version,
+            order: self.order,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(validate_name("train-job_1.v2").is_ok());
+        assert!(validate_name("").unwrap_err().contains("1 to 128"));
+        assert!(validate_name(&"x".repeat(129)).is_err());
+        assert!(validate_name("a b").unwrap_err().contains("has ` `"));
+        assert!(validate_name("a/b").is_err());
+    }
+}

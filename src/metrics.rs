@@ -1,0 +1,189 @@
+//! Prometheus metrics of `cpnd`: request counts and latencies per gRPC
+//! method, policies by state, re-optimization counts and durations; served as
+//! text on `/metrics` by a small HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of a request metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// gRPC method, e.g. "InstallPolicy".
+    pub method: String,
+    /// gRPC status code name, e.g. "Ok", "InvalidArgument".
+    pub code: String,
+}
+
+/// Labels of a per-method histogram.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    /// gRPC method.
+    pub method: String,
+}
+
+/// Labels of the policies gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    /// "up" or "down".
+    pub state: String,
+}
+
+/// Every metric `cpnd` exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<MethodLabels, Histogram>,
+    /// Policies by state.
+    pub policies: Family<StateLabels, Gauge>,
+    /// Events applied.
+    pub events: Counter,
+    /// Policies re-evaluated.
+    pub reoptimizations: Counter,
+    /// Seconds spent re-evaluating (a counter of seconds, as Prometheus does).
+    pub reoptimization_seconds:
+        prometheus_client::metrics::counter::Counter<f64, std::sync::atomic::AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of metrics.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("cpn");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "grpc_requests",
+            "gRPC requests by method and status code",
+            requests.clone(),
+        );
+        let latency = Family::<MethodLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_05, 2.0, 18))
+        });
+        registry.register(
+            "grpc_request_seconds",
+            "gRPC request latency by method",
+            latency.clone(),
+        );
+        let policies = Family::<StateLabels, Gauge>::default();
+        registry.register("policies", "Installed policies by state", policies.clone());
+        let events = Counter::default();
+        registry.register("events", "Topology events applied", events.clone());
+        let reoptimizations = Counter::default();
+        registry.register(
+            "reoptimizations",
+            "Policies re-evaluated after events and removals",
+            reoptimizations.clone(),
+        );
+        let reoptimization_seconds = prometheus_client::metrics::counter::Counter::<
+            f64,
+            std::sync::atomic::AtomicU64,
+        >::default();
+        registry.register(
+            "reoptimization_seconds",
+            "Seconds spent re-evaluating policies",
+            reoptimization_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            policies,
+            events,
+            reoptimizations,
+            reoptimization_seconds,
+        }
+    }
+
+    /// Records one request.
+    pub fn record(&self, method: &str, code: tonic::Code, started: Instant) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                code: format!("{code:?}"),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&MethodLabels {
+                method: method.to_owned(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
+/// Serves `/metrics` on `addr` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    refresh: impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    + Send
+    + Sync
+    + 'static,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper::service::service_fn;
+    use hyper::{Response, StatusCode};
+    use hyper_util::rt::TokioIo;
+
+    let refresh = Arc::new(refresh);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut shutdown => return Ok(()),
+        };
+        let metrics = metrics.clone();
+        let refresh = refresh.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let metrics = metrics.clone();
+                let refresh = refresh.clone();
+                async move {
+                    let response = if req.uri().path() == "/metrics" {
+                        refresh().await;
+                        Response::builder()
+                            .header(
+                                "content-type",
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            )
+                            .body(Full::new(Bytes::from(metrics.encode())))
+                    } else {
+                        Response::builder()
+                            .status(StatusCode::NOT_FOUND)
+                            .body(Full::new(Bytes::from("try /metrics\n")))
+                    };
+                    Ok::<_, std::convert::Infallible>(response.expect("valid response"))
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The address a metrics listener is bound to (for logs).
+pub fn describe(addr: SocketAddr) -> String {
+    format!("http://{addr}/metrics")
+}

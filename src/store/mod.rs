@@ -1,0 +1,109 @@
+//! Durable state: the live topology, every policy and the change sequence,
+//! written in one transaction per controller operation, before the API
+//! answers. `RedbStore` keeps it in an embedded database under `--data-dir`;
+//! `MemoryStore` keeps it in memory (replays, tests).
+//!
+//! Records hold ids, not indices, so they outlive any one topology instance.
+//! Reservations are not stored: they follow from each policy's request and
+//! placement, and are rebuilt on restore.
+
+mod memory;
+mod redb_store;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::{RejectionJson, RequestDoc};
+use crate::topology_file::TopologyDocument;
+
+pub use memory::MemoryStore;
+pub use redb_store::RedbStore;
+
+/// A path held by a policy, by ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathRecord {
+    /// The data center, or none for a router destination.
+    pub datacenter: Option<String>,
+    /// Routers from the headend.
+    pub path: Vec<String>,
+    /// Links between them.
+    pub links: Vec<String>,
+}
+
+/// A policy's state as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum StateRecord {
+    /// Placed.
+    Up {
+        /// The primary path.
+        primary: PathRecord,
+        /// The backup path, when protected.
+        backup: Option<PathRecord>,
+    },
+    /// No feasible placement.
+    Down {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One policy as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    /// Unique name.
+    pub name: String,
+    /// The request, as given (ids).
+    pub request: RequestDoc,
+    /// Up with its paths, or down with the reason.
+    #[serde(flatten)]
+    pub state: StateRecord,
+    /// Why the other data centers lost, at the last placement.
+    #[serde(default)]
+    pub rejected: Vec<RejectionJson>,
+    /// Notes of the last placement.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Bumped on every change of placement or segments.
+    pub version: u64,
+    /// Install order (restore re-reserves in this order).
+    pub order: u64,
+}
+
+/// Everything a store holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stored {
+    /// The live topology, in the file format; `None` before the first commit.
+    pub topology: Option<TopologyDocument>,
+    /// Routers that are down (not part of the file format).
+    pub down_routers: Vec<String>,
+    /// Every policy.
+    pub policies: Vec<PolicyRecord>,
+    /// The last change sequence number handed out.
+    pub sequence: u64,
+}
+
+/// One operation's writes, committed atomically.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    /// A new topology state (with the routers that are down).
+    pub topology: Option<(TopologyDocument, Vec<String>)>,
+    /// Policies written (created or changed).
+    pub put: Vec<PolicyRecord>,
+    /// Policies removed, by name.
+    pub delete: Vec<String>,
+    /// The last change sequence number after this batch.
+    pub sequence: u64,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+/// Where the controller's state lives between runs.
+pub trait Store: Send {
+    /// Everything stored so far.
+    fn load(&self) -> Result<Stored, StoreError>;
+    /// Writes one operation's changes atomically and durably.
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
+}
