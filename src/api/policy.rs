@@ -123,13 +123,12 @@ impl PolicyService for Api {
         let started = Instant::now();
         let after = request.into_inner().resume_after;
         let result = async {
-            let (backlog, mut rx) = self
+            let (backlog, mut rx, mut last) = self
                 .controller
                 .ask(|reply| Command::Watch(after, reply))
                 .await
                 .map_err(gone)?
                 .map_err(resume)?;
-            let mut last = backlog.last().map_or(after, |c| c.sequence);
             let stream = async_stream::stream! {
                 for c in &backlog {
                     yield Ok(change_to_pb(c));

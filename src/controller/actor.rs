@@ -11,8 +11,9 @@ use crate::model::Topology;
 
 type Reply<T> = oneshot::Sender<T>;
 
-/// The backlog of changes after a resume point, and the live feed.
-pub type Subscription = (Vec<Change>, broadcast::Receiver<Change>);
+/// The backlog of changes after a resume point, the live feed, and the last
+/// sequence number the watcher has (live changes up to it are skipped).
+pub type Subscription = (Vec<Change>, broadcast::Receiver<Change>, u64);
 
 /// A request to the controller task.
 pub enum Command {
@@ -72,20 +73,50 @@ impl ControllerHandle {
     }
 }
 
+/// Commands handled before one group commit, at most.
+pub const GROUP: usize = 256;
+
 /// Starts the task; it stops when every handle is dropped. Returns the
 /// handle and the task.
+///
+/// Commands are handled in groups: every command already queued (up to
+/// [`GROUP`]) is handled, the group's writes are committed at once, and only
+/// then are the replies sent and the changes broadcast. If the commit fails,
+/// the process stops: nothing of the group was acknowledged, and a restart
+/// from the store is consistent.
 pub fn spawn(mut controller: Controller) -> (ControllerHandle, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Command>(1024);
+    let (tx, mut rx) = mpsc::channel::<Command>(4096);
     let (changes, _) = broadcast::channel::<Change>(65_536);
+    controller.defer_commits();
     let task = tokio::task::spawn_blocking(move || {
         // One thread owns the state; commands run one at a time, in order.
         let mut snapshot: Option<(u64, std::sync::Arc<Topology>)> = None;
-        while let Some(command) = rx.blocking_recv() {
-            handle(&mut controller, command, &changes, &mut snapshot);
+        let mut replies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+        while let Some(first) = rx.blocking_recv() {
+            replies.push(handle(&mut controller, first, &changes, &mut snapshot));
+            while replies.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(command) => {
+                        replies.push(handle(&mut controller, command, &changes, &mut snapshot))
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = controller.flush() {
+                tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
+                std::process::exit(70);
+            }
+            for reply in replies.drain(..) {
+                reply();
+            }
             for change in controller.drain_changes() {
                 // No watcher is fine.
                 let _ = changes.send(change);
             }
+        }
+        // Every handle is gone: persist what is left.
+        if let Err(e) = controller.flush() {
+            tracing::error!(error = %e, "cannot persist state at shutdown");
         }
     });
     (ControllerHandle { tx }, task)
@@ -106,53 +137,54 @@ fn snapshot(
     t
 }
 
+/// Sends a reply later, after the group commit. A dropped responder means
+/// the caller went away: nothing to do.
+fn later<T: Send + 'static>(reply: Reply<T>, value: T) -> Box<dyn FnOnce() + Send> {
+    Box::new(move || {
+        let _ = reply.send(value);
+    })
+}
+
 fn handle(
     c: &mut Controller,
     command: Command,
     changes: &broadcast::Sender<Change>,
     cache: &mut Option<(u64, std::sync::Arc<Topology>)>,
-) {
-    // A dropped responder means the caller went away: nothing to do.
+) -> Box<dyn FnOnce() + Send> {
     match command {
         Command::Query(doc, reply) => {
             let r = c.query(&doc).map(|a| (a, snapshot(c, cache)));
-            let _ = reply.send(r);
+            later(reply, r)
         }
-        Command::Install(name, doc, reply) => {
-            let _ = reply.send(c.install(&name, doc));
-        }
-        Command::Remove(name, reply) => {
-            let _ = reply.send(c.remove(&name));
-        }
-        Command::Get(name, reply) => {
-            let _ = reply.send(c.policy_json(&name));
-        }
-        Command::List(reply) => {
-            let _ = reply.send(c.policies_json());
-        }
-        Command::Event(e, reply) => {
-            let _ = reply.send(c.apply_event(&e));
-        }
-        Command::Replace(t, reply) => {
-            let _ = reply.send(c.replace_topology(*t));
-        }
-        Command::Topology(reply) => {
-            let _ = reply.send(snapshot(c, cache));
-        }
+        Command::Install(name, doc, reply) => later(reply, c.install(&name, doc)),
+        Command::Remove(name, reply) => later(reply, c.remove(&name)),
+        Command::Get(name, reply) => later(reply, c.policy_json(&name)),
+        Command::List(reply) => later(reply, c.policies_json()),
+        Command::Event(e, reply) => later(reply, c.apply_event(&e)),
+        Command::Replace(t, reply) => later(reply, c.replace_topology(*t)),
+        Command::Topology(reply) => later(reply, snapshot(c, cache)),
         Command::Watch(after, reply) => {
-            // Subscribe before reading the backlog: nothing falls between.
+            // Changes of this group are broadcast after the flush, so a
+            // subscription taken now misses none of them; the backlog holds
+            // the ones before.
             let rx = changes.subscribe();
-            let backlog = if after == 0 {
-                Ok(Vec::new())
+            let subscription = if after == 0 {
+                Ok((Vec::new(), rx, c.last_sequence()))
             } else {
-                c.changes_since(after)
+                c.changes_since(after).map(|b| {
+                    let last = b.last().map_or(after, |x| x.sequence);
+                    (b, rx, last)
+                })
             };
-            let _ = reply.send(backlog.map(|b| (b, rx)));
+            later(reply, subscription)
         }
-        Command::Southbound(name, s) => c.set_southbound(&name, s),
+        Command::Southbound(name, s) => {
+            c.set_southbound(&name, s);
+            Box::new(|| {})
+        }
         Command::Stats(reply) => {
             let (up, down) = c.policy_counts();
-            let _ = reply.send((c.stats().clone(), up, down));
+            later(reply, (c.stats().clone(), up, down))
         }
     }
 }

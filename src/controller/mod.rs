@@ -111,6 +111,9 @@ pub struct Controller {
     next_order: u64,
     config: Config,
     store: Box<dyn Store>,
+    /// Group commit: writes wait in `pending` until [`Controller::flush`].
+    deferred: bool,
+    pending: Batch,
     stats: Stats,
 }
 
@@ -179,7 +182,37 @@ impl Controller {
             next_order,
             config,
             store,
+            deferred: false,
+            pending: Batch::default(),
             stats: Stats::default(),
+        }
+    }
+
+    /// Group commit: from now on, writes wait for [`Controller::flush`]
+    /// instead of committing one operation at a time. The caller must flush
+    /// before acknowledging any operation, and must stop (fail-stop) if the
+    /// flush fails: memory is then ahead of disk, and only a restart from the
+    /// store is consistent.
+    pub fn defer_commits(&mut self) {
+        self.deferred = true;
+    }
+
+    /// Commits what waits (group commit); a no-op when nothing does.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() && self.pending.sequence == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.store.commit(&batch)
+    }
+
+    /// Persists one operation's writes: now, or with the next flush.
+    fn persist(&mut self, batch: Batch) -> Result<(), StoreError> {
+        if self.deferred {
+            self.pending.merge(batch);
+            Ok(())
+        } else {
+            self.store.commit(&batch)
         }
     }
 
@@ -268,7 +301,7 @@ impl Controller {
             order: self.next_order,
             southbound: Southbound::default(),
         };
-        self.store.commit(&Batch {
+        self.persist(Batch {
             put: vec![policy.record(&self.topology)],
             sequence: self.log.last() + 1,
             ..Default::default()
@@ -292,7 +325,7 @@ impl Controller {
                 "no policy named `{name}`"
             )));
         }
-        self.store.commit(&Batch {
+        self.persist(Batch {
             delete: vec![name.to_owned()],
             sequence: self.log.last() + 1,
             ..Default::default()
@@ -397,8 +430,8 @@ impl Controller {
             .iter()
             .map(|(n, _)| policies[n].record(&t))
             .collect();
-        if batch.topology.is_some() || !batch.put.is_empty() {
-            self.store.commit(&batch)?;
+        if !batch.is_empty() {
+            self.persist(batch)?;
         }
         self.topology = t;
         self.index = PolicyIndex::default();
@@ -457,8 +490,8 @@ impl Controller {
             delete: Vec::new(),
             sequence: self.log.last() + announced,
         };
-        if batch.topology.is_some() || !batch.put.is_empty() {
-            self.store.commit(&batch)?;
+        if !batch.is_empty() {
+            self.persist(batch)?;
         }
         self.topology = t;
         let mut names = Vec::new();

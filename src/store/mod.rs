@@ -95,6 +95,33 @@ pub struct Batch {
     pub sequence: u64,
 }
 
+impl Batch {
+    /// Folds a later batch into this one: the later topology, puts and
+    /// deletes win.
+    pub fn merge(&mut self, later: Batch) {
+        if later.topology.is_some() {
+            self.topology = later.topology;
+        }
+        for p in later.put {
+            self.delete.retain(|n| *n != p.name);
+            self.put.retain(|q| q.name != p.name);
+            self.put.push(p);
+        }
+        for name in later.delete {
+            self.put.retain(|q| q.name != name);
+            if !self.delete.contains(&name) {
+                self.delete.push(name);
+            }
+        }
+        self.sequence = self.sequence.max(later.sequence);
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.topology.is_none() && self.put.is_empty() && self.delete.is_empty()
+    }
+}
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]

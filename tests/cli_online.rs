@@ -1,0 +1,278 @@
+//! `cpnd` and `cpnctl --server` as processes, with the command lines of
+//! shared/spec/cli.md: install, list, show, remove, events, the live topology,
+//! exit codes, SIGTERM shutdown and a restart on the same data directory.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Daemon {
+    child: Child,
+    url: String,
+    logs: mpsc::Receiver<String>,
+}
+
+fn lab() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml").to_owned()
+}
+
+/// Starts cpnd on a free port and waits for it to say where it listens.
+fn cpnd(args: &[&str]) -> Daemon {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpnd"))
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, logs) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = logs
+            .recv_timeout(Duration::from_secs(30))
+            .expect("cpnd starts within 30 s");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["fields"]["message"] == "serving gRPC" {
+            let addr = v["fields"]["addr"].as_str().unwrap().to_owned();
+            return Daemon {
+                child,
+                url: format!("http://{addr}"),
+                logs,
+            };
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // A failed test must not leave a daemon behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    /// SIGTERM, then wait for a clean exit and the log line that says so.
+    fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "cpnd exited with {status}");
+        let lines: Vec<String> = self.logs.try_iter().collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("stopped; state is on disk")),
+            "{lines:?}"
+        );
+    }
+}
+
+fn cpnctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_spec_command_lines_work_against_a_running_cpnd() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let req = dir.path().join("r.yaml");
+    std::fs::write(
+        &req,
+        "from: a1\ncompute: {kind: ai, tflops: 300}\nconstraints: {min_bandwidth_mbps: 30000}\n",
+    )
+    .unwrap();
+    let ev = dir.path().join("e.yaml");
+    std::fs::write(&ev, "{link_down: a4-b1}\n").unwrap();
+    let (req, ev) = (req.to_str().unwrap(), ev.to_str().unwrap());
+
+    let d = cpnd(&["--topology", &lab(), "--data-dir", data.to_str().unwrap()]);
+    let s = d.url.clone();
+    let s = s.as_str();
+
+    // Online path answer equals the offline one.
+    let online = json(&cpnctl(&[
+        "--server",
+        s,
+        "path",
+        "--request",
+        req,
+        "--json",
+    ]));
+    let offline = json(&cpnctl(&[
+        "path",
+        "--topology",
+        &lab(),
+        "--request",
+        req,
+        "--json",
+    ]));
+    assert_eq!(online, offline);
+
+    let p = json(&cpnctl(&[
+        "--server",
+        s,
+        "policy",
+        "install",
+        "job1",
+        "--request",
+        req,
+        "--json",
+    ]));
+    assert_eq!(
+        (p["name"].as_str(), p["state"].as_str()),
+        (Some("job1"), Some("up"))
+    );
+    assert!(p["reason"].is_null());
+    assert!(p["southbound"].is_string());
+    assert_eq!(p["path"], serde_json::json!(["a1", "a3", "a4", "b1"]));
+    json(&cpnctl(&[
+        "--server",
+        s,
+        "policy",
+        "install",
+        "job2",
+        "--request",
+        req,
+        "--json",
+    ]));
+    let third = cpnctl(&[
+        "--server",
+        s,
+        "policy",
+        "install",
+        "job3",
+        "--request",
+        req,
+        "--json",
+    ]);
+    assert_eq!(third.status.code(), Some(2), "nothing feasible");
+    assert!(String::from_utf8_lossy(&third.stderr).contains("no feasible"));
+
+    let list = json(&cpnctl(&["--server", s, "policy", "list", "--json"]));
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["job1", "job2"]);
+
+    let out = cpnctl(&["--server", s, "event", "--file", ev]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job2 = json(&cpnctl(&[
+        "--server", s, "policy", "show", "job2", "--json",
+    ]));
+    assert_eq!(job2["state"], "down");
+    assert!(job2["reason"].as_str().unwrap().contains("a4-b1 is down"));
+
+    let live = json(&cpnctl(&["--server", s, "topology", "--json"]));
+    let down = live["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["a"] == "a4" && l["b"] == "b1")
+        .unwrap();
+    assert_eq!(down["up"], false);
+
+    let out = cpnctl(&["--server", s, "policy", "remove", "job1"]);
+    assert!(out.status.success());
+    let missing = cpnctl(&["--server", s, "policy", "show", "job1", "--json"]);
+    assert_eq!(missing.status.code(), Some(2), "not found");
+    assert_eq!(String::from_utf8_lossy(&missing.stderr).lines().count(), 1);
+    // job1's bandwidth is free again: job2 came back by itself.
+    let job2 = json(&cpnctl(&[
+        "--server", s, "policy", "show", "job2", "--json",
+    ]));
+    assert_eq!(job2["state"], "up");
+    d.terminate();
+
+    // Same data directory, no topology: job2 is back as it was.
+    let d = cpnd(&["--data-dir", data.to_str().unwrap()]);
+    let job2_again = json(&cpnctl(&[
+        "--server", &d.url, "policy", "show", "job2", "--json",
+    ]));
+    assert_eq!(job2_again["state"], "up");
+    assert_eq!(job2_again["version"], job2["version"]);
+    assert_eq!(job2_again["path"], job2["path"]);
+    assert_eq!(job2_again["segments"], job2["segments"]);
+    d.terminate();
+}
+
+#[test]
+fn an_unreachable_server_or_bad_input_exits_1_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("r.yaml");
+    std::fs::write(&req, "from: a1\nto: b3\n").unwrap();
+    let out = cpnctl(&["--server", "http://127.0.0.1:1", "policy", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the controller at http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let d = cpnd(&["--topology", &lab()]);
+    std::fs::write(&req, "from: nowhere\nto: b3\n").unwrap();
+    let out = cpnctl(&[
+        "--server",
+        &d.url,
+        "policy",
+        "install",
+        "x",
+        "--request",
+        req.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown router `nowhere`"));
+    let out = cpnctl(&["policy", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server"));
+    d.terminate();
+}
+
+#[test]
+fn cpnd_refuses_to_start_without_a_topology() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cpnd"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give one with --topology FILE"));
+}
