@@ -19,14 +19,16 @@ fn lab() -> String {
 
 /// Starts cpnd on a free port and waits for it to say where it listens.
 fn cpnd(args: &[&str]) -> Daemon {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cpnd"))
+    let child = Command::new(env!("CARGO_BIN_EXE_cpnd"))
         .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
         .args(args)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (tx, logs) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
+    // From here on, Drop kills and reaps the child whatever happens.
+    let mut daemon = Daemon { child, url: String::new(), logs };
+    let stderr = daemon.child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             if tx.send(line.unwrap_or_default()).is_err() {
