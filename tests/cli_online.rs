@@ -37,17 +37,15 @@ fn cpnd(args: &[&str]) -> Daemon {
         }
     });
     loop {
-        let line = logs
+        let line = daemon
+            .logs
             .recv_timeout(Duration::from_secs(30))
             .expect("cpnd starts within 30 s");
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         if v["fields"]["message"] == "serving gRPC" {
             let addr = v["fields"]["addr"].as_str().unwrap().to_owned();
-            return Daemon {
-                child,
-                url: format!("http://{addr}"),
-                logs,
-            };
+            daemon.url = format!("http://{addr}");
+            return daemon;
         }
     }
 }
