@@ -27,7 +27,11 @@ fn cpnd(args: &[&str]) -> Daemon {
         .unwrap();
     let (tx, logs) = mpsc::channel();
     // From here on, Drop kills and reaps the child whatever happens.
-    let mut daemon = Daemon { child, url: String::new(), logs };
+    let mut daemon = Daemon {
+        child,
+        url: String::new(),
+        logs,
+    };
     let stderr = daemon.child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {

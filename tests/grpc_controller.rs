@@ -167,7 +167,7 @@ async fn policies_reserve_move_go_down_and_come_back() {
         err.message()
     );
     // A small policy elsewhere that the failure below does not touch.
-    let small = install(
+    let mut small = install(
         &s,
         "north",
         "{from: a1, compute: {kind: general, tflops: 1}}",
@@ -175,6 +175,9 @@ async fn policies_reserve_move_go_down_and_come_back() {
     .await
     .unwrap();
     assert_eq!(small.datacenter.as_deref(), Some("dc-north"));
+    // The install reply explains the choice; the stored policy keeps only its placement.
+    assert_eq!(small.rejected.len(), 2);
+    small.rejected.clear();
 
     // a4-b1 fails: both big policies used it; only they are affected.
     let affected = event(&s, "{link_down: a4-b1}").await.unwrap();

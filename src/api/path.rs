@@ -6,9 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::status::{gone, status};
 use super::{Api, convert};
-use crate::controller::ControllerError;
 use crate::controller::actor::Command;
-use crate::document::{answer_json, rejections_json};
 use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_server::PathService;
 
@@ -30,18 +28,17 @@ impl PathService for Api {
                 .ask(|r| Command::Query(doc, r))
                 .await
                 .map_err(gone)?
+                .map_err(status)?
             {
-                Ok((answer, t)) => pb::compute_path_response::Outcome::Answer(
-                    convert::answer_to_pb(&answer_json(&t, &answer)),
-                ),
-                Err(ControllerError::NoPlacement(e)) => {
-                    let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
+                Ok(answer) => {
+                    pb::compute_path_response::Outcome::Answer(convert::answer_to_pb(&answer))
+                }
+                Err(e) => {
                     pb::compute_path_response::Outcome::NoPlacement(convert::no_placement_to_pb(
-                        &e.message,
-                        &rejections_json(&t, &e.rejected),
+                        &e.error,
+                        e.rejected.as_deref().unwrap_or_default(),
                     ))
                 }
-                Err(e) => return Err(status(e)),
             };
             Ok(Response::new(pb::ComputePathResponse {
                 outcome: Some(outcome),

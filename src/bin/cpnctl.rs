@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use cpn::cli::bench::BenchArgs;
+use cpn::cli::load::LoadArgs;
 use cpn::cli::online::{EventArgs, Failure, PolicyCommand};
 use cpn::cli::path::PathArgs;
 use cpn::cli::topology::TopologyCommand;
@@ -34,6 +35,9 @@ enum Command {
     Event(EventArgs),
     /// Measure the path engine on random queries against plain Dijkstra.
     Bench(BenchArgs),
+    /// Drive the controller with concurrent clients (queries, installs,
+    /// removals) and report throughput and latency (needs --server).
+    Load(LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +79,13 @@ async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Path(args) => cpn::cli::online::path(&server.expect("online"), args).await,
         Command::Policy(command) => {
             cpn::cli::online::policy(&needs_server(server, "`cpnctl policy`")?, command).await
+        }
+        Command::Load(args) => {
+            let server = needs_server(server, "`cpnctl load`")?;
+            let json = args.json;
+            let report = cpn::cli::load::run(&server, args).await?;
+            cpn::cli::load::print(&report, json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Event(args) => {
             cpn::cli::online::event(&needs_server(server, "`cpnctl event`")?, args).await

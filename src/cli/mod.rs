@@ -3,6 +3,7 @@
 //! them together.
 
 pub mod bench;
+pub mod load;
 pub mod online;
 pub mod output;
 pub mod path;

@@ -5,8 +5,9 @@
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{Change, Controller, ControllerError, ResumeError, Southbound, Stats};
-use crate::document::{EventDoc, PolicyJson, RequestDoc};
-use crate::engine::PathAnswer;
+use crate::document::{
+    AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json, error_json,
+};
 use crate::model::Topology;
 
 type Reply<T> = oneshot::Sender<T>;
@@ -17,10 +18,11 @@ pub type Subscription = (Vec<Change>, broadcast::Receiver<Change>, u64);
 
 /// A request to the controller task.
 pub enum Command {
-    /// Path query (no install).
+    /// Path query (no install): the answer, or "nothing feasible" with
+    /// every data center's reason; bad input is the outer error.
     Query(
         RequestDoc,
-        Reply<Result<(PathAnswer, std::sync::Arc<Topology>), ControllerError>>,
+        Reply<Result<Result<AnswerJson, ErrorJson>, ControllerError>>,
     ),
     /// Install a policy.
     Install(
@@ -109,7 +111,8 @@ pub fn spawn(mut controller: Controller) -> (ControllerHandle, tokio::task::Join
             for reply in replies.drain(..) {
                 reply();
             }
-            for change in controller.drain_changes() {
+            let watched = changes.receiver_count() > 0;
+            for change in controller.drain_changes(watched) {
                 // No watcher is fine.
                 let _ = changes.send(change);
             }
@@ -153,7 +156,12 @@ fn handle(
 ) -> Box<dyn FnOnce() + Send> {
     match command {
         Command::Query(doc, reply) => {
-            let r = c.query(&doc).map(|a| (a, snapshot(c, cache)));
+            let t = c.topology();
+            let r = match c.query(&doc) {
+                Ok(a) => Ok(Ok(answer_json(t, &a))),
+                Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
+                Err(e) => Err(e),
+            };
             later(reply, r)
         }
         Command::Install(name, doc, reply) => later(reply, c.install(&name, doc)),

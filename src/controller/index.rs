@@ -1,7 +1,10 @@
 //! Which policies use which link, router, pool and operator, so that an event
-//! re-optimizes the affected policies and only those.
+//! re-optimizes the affected policies and only those. Policies are numbered
+//! inside the index (four bytes per entry, not a name), so that indexing
+//! 100,000 policies costs little memory.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::Hash;
 
 use super::policy::{Policy, PolicyState};
 use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
@@ -9,72 +12,135 @@ use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topolog
 /// Policies by what they use (primary and backup paths).
 #[derive(Debug, Default)]
 pub struct PolicyIndex {
-    by_link: HashMap<LinkIx, BTreeSet<String>>,
-    by_router: HashMap<RouterIx, BTreeSet<String>>,
-    by_pool: HashMap<(DatacenterIx, PoolKind), BTreeSet<String>>,
-    by_operator: HashMap<OperatorIx, BTreeSet<String>>,
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+    free: Vec<u32>,
+    by_link: HashMap<LinkIx, HashSet<u32>>,
+    by_router: HashMap<RouterIx, HashSet<u32>>,
+    by_pool: HashMap<(DatacenterIx, PoolKind), HashSet<u32>>,
+    by_operator: HashMap<OperatorIx, HashSet<u32>>,
     down: BTreeSet<String>,
+}
+
+/// What one policy uses.
+struct Uses {
+    links: Vec<LinkIx>,
+    routers: Vec<RouterIx>,
+    pools: Vec<(DatacenterIx, PoolKind)>,
+    operators: Vec<OperatorIx>,
+}
+
+fn uses(t: &Topology, p: &Policy) -> Option<Uses> {
+    let PolicyState::Up { answer, .. } = &p.state else {
+        return None;
+    };
+    let mut u = Uses {
+        links: Vec::new(),
+        routers: Vec::new(),
+        pools: Vec::new(),
+        operators: Vec::new(),
+    };
+    for placement in std::iter::once(&answer.primary).chain(answer.backup.as_ref()) {
+        u.links.extend(&placement.links);
+        u.routers.extend(&placement.path);
+        u.operators
+            .extend(placement.path.iter().map(|&r| t.router(r).operator));
+        if let (Some(dc), Some(kind)) = (placement.datacenter, placement.pool) {
+            u.pools.push((dc, kind));
+        }
+    }
+    u.operators.sort_unstable();
+    u.operators.dedup();
+    Some(u)
+}
+
+fn insert<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {
+    for k in keys {
+        map.entry(*k).or_default().insert(id);
+    }
+}
+
+fn remove<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {
+    for k in keys {
+        if let Some(set) = map.get_mut(k) {
+            set.remove(&id);
+            if set.is_empty() {
+                map.remove(k);
+            }
+        }
+    }
 }
 
 impl PolicyIndex {
     /// Indexes a policy as it is now.
     pub fn add(&mut self, t: &Topology, p: &Policy) {
-        self.each(t, p, |set, name| {
-            set.insert(name.to_owned());
-        });
+        let Some(u) = uses(t, p) else {
+            self.down.insert(p.name.clone());
+            return;
+        };
+        let id = match self.ids.get(&p.name) {
+            Some(&id) => id,
+            None => {
+                let id = self.free.pop().unwrap_or(self.names.len() as u32);
+                if id as usize == self.names.len() {
+                    self.names.push(p.name.clone());
+                } else {
+                    self.names[id as usize] = p.name.clone();
+                }
+                self.ids.insert(p.name.clone(), id);
+                id
+            }
+        };
+        insert(&mut self.by_link, &u.links, id);
+        insert(&mut self.by_router, &u.routers, id);
+        insert(&mut self.by_pool, &u.pools, id);
+        insert(&mut self.by_operator, &u.operators, id);
     }
 
     /// Forgets a policy as it was indexed.
     pub fn remove(&mut self, t: &Topology, p: &Policy) {
-        self.each(t, p, |set, name| {
-            set.remove(name);
-        });
+        let Some(u) = uses(t, p) else {
+            self.down.remove(&p.name);
+            return;
+        };
+        let Some(id) = self.ids.remove(&p.name) else {
+            return;
+        };
+        remove(&mut self.by_link, &u.links, id);
+        remove(&mut self.by_router, &u.routers, id);
+        remove(&mut self.by_pool, &u.pools, id);
+        remove(&mut self.by_operator, &u.operators, id);
+        self.names[id as usize].clear();
+        self.free.push(id);
     }
 
-    fn each(&mut self, t: &Topology, p: &Policy, mut f: impl FnMut(&mut BTreeSet<String>, &str)) {
-        match &p.state {
-            PolicyState::Down { .. } => f(&mut self.down, &p.name),
-            PolicyState::Up { answer, .. } => {
-                for placement in std::iter::once(&answer.primary).chain(answer.backup.as_ref()) {
-                    for &l in &placement.links {
-                        f(self.by_link.entry(l).or_default(), &p.name);
-                    }
-                    for &r in &placement.path {
-                        f(self.by_router.entry(r).or_default(), &p.name);
-                        f(
-                            self.by_operator.entry(t.router(r).operator).or_default(),
-                            &p.name,
-                        );
-                    }
-                    if let (Some(dc), Some(kind)) = (placement.datacenter, placement.pool) {
-                        f(self.by_pool.entry((dc, kind)).or_default(), &p.name);
-                    }
-                }
-            }
-        }
+    fn named<'a>(&'a self, ids: Option<&'a HashSet<u32>>) -> impl Iterator<Item = &'a String> {
+        ids.into_iter()
+            .flatten()
+            .map(|&id| &self.names[id as usize])
     }
 
-    /// Policies whose paths use the link.
+    /// Policies whose paths use the link (in no set order).
     pub fn on_link(&self, l: LinkIx) -> impl Iterator<Item = &String> {
-        self.by_link.get(&l).into_iter().flatten()
+        self.named(self.by_link.get(&l))
     }
 
     /// Policies whose paths use the router.
     pub fn on_router(&self, r: RouterIx) -> impl Iterator<Item = &String> {
-        self.by_router.get(&r).into_iter().flatten()
+        self.named(self.by_router.get(&r))
     }
 
     /// Policies placed in the pool.
     pub fn in_pool(&self, dc: DatacenterIx, kind: PoolKind) -> impl Iterator<Item = &String> {
-        self.by_pool.get(&(dc, kind)).into_iter().flatten()
+        self.named(self.by_pool.get(&(dc, kind)))
     }
 
     /// Policies whose paths cross the operator's routers.
     pub fn in_operator(&self, op: OperatorIx) -> impl Iterator<Item = &String> {
-        self.by_operator.get(&op).into_iter().flatten()
+        self.named(self.by_operator.get(&op))
     }
 
-    /// Policies that are down.
+    /// Policies that are down, by name.
     pub fn down(&self) -> impl Iterator<Item = &String> {
         self.down.iter()
     }

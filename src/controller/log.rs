@@ -37,7 +37,7 @@ impl ChangeKind {
     }
 }
 
-/// One change.
+/// One change as delivered to watchers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
     /// Sequence number, one more than the previous change's.
@@ -46,15 +46,27 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The policy.
     pub name: String,
-    /// The policy after the change; `None` when removed.
+    /// The policy as it stands when the change is delivered; `None` when
+    /// it no longer exists.
     pub policy: Option<PolicyJson>,
+}
+
+/// One change as logged: small, so that many can be kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logged {
+    /// Sequence number.
+    pub sequence: u64,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The policy.
+    pub name: String,
 }
 
 /// The most recent changes.
 #[derive(Debug)]
 pub struct ChangeLog {
     last: u64,
-    kept: VecDeque<Change>,
+    kept: VecDeque<Logged>,
     capacity: usize,
 }
 
@@ -99,13 +111,12 @@ impl ChangeLog {
     }
 
     /// Records a change; returns it.
-    pub fn push(&mut self, kind: ChangeKind, name: &str, policy: Option<PolicyJson>) -> Change {
+    pub fn push(&mut self, kind: ChangeKind, name: &str) -> Logged {
         self.last += 1;
-        let change = Change {
+        let change = Logged {
             sequence: self.last,
             kind,
             name: name.to_owned(),
-            policy,
         };
         if self.kept.len() == self.capacity {
             self.kept.pop_front();
@@ -115,7 +126,7 @@ impl ChangeLog {
     }
 
     /// Changes after `after`, oldest first.
-    pub fn since(&self, after: u64) -> Result<Vec<Change>, ResumeError> {
+    pub fn since(&self, after: u64) -> Result<Vec<Logged>, ResumeError> {
         if after > self.last {
             return Err(ResumeError::Future {
                 asked: after,
@@ -147,7 +158,7 @@ mod tests {
     fn resumes_within_the_kept_window() {
         let mut log = ChangeLog::new(10, 3);
         for name in ["a", "b", "c", "d"] {
-            log.push(ChangeKind::Installed, name, None);
+            log.push(ChangeKind::Installed, name);
         }
         assert_eq!(log.last(), 14);
         let names: Vec<String> = log.since(12).unwrap().into_iter().map(|c| c.name).collect();

@@ -23,18 +23,19 @@ mod index;
 mod log;
 mod policy;
 mod rebuild;
+mod reopt;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 pub use events::Touched;
-pub use log::{Change, ChangeKind, ChangeLog, ResumeError};
+pub use log::{Change, ChangeKind, ChangeLog, Logged, ResumeError};
 pub use policy::{
     Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, validate_name,
 };
 
 use crate::document::{EventDoc, PolicyJson, RequestDoc, placement_json, rejections_json, resolve};
-use crate::engine::{Engine, NoPlacement, Objective, PathAnswer, QueryError};
+use crate::engine::{Engine, NoPlacement, PathAnswer, QueryError};
 use crate::model::Topology;
 use crate::store::{Batch, Store, StoreError};
 use crate::topology_file::TopologyDocument;
@@ -97,6 +98,9 @@ pub struct Stats {
     pub reoptimizations: u64,
     /// Time spent re-evaluating them, seconds.
     pub reoptimization_seconds: f64,
+    /// Re-evaluations answered from an earlier identical question of the
+    /// same batch.
+    pub reused_answers: u64,
 }
 
 /// The state owner.
@@ -107,7 +111,7 @@ pub struct Controller {
     index: PolicyIndex,
     log: ChangeLog,
     /// Changes not yet handed to watchers.
-    fresh: Vec<Change>,
+    fresh: Vec<Logged>,
     next_order: u64,
     config: Config,
     store: Box<dyn Store>,
@@ -115,12 +119,6 @@ pub struct Controller {
     deferred: bool,
     pending: Batch,
     stats: Stats,
-}
-
-/// The new state of one policy after re-evaluation.
-struct Outcome {
-    state: PolicyState,
-    kind: Option<ChangeKind>,
 }
 
 impl Controller {
@@ -264,9 +262,31 @@ impl Controller {
         Ok(self.engine.query(&self.topology, &req)?)
     }
 
-    /// Changes after `after`, for a resuming watcher.
+    /// Changes after `after`, for a resuming watcher, each with the policy
+    /// as it stands now.
     pub fn changes_since(&self, after: u64) -> Result<Vec<Change>, ResumeError> {
-        self.log.since(after)
+        Ok(self
+            .log
+            .since(after)?
+            .into_iter()
+            .map(|l| self.deliver(l, true))
+            .collect())
+    }
+
+    fn deliver(&self, l: Logged, with_policy: bool) -> Change {
+        let policy = with_policy
+            .then(|| {
+                self.policies
+                    .get(&l.name)
+                    .map(|p| policy_json(&self.topology, p))
+            })
+            .flatten();
+        Change {
+            sequence: l.sequence,
+            kind: l.kind,
+            name: l.name,
+            policy,
+        }
     }
 
     /// The latest change sequence number.
@@ -274,9 +294,13 @@ impl Controller {
         self.log.last()
     }
 
-    /// Changes made since the last call (the actor broadcasts them).
-    pub fn drain_changes(&mut self) -> Vec<Change> {
+    /// Changes made since the last call (the actor broadcasts them), with
+    /// the policies as they stand now when `with_policies` (someone watches).
+    pub fn drain_changes(&mut self, with_policies: bool) -> Vec<Change> {
         std::mem::take(&mut self.fresh)
+            .into_iter()
+            .map(|l| self.deliver(l, with_policies))
+            .collect()
     }
 
     /// Installs a policy: computes, reserves, persists.
@@ -288,7 +312,10 @@ impl Controller {
             )));
         }
         let req = resolve(&doc, &self.topology).map_err(ControllerError::InvalidArgument)?;
-        let answer = self.engine.query(&self.topology, &req)?;
+        let mut answer = self.engine.query(&self.topology, &req)?;
+        // The explanation goes back with this reply; the policy keeps only
+        // its placement (see `policy_json`).
+        let rejected = std::mem::take(&mut answer.rejected);
         let reservation = Reservation::of(&req, &answer);
         let policy = Policy {
             name: name.to_owned(),
@@ -311,8 +338,9 @@ impl Controller {
             reservation.apply(&mut self.topology);
         }
         self.index.add(&self.topology, &policy);
-        let json = policy_json(&self.topology, &policy);
-        self.record_change(ChangeKind::Installed, name, Some(json.clone()));
+        let mut json = policy_json(&self.topology, &policy);
+        json.rejected = rejections_json(&self.topology, &rejected);
+        self.record_change(ChangeKind::Installed, name);
         self.policies.insert(name.to_owned(), policy);
         Ok(json)
     }
@@ -335,7 +363,7 @@ impl Controller {
             reservation.release(&mut self.topology);
         }
         self.index.remove(&self.topology, &policy);
-        self.record_change(ChangeKind::Removed, name, None);
+        self.record_change(ChangeKind::Removed, name);
         let down: Vec<String> = self.index.down().cloned().collect();
         if !down.is_empty() {
             let t = self.topology.clone();
@@ -440,8 +468,7 @@ impl Controller {
         }
         self.policies = policies;
         for (name, kind) in &changed {
-            let json = policy_json(&self.topology, &self.policies[name]);
-            self.record_change(*kind, name, Some(json));
+            self.record_change(*kind, name);
         }
         Ok(changed.into_iter().map(|(n, _)| n).collect())
     }
@@ -459,14 +486,16 @@ impl Controller {
         let started = Instant::now();
         let mut changed: Vec<(Policy, Option<ChangeKind>)> = Vec::new();
         let count = full.len() + reencode.len();
+        let mut memo = reopt::Memo::default();
         for (name, may_move) in full
             .iter()
             .map(|n| (n, true))
             .chain(reencode.iter().map(|n| (n, false)))
         {
             let p = &self.policies[name];
-            let outcome = reevaluate(
+            let outcome = reopt::reevaluate(
                 &self.engine,
+                &mut memo,
                 &mut t,
                 p,
                 may_move,
@@ -482,6 +511,7 @@ impl Controller {
             }
         }
         self.stats.reoptimizations += count as u64;
+        self.stats.reused_answers += memo.hits;
         self.stats.reoptimization_seconds += started.elapsed().as_secs_f64();
         let announced = changed.iter().filter(|(_, k)| k.is_some()).count() as u64;
         let batch = Batch {
@@ -504,16 +534,15 @@ impl Controller {
             let p = &self.policies[&old.name];
             self.index.add(&self.topology, p);
             if let Some(kind) = kind {
-                let json = policy_json(&self.topology, p);
-                self.record_change(kind, &old.name, Some(json));
+                self.record_change(kind, &old.name);
                 names.push(old.name);
             }
         }
         Ok(names)
     }
 
-    fn record_change(&mut self, kind: ChangeKind, name: &str, policy: Option<PolicyJson>) {
-        let change = self.log.push(kind, name, policy);
+    fn record_change(&mut self, kind: ChangeKind, name: &str) {
+        let change = self.log.push(kind, name);
         self.fresh.push(change);
     }
 
@@ -527,8 +556,7 @@ impl Controller {
             return;
         }
         p.southbound = southbound;
-        let json = policy_json(&self.topology, &self.policies[name]);
-        self.record_change(ChangeKind::Southbound, name, Some(json));
+        self.record_change(ChangeKind::Southbound, name);
     }
 }
 
@@ -542,133 +570,10 @@ fn topology_state(t: &Topology) -> (TopologyDocument, Vec<String>) {
     (TopologyDocument::from_topology(t), down)
 }
 
-/// The primary objective value of a placement, for the re-optimization gain.
-fn objective_value(objective: Objective, a: &PathAnswer) -> f64 {
-    let m = &a.primary.metrics;
-    match objective {
-        Objective::Latency => m.latency_us as f64,
-        Objective::Igp => m.igp as f64,
-        Objective::Te => m.te as f64,
-        Objective::Price => m.price,
-    }
-}
-
-/// True when the two answers steer differently (what a headend would see).
-fn steering_changed(a: &PathAnswer, b: &PathAnswer) -> bool {
-    let key = |x: &PathAnswer| {
-        let p = |q: &crate::engine::Placement| {
-            (
-                q.datacenter,
-                q.path.clone(),
-                q.links.clone(),
-                q.segments.clone(),
-            )
-        };
-        (p(&x.primary), x.backup.as_ref().map(p))
-    };
-    key(a) != key(b)
-}
-
-/// Re-evaluates one policy on the working topology `t`, moving its
-/// reservation there.
-fn reevaluate(
-    engine: &Engine,
-    t: &mut Topology,
-    p: &Policy,
-    may_move: bool,
-    threshold: f64,
-) -> Outcome {
-    let req = match resolve(&p.request, t) {
-        Ok(r) => r,
-        Err(e) => {
-            if let PolicyState::Up { reservation, .. } = &p.state {
-                reservation.release(t);
-            }
-            return down_outcome(p, format!("request no longer resolves: {e}"));
-        }
-    };
-    let placed = |t: &mut Topology, answer: PathAnswer| {
-        let reservation = Reservation::of(&req, &answer);
-        reservation.apply(t);
-        PolicyState::Up {
-            answer: Box::new(answer),
-            reservation,
-        }
-    };
-    match &p.state {
-        PolicyState::Up {
-            answer,
-            reservation,
-        } => {
-            // Shared-explicit make-before-break: the policy's own hold counts
-            // as available while it looks for its next placement.
-            reservation.release(t);
-            match engine.recheck(t, &req, &answer.primary, answer.backup.as_ref()) {
-                Ok((primary, backup)) => {
-                    let kept = PathAnswer {
-                        primary,
-                        backup,
-                        ..(**answer).clone()
-                    };
-                    let next = match may_move.then(|| engine.query(t, &req)) {
-                        Some(Ok(best)) => {
-                            let old = objective_value(req.objective, &kept);
-                            let new = objective_value(req.objective, &best);
-                            if old > 0.0 && (old - new) / old > threshold {
-                                best
-                            } else {
-                                kept
-                            }
-                        }
-                        _ => kept,
-                    };
-                    let kind = steering_changed(answer, &next).then_some(ChangeKind::Updated);
-                    Outcome {
-                        state: placed(t, next),
-                        kind,
-                    }
-                }
-                Err(why) => match engine.query(t, &req) {
-                    Ok(best) => Outcome {
-                        state: placed(t, best),
-                        kind: Some(ChangeKind::Updated),
-                    },
-                    Err(QueryError::NoPlacement(e)) => {
-                        down_outcome(p, format!("{why}; {}", e.message))
-                    }
-                    Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {}", e.0)),
-                },
-            }
-        }
-        PolicyState::Down { reason } => match engine.query(t, &req) {
-            Ok(best) => Outcome {
-                state: placed(t, best),
-                kind: Some(ChangeKind::Restored),
-            },
-            Err(e) => {
-                let message = match e {
-                    QueryError::NoPlacement(e) => e.message,
-                    QueryError::Invalid(e) => e.0,
-                };
-                let _ = reason;
-                Outcome {
-                    state: PolicyState::Down { reason: message },
-                    kind: None,
-                }
-            }
-        },
-    }
-}
-
-fn down_outcome(p: &Policy, reason: String) -> Outcome {
-    let kind = p.is_up().then_some(ChangeKind::Down);
-    Outcome {
-        state: PolicyState::Down { reason },
-        kind,
-    }
-}
-
-/// The JSON form of a policy.
+/// The JSON form of a policy. `rejected` is empty: a policy keeps its
+/// placement, not the explanation of it, which only the install reply (and
+/// `cpnctl path` with the same request) gives. 100,000 policies would
+/// otherwise hold ~300 MB of reasons.
 pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
     let headend = p.request.from.clone();
     let (state, reason) = match &p.state {

@@ -214,12 +214,6 @@ impl Policy {
                     reason: reason.clone(),
                 },
             },
-            rejected: match &self.state {
-                PolicyState::Up { answer, .. } => {
-                    crate::document::rejections_json(t, &answer.rejected)
-                }
-                PolicyState::Down { .. } => Vec::new(),
-            },
             notes: self.answer().map(|a| a.notes.clone()).unwrap_or_default(),
             version: self.version,
             order: self.order,

@@ -5,8 +5,8 @@
 use super::ControllerError;
 use super::log::ChangeKind;
 use super::policy::{Policy, PolicyState, Reservation, Southbound};
-use crate::document::{RejectionJson, resolve};
-use crate::engine::{Engine, Metrics, PathAnswer, PathRequest, Placement, QueryError, Rejection};
+use crate::document::resolve;
+use crate::engine::{Engine, Metrics, PathAnswer, PathRequest, Placement, QueryError};
 use crate::model::{Topology, TopologyBuilder};
 use crate::store::{PathRecord, PolicyRecord, StateRecord, StoreError};
 use crate::topology_file::TopologyDocument;
@@ -82,19 +82,6 @@ fn skeleton(t: &Topology, req: &PathRequest, p: &PathRecord) -> Result<Placement
     })
 }
 
-fn rejections(t: &Topology, stored: &[RejectionJson]) -> Vec<Rejection> {
-    stored
-        .iter()
-        .filter_map(|r| {
-            Some(Rejection {
-                datacenter: t.datacenter_ix(&r.datacenter)?,
-                feasible: r.feasible,
-                reason: r.reason.clone(),
-            })
-        })
-        .collect()
-}
-
 /// A stored policy taken onto `t` (reserving there), with the change it
 /// underwent, if any.
 pub fn adopt_record(
@@ -122,7 +109,8 @@ pub fn adopt_record(
     let (state, kind) = match resolve(&record.request, t) {
         Err(e) => down(format!("request no longer resolves: {e}")),
         Ok(req) => {
-            let mut place = |t: &mut Topology, answer: PathAnswer| {
+            let mut place = |t: &mut Topology, mut answer: PathAnswer| {
+                answer.rejected = Vec::new();
                 let reservation = Reservation::of(&req, &answer);
                 reservation.apply(t);
                 PolicyState::Up {
@@ -171,7 +159,7 @@ pub fn adopt_record(
                                 headend: req.from,
                                 primary,
                                 backup,
-                                rejected: rejections(t, &record.rejected),
+                                rejected: Vec::new(),
                                 notes: record.notes.clone(),
                             };
                             (place(t, answer), None)

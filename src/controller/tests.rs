@@ -241,5 +241,5 @@ fn a_failing_store_refuses_the_operation_and_changes_nothing() {
     assert!(c.policy("a").is_none());
     let t = c.topology();
     assert_eq!(t.datacenters()[0].pools[0].reserved_tflops, 0.0);
-    assert!(ok.drain_changes().is_empty() && c.drain_changes().is_empty());
+    assert!(ok.drain_changes(false).is_empty() && c.drain_changes(false).is_empty());
 }

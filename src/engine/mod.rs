@@ -90,6 +90,13 @@ impl Engine {
         recheck::recheck(t, request, &mut igp, primary, backup)
     }
 
+    /// The shortest segment list for a placement's path on `t` as it is
+    /// now (its IGP may have moved since the placement was made).
+    pub fn encode(&self, t: &Topology, p: &Placement) -> Vec<Segment> {
+        let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
+        segments::encode(t, &mut igp, &p.path, &p.links, p.datacenter)
+    }
+
     /// How many IGP trees were computed so far (cache misses).
     pub fn igp_trees_computed(&self) -> u64 {
         self.igp.lock().unwrap_or_else(|e| e.into_inner()).computed

@@ -12,7 +12,7 @@ mod redb_store;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{RejectionJson, RequestDoc};
+use crate::document::RequestDoc;
 use crate::topology_file::TopologyDocument;
 
 pub use memory::MemoryStore;
@@ -57,9 +57,6 @@ pub struct PolicyRecord {
     /// Up with its paths, or down with the reason.
     #[serde(flatten)]
     pub state: StateRecord,
-    /// Why the other data centers lost, at the last placement.
-    #[serde(default)]
-    pub rejected: Vec<RejectionJson>,
     /// Notes of the last placement.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -99,20 +96,20 @@ impl Batch {
     /// Folds a later batch into this one: the later topology, puts and
     /// deletes win.
     pub fn merge(&mut self, later: Batch) {
+        use std::collections::HashSet;
         if later.topology.is_some() {
             self.topology = later.topology;
         }
-        for p in later.put {
-            self.delete.retain(|n| *n != p.name);
-            self.put.retain(|q| q.name != p.name);
-            self.put.push(p);
-        }
-        for name in later.delete {
-            self.put.retain(|q| q.name != name);
-            if !self.delete.contains(&name) {
-                self.delete.push(name);
-            }
-        }
+        let touched: HashSet<&str> = later
+            .put
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(later.delete.iter().map(String::as_str))
+            .collect();
+        self.put.retain(|p| !touched.contains(p.name.as_str()));
+        self.delete.retain(|n| !touched.contains(n.as_str()));
+        self.put.extend(later.put);
+        self.delete.extend(later.delete);
         self.sequence = self.sequence.max(later.sequence);
     }
 
@@ -133,4 +130,44 @@ pub trait Store: Send {
     fn load(&self) -> Result<Stored, StoreError>;
     /// Writes one operation's changes atomically and durably.
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, version: u64) -> PolicyRecord {
+        PolicyRecord {
+            name: name.into(),
+            request: crate::document::parse_request("{from: a, to: b}").unwrap(),
+            state: StateRecord::Down {
+                reason: "test".into(),
+            },
+            notes: vec![],
+            version,
+            order: 0,
+        }
+    }
+
+    #[test]
+    fn later_writes_win_when_batches_merge() {
+        let mut a = Batch {
+            put: vec![record("p", 1), record("q", 1)],
+            delete: vec!["r".into()],
+            sequence: 3,
+            ..Default::default()
+        };
+        a.merge(Batch {
+            put: vec![record("r", 2), record("p", 2)],
+            delete: vec!["q".into()],
+            sequence: 5,
+            ..Default::default()
+        });
+        let mut put: Vec<(String, u64)> =
+            a.put.iter().map(|p| (p.name.clone(), p.version)).collect();
+        put.sort();
+        assert_eq!(put, [("p".into(), 2), ("r".into(), 2)]);
+        assert_eq!(a.delete, ["q"]);
+        assert_eq!(a.sequence, 5);
+    }
 }

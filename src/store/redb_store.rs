@@ -13,6 +13,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const TOPOLOGY_KEY: &str = "topology";
 const DOWN_ROUTERS_KEY: &str = "down_routers";
 const SEQUENCE_KEY: &str = "sequence";
+/// redb page cache size.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// The database file inside the data directory.
 pub const FILE_NAME: &str = "cpn.redb";
 
@@ -30,8 +32,11 @@ impl RedbStore {
     pub fn open(dir: &Path) -> Result<RedbStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
         let path = dir.join(FILE_NAME);
-        let db =
-            Database::create(&path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+        // A bounded page cache: the store is written far more than read.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(POLICIES).map_err(err)?;
         txn.open_table(META).map_err(err)?;
@@ -120,7 +125,6 @@ mod tests {
                 },
                 backup: None,
             },
-            rejected: vec![],
             notes: vec![],
             version: 1,
             order: 7,
