@@ -138,6 +138,18 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
     ]));
     assert_eq!(online, offline);
 
+    // A watcher, as a process, sees the install.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args(["--server", s, "policy", "watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut watched = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let mut said = BufReader::new(watch.stderr.take().unwrap()).lines();
+    let ready = said.next().unwrap().unwrap();
+    assert!(ready.starts_with("watching"), "{ready}");
+
     let p = json(&cpnctl(&[
         "--server",
         s,
@@ -155,6 +167,12 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
     assert!(p["reason"].is_null());
     assert!(p["southbound"].is_string());
     assert_eq!(p["path"], serde_json::json!(["a1", "a3", "a4", "b1"]));
+    let first: serde_json::Value = serde_json::from_str(&watched.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["kind"], "installed");
+    assert_eq!(first["name"], "job1");
+    assert_eq!(first["policy"]["path"], p["path"]);
+    let _ = watch.kill();
+    let _ = watch.wait();
     json(&cpnctl(&[
         "--server",
         s,

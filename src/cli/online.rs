@@ -200,6 +200,8 @@ pub async fn policy(url: &str, command: PolicyCommand) -> anyhow::Result<ExitCod
                 .await
                 .map_err(fail)?
                 .into_inner();
+            // The controller has registered the watch: every later change comes.
+            eprintln!("watching policy changes (Ctrl-C to stop)");
             while let Some(change) = stream.next().await {
                 let c = change.map_err(fail)?;
                 let kind = pb::ChangeKind::try_from(c.kind).map_or("unknown", |k| k.as_str_name());
