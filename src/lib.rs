@@ -18,5 +18,6 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod proto;
+pub mod replay;
 pub mod store;
 pub mod topology_file;

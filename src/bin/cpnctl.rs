@@ -38,6 +38,20 @@ enum Command {
     /// Drive the controller with concurrent clients (queries, installs,
     /// removals) and report throughput and latency (needs --server).
     Load(LoadArgs),
+    /// Replay a scenario (what-if story) and check every expectation:
+    /// exit 0 when all hold, 1 otherwise.
+    Replay {
+        /// The scenario file (YAML).
+        file: std::path::PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions: `cpnctl completions bash > /etc/bash_completion.d/cpnctl`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +118,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cpn::cli::path::run(args)
         }
         Command::Bench(args) => cpn::cli::bench::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Replay { file, json } => {
+            let report = cpn::replay::run_file(&file)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", cpn::replay::render(&report));
+            }
+            Ok(if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "cpnctl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         _ => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

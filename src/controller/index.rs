@@ -20,6 +20,8 @@ pub struct PolicyIndex {
     by_pool: HashMap<(DatacenterIx, PoolKind), HashSet<u32>>,
     by_operator: HashMap<OperatorIx, HashSet<u32>>,
     down: BTreeSet<String>,
+    /// Up, but without the backup their protection asks for.
+    unprotected: BTreeSet<String>,
 }
 
 /// What one policy uses.
@@ -54,6 +56,14 @@ fn uses(t: &Topology, p: &Policy) -> Option<Uses> {
     Some(u)
 }
 
+fn lacks_backup(p: &Policy) -> bool {
+    let protected = p
+        .request
+        .protection
+        .is_some_and(|x| x != crate::engine::Protection::None);
+    protected && p.answer().is_some_and(|a| a.backup.is_none())
+}
+
 fn insert<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {
     for k in keys {
         map.entry(*k).or_default().insert(id);
@@ -78,6 +88,9 @@ impl PolicyIndex {
             self.down.insert(p.name.clone());
             return;
         };
+        if lacks_backup(p) {
+            self.unprotected.insert(p.name.clone());
+        }
         let id = match self.ids.get(&p.name) {
             Some(&id) => id,
             None => {
@@ -103,6 +116,7 @@ impl PolicyIndex {
             self.down.remove(&p.name);
             return;
         };
+        self.unprotected.remove(&p.name);
         let Some(id) = self.ids.remove(&p.name) else {
             return;
         };
@@ -140,8 +154,9 @@ impl PolicyIndex {
         self.named(self.by_operator.get(&op))
     }
 
-    /// Policies that are down, by name.
-    pub fn down(&self) -> impl Iterator<Item = &String> {
-        self.down.iter()
+    /// Policies that wait for something to be freed: down, or up without
+    /// the backup their protection asks for.
+    pub fn waiting(&self) -> impl Iterator<Item = &String> {
+        self.down.iter().chain(self.unprotected.iter())
     }
 }

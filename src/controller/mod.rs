@@ -364,10 +364,10 @@ impl Controller {
         }
         self.index.remove(&self.topology, &policy);
         self.record_change(ChangeKind::Removed, name);
-        let down: Vec<String> = self.index.down().cloned().collect();
-        if !down.is_empty() {
+        let waiting: Vec<String> = self.index.waiting().cloned().collect();
+        if !waiting.is_empty() {
             let t = self.topology.clone();
-            self.reevaluate_and_commit(t, down, Vec::new(), false)?;
+            self.reevaluate_and_commit(t, waiting, Vec::new(), false)?;
         }
         Ok(())
     }
@@ -388,7 +388,7 @@ impl Controller {
             full.extend(self.index.in_pool(dc, kind).cloned());
         }
         if touched.may_free {
-            full.extend(self.index.down().cloned());
+            full.extend(self.index.waiting().cloned());
         }
         let mut reencode = BTreeSet::new();
         for &op in &touched.igp_operators {

@@ -303,7 +303,12 @@ pub(super) fn reevaluate(
                         Some(Ok(best)) => {
                             let old = objective_value(req.objective, &kept);
                             let new = objective_value(req.objective, &best);
-                            if old > 0.0 && (old - new) / old > threshold {
+                            // A protected policy running without its backup
+                            // takes a placement that has one back.
+                            let regains_backup = req.protection != crate::engine::Protection::None
+                                && kept.backup.is_none()
+                                && best.backup.is_some();
+                            if regains_backup || (old > 0.0 && (old - new) / old > threshold) {
                                 best
                             } else {
                                 kept
