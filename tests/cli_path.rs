@@ -248,3 +248,60 @@ fn bench_reports_engine_and_dijkstra() {
     assert!(v["engine"]["median_us"].as_f64().unwrap() > 0.0);
     assert!(v["dijkstra"]["per_second"].as_f64().unwrap() > 0.0);
 }
+
+/// The DOT output is valid Graphviz: `dot` (Debian's graphviz, installed by
+/// .ci/run) must render it.
+#[test]
+fn dot_output_renders_with_graphviz() {
+    let dir = tempfile::tempdir().unwrap();
+    let req = write(
+        &dir,
+        "r.yaml",
+        "from: a1\ncompute: {kind: ai, tflops: 200}\nprotection: link\n",
+    );
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", &req, "--dot"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("graph \"lab\" {"), "{text}");
+    // The primary's links are drawn bold blue, the backup's dashed orange.
+    assert!(
+        text.contains(
+            "\"a1\" -- \"a3\" [label=\"800us\", tooltip=\"a1-a3\", color=\"#2b6cb0\", penwidth=3]"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("style=dashed"), "{text}");
+    assert!(text.contains("\"dc-central\" [shape=box3d"), "{text}");
+    let mut render = Command::new("dot")
+        .args(["-Tsvg"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the `dot` program (apt-get install graphviz) must be installed");
+    render
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let svg = render.wait_with_output().unwrap();
+    assert!(
+        svg.status.success(),
+        "dot refused it: {}",
+        String::from_utf8_lossy(&svg.stderr)
+    );
+    let svg = String::from_utf8_lossy(&svg.stdout);
+    assert!(
+        svg.contains("<svg") && svg.contains("dc-central"),
+        "no picture"
+    );
+}

@@ -3,6 +3,7 @@
 //! them together.
 
 pub mod bench;
+pub mod dot;
 pub mod load;
 pub mod online;
 pub mod output;

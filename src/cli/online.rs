@@ -260,6 +260,28 @@ pub async fn event(url: &str, args: EventArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The live topology as a model (for pictures).
+async fn live_topology(url: &str) -> anyhow::Result<crate::model::Topology> {
+    let mut client = TopologyServiceClient::new(connect(url).await?)
+        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+    let r = client
+        .export_topology(pb::ExportTopologyRequest {})
+        .await
+        .map_err(fail)?
+        .into_inner();
+    let doc: crate::topology_file::TopologyDocument = serde_yaml::from_str(&r.yaml)?;
+    let mut t = doc
+        .to_builder()
+        .map_err(|e| anyhow::anyhow!("{}", e[0].message))?
+        .build()?;
+    for id in &r.down_routers {
+        if let Some(ix) = t.router_ix(id) {
+            t.set_router_up(ix, false);
+        }
+    }
+    Ok(t)
+}
+
 /// `cpnctl --server URL topology [--json]`: the live topology.
 pub async fn topology(url: &str, json: bool) -> anyhow::Result<ExitCode> {
     let mut client = TopologyServiceClient::new(connect(url).await?)
@@ -372,7 +394,10 @@ pub async fn path(url: &str, args: PathArgs) -> anyhow::Result<ExitCode> {
     match resp.into_inner().outcome {
         Some(pb::compute_path_response::Outcome::Answer(a)) => {
             let a = convert::answer_from_pb(&a);
-            if args.json {
+            if args.dot {
+                let t = live_topology(url).await?;
+                print!("{}", super::dot::dot(&t, Some(&a)));
+            } else if args.json {
                 print_json(&a)?
             } else {
                 print!("{}", render::answer(&a, None))

@@ -29,8 +29,12 @@ pub struct PathArgs {
     #[arg(long)]
     pub requests: Option<PathBuf>,
     /// Print JSON instead of tables.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dot")]
     pub json: bool,
+    /// Print Graphviz DOT of the topology with the path (and backup)
+    /// highlighted: `... --dot | dot -Tsvg > path.svg`.
+    #[arg(long, conflicts_with = "requests")]
+    pub dot: bool,
 }
 
 /// Exit status for "nothing feasible".
@@ -69,7 +73,9 @@ pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
     match engine.query(&t, &request) {
         Ok(answer) => {
             let json = answer_json(&t, &answer);
-            if args.json {
+            if args.dot {
+                write!(out, "{}", super::dot::dot(&t, Some(&json)))?;
+            } else if args.json {
                 serde_json::to_writer_pretty(&mut out, &json)?;
                 writeln!(out)?;
             } else {
@@ -83,7 +89,10 @@ pub fn run(args: PathArgs) -> anyhow::Result<ExitCode> {
         }
         Err(QueryError::Invalid(e)) => Err(anyhow::anyhow!("{}: {e}", file.display())),
         Err(QueryError::NoPlacement(e)) => {
-            if args.json {
+            if args.dot {
+                eprintln!("{}", e.message);
+                write!(out, "{}", super::dot::dot(&t, None))?;
+            } else if args.json {
                 serde_json::to_writer_pretty(&mut out, &error_json(&t, &e))?;
                 writeln!(out)?;
             } else {
