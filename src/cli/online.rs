@@ -56,7 +56,9 @@ pub async fn connect(url: &str) -> anyhow::Result<Channel> {
         .map_err(|e| {
             Failure {
                 code: 1,
-                message: format!("cannot reach the controller at {url}: {e}"),
+                message: format!(
+                    "cannot reach the controller at {url}: {e}; is cpnd running there? (cpnd --topology FILE --listen ADDR)"
+                ),
             }
             .into()
         })
