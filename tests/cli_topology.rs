@@ -199,3 +199,54 @@ fn programs_answer_help_and_version() {
         }
     }
 }
+
+#[test]
+fn json_summaries_for_scripts() {
+    let out = cpnctl(&["topology", "check", &topology("lab.yaml"), "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            v["ok"].as_bool(),
+            v["routers"].as_u64(),
+            v["links"].as_u64()
+        ),
+        (Some(true), Some(7), Some(9))
+    );
+    let out = cpnctl(&["topology", "show", &topology("lab.yaml"), "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a2 = v["routers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "a2")
+        .unwrap();
+    let sids: Vec<&str> = a2["sids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["behavior"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["End", "End.DT6", "End.X", "End.X"]);
+    let peer = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "a4-b1")
+        .unwrap();
+    assert_eq!(peer["peering"], true);
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cpnctl(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("cpnctl") && text.contains("replay") && text.contains("policy"),
+            "{shell}"
+        );
+    }
+}

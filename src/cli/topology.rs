@@ -18,11 +18,17 @@ pub enum TopologyCommand {
     Check {
         /// The topology file (YAML).
         file: PathBuf,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Summarize a topology file: routers per operator, links, data centers and pools.
     Show {
         /// The topology file (YAML).
         file: PathBuf,
+        /// Print the whole topology, with its SIDs, as JSON (the API's form).
+        #[arg(long)]
+        json: bool,
     },
     /// Write a generated topology of any size (for benchmarks and tests).
     Generate(GenerateArgs),
@@ -54,8 +60,21 @@ pub struct GenerateArgs {
 /// Runs a topology command; the error is for stderr, exit status 1.
 pub fn run(command: TopologyCommand) -> anyhow::Result<()> {
     match command {
-        TopologyCommand::Check { file } => {
+        TopologyCommand::Check { file, json } => {
             let t = load(&file)?;
+            if json {
+                let v = serde_json::json!({
+                    "file": file.display().to_string(),
+                    "ok": true,
+                    "operators": t.operators().len(),
+                    "routers": t.router_count(),
+                    "links": t.link_count(),
+                    "datacenters": t.datacenters().len(),
+                    "sids": t.sids().len(),
+                });
+                println!("{v}");
+                return Ok(());
+            }
             println!(
                 "{}: ok ({} operators, {} routers, {} links, {} data centers, {} SIDs)",
                 file.display(),
@@ -67,9 +86,14 @@ pub fn run(command: TopologyCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        TopologyCommand::Show { file } => {
+        TopologyCommand::Show { file, json } => {
             let t = load(&file)?;
-            print!("{}", show(&t));
+            if json {
+                let proto = crate::api::convert::topology(&t);
+                println!("{}", serde_json::to_string_pretty(&topology_json(&proto))?);
+            } else {
+                print!("{}", show(&t));
+            }
             Ok(())
         }
         TopologyCommand::Generate(args) => generate_file(args),
@@ -241,4 +265,42 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
         bar.finish_and_clear();
     }
     Ok(())
+}
+
+/// The API's topology (with SIDs and derived capacity) as JSON.
+fn topology_json(t: &crate::proto::v1::Topology) -> serde_json::Value {
+    use serde_json::json;
+    let behavior = |b: i32| match crate::proto::v1::SidBehavior::try_from(b) {
+        Ok(crate::proto::v1::SidBehavior::End) => "End",
+        Ok(crate::proto::v1::SidBehavior::EndX) => "End.X",
+        Ok(crate::proto::v1::SidBehavior::EndDt6) => "End.DT6",
+        _ => "unknown",
+    };
+    let kind = |k: i32| {
+        crate::api::convert::pool_kind_from(k, "kind")
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    };
+    json!({
+        "name": t.name,
+        "operators": t.operators.iter().map(|o| json!({"id": o.id, "asn": o.asn, "description": o.description})).collect::<Vec<_>>(),
+        "routers": t.routers.iter().map(|r| json!({
+            "id": r.id, "operator": r.operator, "locator": r.locator, "city": r.city, "region": r.region,
+            "msd": r.msd, "mgmt": r.mgmt, "up": r.up,
+            "sids": r.sids.iter().map(|s| json!({"sid": s.sid, "behavior": behavior(s.behavior), "link": s.link, "datacenter": s.datacenter})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "links": t.links.iter().map(|l| json!({
+            "id": l.id, "a": l.a, "b": l.b, "igp": l.igp, "te": l.te, "latency_us": l.latency_us,
+            "bandwidth_mbps": l.bandwidth_mbps, "used_mbps": l.used_mbps, "available_mbps": l.available_mbps,
+            "jitter_us": l.jitter_us, "loss_ppm": l.loss_ppm, "srlg": l.srlg, "up": l.up, "peering": l.peering,
+        })).collect::<Vec<_>>(),
+        "datacenters": t.datacenters.iter().map(|d| json!({
+            "id": d.id, "attach": d.attach, "city": d.city, "region": d.region, "latency_us": d.latency_us,
+            "storage_tb": d.storage_tb,
+            "pools": d.pools.iter().map(|p| json!({
+                "kind": kind(p.kind), "tflops": p.tflops, "available_tflops": p.available_tflops,
+                "memory_gb": p.memory_gb, "available_memory_gb": p.available_memory_gb, "price": p.price,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
 }
