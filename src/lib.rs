@@ -19,5 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod proto;
 pub mod replay;
+pub mod router;
+pub mod southbound;
 pub mod store;
 pub mod topology_file;

@@ -14,7 +14,7 @@ use crate::proto::v1::topology_service_server::TopologyServiceServer;
 
 /// Accepted connections with Nagle's algorithm off: small replies must not
 /// wait for the peer's delayed ACK (40 ms a call otherwise).
-fn incoming(
+pub fn incoming(
     listener: tokio::net::TcpListener,
 ) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
     use tokio_stream::StreamExt;

@@ -33,6 +33,15 @@ struct Args {
     /// improves its objective by more than this fraction.
     #[arg(long, default_value_t = 0.10)]
     reopt_threshold: f64,
+    /// Do not push policies to routers (the API still shows them, southbound pending).
+    #[arg(long)]
+    no_southbound: bool,
+    /// Timeout of each call to a router agent, milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    push_timeout_ms: u64,
+    /// How often every router is reconciled with the controller, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    reconcile_interval: f64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -120,7 +129,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         policies = controller.policies().count(),
         "controller ready"
     );
-    let (handle, task) = actor::spawn(controller);
+    let (sink, updates) = if args.no_southbound {
+        warn!("--no-southbound: policies are not pushed to routers");
+        (None, None)
+    } else {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Some(tx), Some(rx))
+    };
+    let (handle, task) = actor::spawn(controller, sink);
+    if let Some(updates) = updates {
+        let config = cpn::southbound::Config {
+            timeout: std::time::Duration::from_millis(args.push_timeout_ms),
+            reconcile_interval: std::time::Duration::from_secs_f64(
+                args.reconcile_interval.max(0.1),
+            ),
+            ..Default::default()
+        };
+        tokio::spawn(cpn::southbound::run(updates, handle.clone(), config));
+    }
     let metrics = Arc::new(Metrics::new());
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

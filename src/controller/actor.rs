@@ -4,11 +4,15 @@
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::{Change, Controller, ControllerError, ResumeError, Southbound, Stats};
+use super::{
+    Change, ChangeKind, Controller, ControllerError, ResumeError, Southbound, SouthboundState,
+    Stats,
+};
 use crate::document::{
     AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json, error_json,
 };
 use crate::model::Topology;
+use crate::southbound::{Sink, Update, desired};
 
 type Reply<T> = oneshot::Sender<T>;
 
@@ -44,8 +48,8 @@ pub enum Command {
     Topology(Reply<std::sync::Arc<Topology>>),
     /// Subscribe to changes after a resume point.
     Watch(u64, Reply<Result<Subscription, ResumeError>>),
-    /// Southbound status of a policy.
-    Southbound(String, Southbound),
+    /// Southbound status of a policy, for one version.
+    Southbound(String, u64, Southbound),
     /// Counters and policy counts (up, down).
     Stats(Reply<(Stats, usize, usize)>),
 }
@@ -54,6 +58,20 @@ pub enum Command {
 #[derive(Clone)]
 pub struct ControllerHandle {
     tx: mpsc::Sender<Command>,
+}
+
+/// A handle that does not keep the controller task alive (for the
+/// southbound, which must not hold up a shutdown).
+#[derive(Clone)]
+pub struct WeakControllerHandle {
+    tx: mpsc::WeakSender<Command>,
+}
+
+impl WeakControllerHandle {
+    /// The handle, while the task runs.
+    pub fn upgrade(&self) -> Option<ControllerHandle> {
+        self.tx.upgrade().map(|tx| ControllerHandle { tx })
+    }
 }
 
 /// The task is gone (shutting down).
@@ -67,6 +85,13 @@ impl ControllerHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(make(tx)).await.map_err(|_| Gone)?;
         rx.await.map_err(|_| Gone)
+    }
+
+    /// A handle that does not keep the task alive.
+    pub fn downgrade(&self) -> WeakControllerHandle {
+        WeakControllerHandle {
+            tx: self.tx.downgrade(),
+        }
     }
 
     /// Sends a command without a reply.
@@ -86,10 +111,16 @@ pub const GROUP: usize = 256;
 /// then are the replies sent and the changes broadcast. If the commit fails,
 /// the process stops: nothing of the group was acknowledged, and a restart
 /// from the store is consistent.
-pub fn spawn(mut controller: Controller) -> (ControllerHandle, tokio::task::JoinHandle<()>) {
+pub fn spawn(
+    mut controller: Controller,
+    southbound: Option<Sink>,
+) -> (ControllerHandle, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Command>(4096);
     let (changes, _) = broadcast::channel::<Change>(65_536);
     controller.defer_commits();
+    if let Some(sink) = &southbound {
+        push_everything(&mut controller, sink);
+    }
     let task = tokio::task::spawn_blocking(move || {
         // One thread owns the state; commands run one at a time, in order.
         let mut snapshot: Option<(u64, std::sync::Arc<Topology>)> = None;
@@ -111,8 +142,11 @@ pub fn spawn(mut controller: Controller) -> (ControllerHandle, tokio::task::Join
             for reply in replies.drain(..) {
                 reply();
             }
-            let watched = changes.receiver_count() > 0;
-            for change in controller.drain_changes(watched) {
+            let fresh = controller.drain_changes(changes.receiver_count() > 0);
+            if let Some(sink) = &southbound {
+                push_changes(&mut controller, sink, &fresh);
+            }
+            for change in fresh {
                 // No watcher is fine.
                 let _ = changes.send(change);
             }
@@ -123,6 +157,73 @@ pub fn spawn(mut controller: Controller) -> (ControllerHandle, tokio::task::Join
         }
     });
     (ControllerHandle { tx }, task)
+}
+
+/// Every router's SIDs and every policy's desired state (at start).
+fn push_everything(c: &mut Controller, sink: &Sink) {
+    let t = c.topology();
+    for (r, router) in t.routers() {
+        let _ = sink.send(Update::Router {
+            router: router.id.to_string(),
+            mgmt: router.mgmt.clone(),
+            sids: desired::router(t, r),
+        });
+    }
+    let names: Vec<String> = c.policies().map(|p| p.name.clone()).collect();
+    push_policies(c, sink, names.iter().map(String::as_str));
+}
+
+/// Desired state of the policies that changed (southbound-only changes
+/// excepted), and their status set to pending.
+fn push_changes(c: &mut Controller, sink: &Sink, changes: &[Change]) {
+    let mut names: Vec<&str> = changes
+        .iter()
+        .filter(|ch| ch.kind != ChangeKind::Southbound)
+        .map(|ch| ch.name.as_str())
+        .collect();
+    names.dedup();
+    push_policies(c, sink, names.into_iter());
+}
+
+fn push_policies<'a>(c: &mut Controller, sink: &Sink, names: impl Iterator<Item = &'a str>) {
+    let mut pending = Vec::new();
+    for name in names {
+        let t = c.topology();
+        match c.policy(name) {
+            None => {
+                // Removed: whichever worker holds it drops it.
+                let _ = sink.send(Update::Removed {
+                    name: name.to_owned(),
+                });
+            }
+            Some(p) => {
+                let headend = p.request.from.clone();
+                let version = p.version;
+                let policy = desired::policy(t, p);
+                let detail = match &policy {
+                    Some(_) => format!("pushing version {version} to headend {headend}"),
+                    None => format!("removing it from headend {headend} (the policy is down)"),
+                };
+                pending.push((name.to_owned(), version, detail));
+                let _ = sink.send(Update::Policy {
+                    headend,
+                    name: name.to_owned(),
+                    version,
+                    policy,
+                });
+            }
+        }
+    }
+    for (name, version, detail) in pending {
+        c.set_southbound(
+            &name,
+            version,
+            Southbound {
+                state: SouthboundState::Pending,
+                detail: Some(detail),
+            },
+        );
+    }
 }
 
 fn snapshot(
@@ -186,8 +287,8 @@ fn handle(
             };
             later(reply, subscription)
         }
-        Command::Southbound(name, s) => {
-            c.set_southbound(&name, s);
+        Command::Southbound(name, version, s) => {
+            c.set_southbound(&name, version, s);
             Box::new(|| {})
         }
         Command::Stats(reply) => {

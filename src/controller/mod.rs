@@ -546,13 +546,14 @@ impl Controller {
         self.fresh.push(change);
     }
 
-    /// Sets a policy's southbound status (from the drivers); logged as a
-    /// change when it differs.
-    pub fn set_southbound(&mut self, name: &str, southbound: Southbound) {
+    /// Sets a policy's southbound status for one version (from the drivers);
+    /// news about an older version is ignored. Logged as a change when it
+    /// differs.
+    pub fn set_southbound(&mut self, name: &str, version: u64, southbound: Southbound) {
         let Some(p) = self.policies.get_mut(name) else {
             return;
         };
-        if p.southbound == southbound {
+        if p.version != version || p.southbound == southbound {
             return;
         }
         p.southbound = southbound;

@@ -22,7 +22,7 @@ pub struct TestServer {
 pub async fn start(topology: Option<Topology>, store: Box<dyn Store>) -> TestServer {
     let controller =
         Controller::open(store, topology, Config::default()).expect("controller opens");
-    let (handle, actor) = actor::spawn(controller);
+    let (handle, actor) = actor::spawn(controller, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,147 @@
+//! How cpnd talks to a router: the `RouterDriver` trait, and the driver for
+//! CPN's own agents (`cpn-router`) over gRPC at the router's `mgmt` address.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_stream::Stream;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::proto::v1 as pb;
+use crate::proto::v1::router_agent_client::RouterAgentClient;
+
+/// A stream of router reports.
+pub type Reports = Pin<Box<dyn Stream<Item = Result<pb::RouterReport, DriverError>> + Send>>;
+
+/// Why a driver call failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DriverError {
+    /// What went wrong, in one line.
+    pub message: String,
+    /// True when the router lost its state (restarted): a full resync is due.
+    pub lost_state: bool,
+}
+
+impl From<tonic::Status> for DriverError {
+    fn from(s: tonic::Status) -> Self {
+        DriverError {
+            lost_state: s.code() == tonic::Code::FailedPrecondition
+                && s.message().contains("not provisioned"),
+            message: format!("{:?}: {}", s.code(), s.message()),
+        }
+    }
+}
+
+/// What a router holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RouterState {
+    /// Its policies.
+    pub policies: Vec<pb::SrPolicy>,
+    /// Its local SIDs.
+    pub sids: Vec<pb::LocalSid>,
+    /// False when it has never been provisioned (or lost everything).
+    pub known: bool,
+}
+
+/// How cpnd pushes to one router.
+#[tonic::async_trait]
+pub trait RouterDriver: Send + Sync {
+    /// Replaces the router's local SIDs.
+    async fn provision(&self, sids: &pb::ProvisionSidsRequest) -> Result<(), DriverError>;
+    /// Installs or replaces a policy at the router (a headend); returns the
+    /// version it holds.
+    async fn apply(&self, router: &str, policy: &pb::SrPolicy) -> Result<u64, DriverError>;
+    /// Removes a policy from the router.
+    async fn remove(&self, router: &str, name: &str) -> Result<(), DriverError>;
+    /// What the router holds.
+    async fn list(&self, router: &str) -> Result<RouterState, DriverError>;
+    /// What the router reports (link state, metrics), when the driver can tell.
+    async fn reports(&self, router: &str) -> Result<Option<Reports>, DriverError>;
+}
+
+/// A `cpn-router` agent at a gRPC address.
+pub struct AgentDriver {
+    client: RouterAgentClient<Channel>,
+    /// The same agent without a call timeout, for the report stream.
+    streams: RouterAgentClient<Channel>,
+}
+
+impl AgentDriver {
+    /// A driver for the agent at `mgmt` (`host:port`); connects lazily, so a
+    /// router that is not up yet is retried, not refused.
+    pub fn new(mgmt: &str, timeout: Duration) -> Result<AgentDriver, DriverError> {
+        let endpoint = Endpoint::from_shared(format!("http://{mgmt}"))
+            .map_err(|e| DriverError {
+                message: format!("mgmt address {mgmt}: {e}"),
+                lost_state: false,
+            })?
+            .connect_timeout(timeout)
+            .tcp_nodelay(true);
+        Ok(AgentDriver {
+            client: RouterAgentClient::new(endpoint.clone().timeout(timeout).connect_lazy()),
+            streams: RouterAgentClient::new(endpoint.connect_lazy()),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl RouterDriver for AgentDriver {
+    async fn provision(&self, sids: &pb::ProvisionSidsRequest) -> Result<(), DriverError> {
+        self.client.clone().provision_sids(sids.clone()).await?;
+        Ok(())
+    }
+
+    async fn apply(&self, router: &str, policy: &pb::SrPolicy) -> Result<u64, DriverError> {
+        let r = pb::ApplyPolicyRequest {
+            router: router.to_owned(),
+            policy: Some(policy.clone()),
+        };
+        Ok(self
+            .client
+            .clone()
+            .apply_policy(r)
+            .await?
+            .into_inner()
+            .version)
+    }
+
+    async fn remove(&self, router: &str, name: &str) -> Result<(), DriverError> {
+        let r = pb::RemoveRouterPolicyRequest {
+            router: router.to_owned(),
+            name: name.to_owned(),
+        };
+        self.client.clone().remove_policy(r).await?;
+        Ok(())
+    }
+
+    async fn list(&self, router: &str) -> Result<RouterState, DriverError> {
+        let r = self
+            .client
+            .clone()
+            .list_state(pb::ListStateRequest {
+                router: router.to_owned(),
+            })
+            .await?
+            .into_inner();
+        Ok(RouterState {
+            policies: r.policies,
+            sids: r.sids,
+            known: r.known,
+        })
+    }
+
+    async fn reports(&self, router: &str) -> Result<Option<Reports>, DriverError> {
+        use tokio_stream::StreamExt;
+        // Reports last as long as the agent does: no call timeout on them.
+        let mut client = self.streams.clone();
+        let stream = client
+            .watch_reports(pb::WatchReportsRequest {
+                routers: vec![router.to_owned()],
+            })
+            .await?
+            .into_inner()
+            .map(|r| r.map_err(DriverError::from));
+        Ok(Some(Box::pin(stream)))
+    }
+}

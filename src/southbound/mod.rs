@@ -1,0 +1,218 @@
+//! Southbound: installed policies reach the routers and stay there. The
+//! controller task sends desired state (each router's SIDs, each policy at
+//! its headend); a worker per router pushes it through a `RouterDriver`
+//! with retries and reconciliation, and sends back southbound status per
+//! policy and the routers' reports (a link down is an event like any other).
+
+pub mod desired;
+pub mod driver;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::controller::Southbound;
+use crate::controller::actor::{Command, ControllerHandle, WeakControllerHandle};
+use crate::document::{EventDoc, SetLinkDoc};
+use crate::proto::v1 as pb;
+use driver::{AgentDriver, RouterDriver};
+pub use worker::Job;
+
+/// Desired state for the routers, from the controller task.
+#[derive(Debug)]
+pub enum Update {
+    /// A router, its agent's address (if it has one) and its local SIDs.
+    Router {
+        /// Router id.
+        router: String,
+        /// Agent address `host:port`.
+        mgmt: Option<String>,
+        /// Its local SIDs and facts.
+        sids: pb::ProvisionSidsRequest,
+    },
+    /// A policy was removed: whichever router holds it drops it.
+    Removed {
+        /// Policy name.
+        name: String,
+    },
+    /// A policy's desired state at its headend (`None`: the headend should
+    /// not hold it).
+    Policy {
+        /// Headend router id.
+        headend: String,
+        /// Policy name.
+        name: String,
+        /// The policy's version (status is reported for it).
+        version: u64,
+        /// The SR policy.
+        policy: Option<pb::SrPolicy>,
+    },
+}
+
+/// Where the controller task sends desired state.
+pub type Sink = mpsc::UnboundedSender<Update>;
+
+/// Timing of pushes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Timeout of each call to a router.
+    pub timeout: Duration,
+    /// First retry delay; doubles per failure (with jitter).
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+    /// How often each router is reconciled even when all seems well.
+    pub reconcile_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timeout: Duration::from_secs(5),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            reconcile_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What workers send back to the controller.
+#[derive(Clone)]
+pub struct Feedback {
+    controller: WeakControllerHandle,
+}
+
+impl Feedback {
+    /// A policy's southbound status for one version.
+    fn status(&self, name: &str, version: u64, status: Southbound) {
+        let Some(c) = self.controller.upgrade() else {
+            return;
+        };
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let _ = c.tell(Command::Southbound(name, version, status)).await;
+        });
+    }
+
+    /// A router's report, as an event.
+    fn report(&self, report: pb::RouterReport) {
+        let event = match report.report {
+            Some(pb::router_report::Report::LinkState(l)) => {
+                if l.up {
+                    EventDoc::LinkUp(l.link)
+                } else {
+                    EventDoc::LinkDown(l.link)
+                }
+            }
+            Some(pb::router_report::Report::LinkMetrics(m)) => EventDoc::SetLink(SetLinkDoc {
+                id: m.link,
+                latency_us: m.latency_us,
+                used_mbps: m.used_mbps,
+                jitter_us: m.jitter_us,
+                loss_ppm: m.loss_ppm,
+                ..Default::default()
+            }),
+            Some(pb::router_report::Report::Error(e)) => {
+                warn!(router = %report.router, error = %e, "router reports an error");
+                return;
+            }
+            None => return,
+        };
+        info!(router = %report.router, ?event, "router report");
+        let Some(c) = self.controller.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            match c.ask(|r| Command::Event(event, r)).await {
+                Ok(Err(e)) => warn!(error = %e, "a router's report was refused"),
+                Ok(Ok(_)) | Err(_) => {}
+            }
+        });
+    }
+}
+
+/// Runs the southbound until `updates` closes: routes desired state to one
+/// worker per router (agents at the same address share one connection).
+pub async fn run(
+    mut updates: mpsc::UnboundedReceiver<Update>,
+    controller: ControllerHandle,
+    config: Config,
+) {
+    // Weak: the southbound must not keep the controller task alive.
+    let feedback = Feedback {
+        controller: controller.downgrade(),
+    };
+    drop(controller);
+    let mut workers: HashMap<String, mpsc::UnboundedSender<Job>> = HashMap::new();
+    let mut drivers: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
+    let mut no_agent: HashMap<String, bool> = HashMap::new();
+    while let Some(update) = updates.recv().await {
+        match update {
+            Update::Router { router, mgmt, sids } => {
+                let Some(mgmt) = mgmt else {
+                    no_agent.insert(router, true);
+                    continue;
+                };
+                no_agent.remove(&router);
+                let driver = match drivers.get(&mgmt) {
+                    Some(d) => d.clone(),
+                    None => match AgentDriver::new(&mgmt, config.timeout) {
+                        Ok(d) => {
+                            let d: Arc<dyn RouterDriver> = Arc::new(d);
+                            drivers.insert(mgmt.clone(), d.clone());
+                            d
+                        }
+                        Err(e) => {
+                            warn!(%router, %mgmt, error = %e, "cannot use this agent address");
+                            continue;
+                        }
+                    },
+                };
+                let tx = workers.entry(router.clone()).or_insert_with(|| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tokio::spawn(worker::run(
+                        router.clone(),
+                        driver,
+                        config.clone(),
+                        feedback.clone(),
+                        rx,
+                    ));
+                    tx
+                });
+                let _ = tx.send(Job::Sids(sids));
+            }
+            Update::Removed { name } => {
+                for tx in workers.values() {
+                    let _ = tx.send(Job::Forget(name.clone()));
+                }
+            }
+            Update::Policy {
+                headend,
+                name,
+                version,
+                policy,
+            } => match workers.get(&headend) {
+                Some(tx) => {
+                    let _ = tx.send(Job::Policy(name, version, policy));
+                }
+                None => {
+                    let detail =
+                        format!("headend {headend} has no mgmt address: no agent to push to");
+                    let state = crate::controller::SouthboundState::Pending;
+                    feedback.status(
+                        &name,
+                        version,
+                        Southbound {
+                            state,
+                            detail: Some(detail),
+                        },
+                    );
+                }
+            },
+        }
+    }
+}
