@@ -127,9 +127,8 @@ impl Feedback {
             return;
         };
         tokio::spawn(async move {
-            match c.ask(|r| Command::Event(event, r)).await {
-                Ok(Err(e)) => warn!(error = %e, "a router's report was refused"),
-                Ok(Ok(_)) | Err(_) => {}
+            if let Ok(Err(e)) = c.ask(|r| Command::Event(event, r)).await {
+                warn!(error = %e, "a router's report was refused");
             }
         });
     }
