@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod daemon;
 pub mod document;
 pub mod engine;
 pub mod metrics;

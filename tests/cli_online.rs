@@ -2,87 +2,33 @@
 //! shared/spec/cli.md: install, list, show, remove, events, the live topology,
 //! exit codes, SIGTERM shutdown and a restart on the same data directory.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-struct Daemon {
-    child: Child,
-    url: String,
-    logs: mpsc::Receiver<String>,
-}
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use common::daemon::{self, Daemon};
 
 fn lab() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml").to_owned()
 }
 
-/// Starts cpnd on a free port and waits for it to say where it listens.
+/// Starts cpnd on a free port.
 fn cpnd(args: &[&str]) -> Daemon {
-    let child = Command::new(env!("CARGO_BIN_EXE_cpnd"))
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .args(args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, logs) = mpsc::channel();
-    // From here on, Drop kills and reaps the child whatever happens.
-    let mut daemon = Daemon {
-        child,
-        url: String::new(),
-        logs,
-    };
-    let stderr = daemon.child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
-    loop {
-        let line = daemon
-            .logs
-            .recv_timeout(Duration::from_secs(30))
-            .expect("cpnd starts within 30 s");
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["fields"]["message"] == "serving gRPC" {
-            let addr = v["fields"]["addr"].as_str().unwrap().to_owned();
-            daemon.url = format!("http://{addr}");
-            return daemon;
-        }
-    }
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    daemon::spawn(env!("CARGO_BIN_EXE_cpnd"), &all, "serving gRPC")
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // A failed test must not leave a daemon behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Daemon {
-    /// SIGTERM, then wait for a clean exit and the log line that says so.
-    fn terminate(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "cpnd exited with {status}");
-        let lines: Vec<String> = self.logs.try_iter().collect();
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("stopped; state is on disk")),
-            "{lines:?}"
-        );
-    }
+/// SIGTERM, a clean exit, and the log line that says the state is saved.
+fn terminate(d: Daemon) {
+    let lines = d.terminate();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("stopped; state is on disk")),
+        "{lines:?}"
+    );
 }
 
 fn cpnctl(args: &[&str]) -> Output {
@@ -116,7 +62,7 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
     let (req, ev) = (req.to_str().unwrap(), ev.to_str().unwrap());
 
     let d = cpnd(&["--topology", &lab(), "--data-dir", data.to_str().unwrap()]);
-    let s = d.url.clone();
+    let s = format!("http://{}", d.addr);
     let s = s.as_str();
 
     // Online path answer equals the offline one.
@@ -236,18 +182,23 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
         "--server", s, "policy", "show", "job2", "--json",
     ]));
     assert_eq!(job2["state"], "up");
-    d.terminate();
+    terminate(d);
 
     // Same data directory, no topology: job2 is back as it was.
     let d = cpnd(&["--data-dir", data.to_str().unwrap()]);
     let job2_again = json(&cpnctl(&[
-        "--server", &d.url, "policy", "show", "job2", "--json",
+        "--server",
+        &format!("http://{}", d.addr),
+        "policy",
+        "show",
+        "job2",
+        "--json",
     ]));
     assert_eq!(job2_again["state"], "up");
     assert_eq!(job2_again["version"], job2["version"]);
     assert_eq!(job2_again["path"], job2["path"]);
     assert_eq!(job2_again["segments"], job2["segments"]);
-    d.terminate();
+    terminate(d);
 }
 
 #[test]
@@ -268,7 +219,7 @@ fn an_unreachable_server_or_bad_input_exits_1_with_one_line() {
     std::fs::write(&req, "from: nowhere\nto: b3\n").unwrap();
     let out = cpnctl(&[
         "--server",
-        &d.url,
+        &format!("http://{}", d.addr),
         "policy",
         "install",
         "x",
@@ -280,7 +231,7 @@ fn an_unreachable_server_or_bad_input_exits_1_with_one_line() {
     let out = cpnctl(&["policy", "list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--server"));
-    d.terminate();
+    terminate(d);
 }
 
 #[test]

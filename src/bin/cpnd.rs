@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use cpn::controller::actor::{self, Command};
 use cpn::controller::{Config, Controller};
+use cpn::daemon::{LogFormat, init_logs, signal};
 use cpn::metrics::Metrics;
 use cpn::store::{MemoryStore, RedbStore, Store};
 use tokio::sync::watch;
@@ -39,50 +40,16 @@ struct Args {
     /// Timeout of each call to a router agent, milliseconds.
     #[arg(long, default_value_t = 5000)]
     push_timeout_ms: u64,
+    /// Longest wait between retries to an unreachable router agent,
+    /// milliseconds (retries start at 100 ms and double, with jitter).
+    #[arg(long, default_value_t = 10_000)]
+    retry_max_ms: u64,
     /// How often every router is reconciled with the controller, seconds.
     #[arg(long, default_value_t = 30.0)]
     reconcile_interval: f64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
-/// Resolves when SIGINT or SIGTERM arrives.
-async fn signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -143,6 +110,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             reconcile_interval: std::time::Duration::from_secs_f64(
                 args.reconcile_interval.max(0.1),
             ),
+            backoff_max: std::time::Duration::from_millis(args.retry_max_ms.max(100)),
             ..Default::default()
         };
         tokio::spawn(cpn::southbound::run(updates, handle.clone(), config));

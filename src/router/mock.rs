@@ -174,7 +174,7 @@ impl MockAgent {
             .reject_msd
             .map_or(router.msd, |m| m.min(router.msd));
         if policy.segments.len() as u32 > limit {
-            return Err(Status::failed_precondition(format!(
+            return Err(Status::out_of_range(format!(
                 "{} segments exceed the MSD {limit} of {}",
                 policy.segments.len(),
                 r.router
@@ -239,6 +239,33 @@ impl MockAgent {
     /// Forgets everything, as a restarted agent would (tests).
     pub fn forget(&self) {
         self.lock().routers.clear();
+    }
+}
+
+#[tonic::async_trait]
+impl super::Backend for MockAgent {
+    async fn provision_sids(&self, r: pb::ProvisionSidsRequest) -> Result<(), Status> {
+        self.faults().await?;
+        self.provision(r)
+    }
+
+    async fn apply_policy(&self, r: pb::ApplyPolicyRequest) -> Result<u64, Status> {
+        self.faults().await?;
+        self.apply(r)
+    }
+
+    async fn remove_policy(&self, r: pb::RemoveRouterPolicyRequest) -> Result<(), Status> {
+        self.faults().await?;
+        self.remove(r)
+    }
+
+    async fn list_state(&self, router: &str) -> Result<pb::ListStateResponse, Status> {
+        self.faults().await?;
+        Ok(self.list(router))
+    }
+
+    fn reports(&self) -> broadcast::Receiver<pb::RouterReport> {
+        self.subscribe()
     }
 }
 

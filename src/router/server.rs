@@ -1,11 +1,14 @@
-//! The gRPC face of an agent: `RouterAgent` for every back end, and
-//! `MockControl` for the mock.
+//! The gRPC face of an agent: `RouterAgent` over any `Backend`, and
+//! `MockControl` for the mock. Report streams end when the server shuts
+//! down, so a graceful stop does not wait for cpnd to hang up.
 
 use std::pin::Pin;
 
+use tokio::sync::{broadcast, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use super::Backend;
 use super::mock::MockAgent;
 use crate::proto::v1 as pb;
 use crate::proto::v1::mock_control_server::{MockControl, MockControlServer};
@@ -13,14 +16,44 @@ use crate::proto::v1::router_agent_server::{RouterAgent, RouterAgentServer};
 
 type Reports = Pin<Box<dyn Stream<Item = Result<pb::RouterReport, Status>> + Send>>;
 
+/// `RouterAgent` over a back end.
+pub struct AgentService<B> {
+    backend: B,
+    closing: watch::Receiver<bool>,
+}
+
+/// Ends the report streams of an [`AgentService`] when dropped or closed.
+pub struct Closer(watch::Sender<bool>);
+
+impl Closer {
+    /// Ends every report stream.
+    pub fn close(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The gRPC service of `backend`, and what ends its report streams.
+pub fn agent_service<B: Backend>(backend: B) -> (RouterAgentServer<AgentService<B>>, Closer) {
+    let (tx, closing) = watch::channel(false);
+    (
+        RouterAgentServer::new(AgentService { backend, closing }),
+        Closer(tx),
+    )
+}
+
 #[tonic::async_trait]
-impl RouterAgent for MockAgent {
+impl<B: Backend> RouterAgent for AgentService<B> {
     async fn provision_sids(
         &self,
         request: Request<pb::ProvisionSidsRequest>,
     ) -> Result<Response<pb::ProvisionSidsResponse>, Status> {
-        self.faults().await?;
-        self.provision(request.into_inner())?;
+        self.backend.provision_sids(request.into_inner()).await?;
         Ok(Response::new(pb::ProvisionSidsResponse {}))
     }
 
@@ -28,8 +61,7 @@ impl RouterAgent for MockAgent {
         &self,
         request: Request<pb::ApplyPolicyRequest>,
     ) -> Result<Response<pb::ApplyPolicyResponse>, Status> {
-        self.faults().await?;
-        let version = self.apply(request.into_inner())?;
+        let version = self.backend.apply_policy(request.into_inner()).await?;
         Ok(Response::new(pb::ApplyPolicyResponse { version }))
     }
 
@@ -37,8 +69,7 @@ impl RouterAgent for MockAgent {
         &self,
         request: Request<pb::RemoveRouterPolicyRequest>,
     ) -> Result<Response<pb::RemoveRouterPolicyResponse>, Status> {
-        self.faults().await?;
-        self.remove(request.into_inner())?;
+        self.backend.remove_policy(request.into_inner()).await?;
         Ok(Response::new(pb::RemoveRouterPolicyResponse {}))
     }
 
@@ -46,8 +77,11 @@ impl RouterAgent for MockAgent {
         &self,
         request: Request<pb::ListStateRequest>,
     ) -> Result<Response<pb::ListStateResponse>, Status> {
-        self.faults().await?;
-        Ok(Response::new(self.list(&request.into_inner().router)))
+        let state = self
+            .backend
+            .list_state(&request.into_inner().router)
+            .await?;
+        Ok(Response::new(state))
     }
 
     type WatchReportsStream = Reports;
@@ -57,11 +91,24 @@ impl RouterAgent for MockAgent {
         request: Request<pb::WatchReportsRequest>,
     ) -> Result<Response<Self::WatchReportsStream>, Status> {
         let routers = request.into_inner().routers;
-        let mut rx = self.subscribe();
+        let mut rx = self.backend.reports();
+        let mut closing = self.closing.clone();
         let stream = async_stream::stream! {
-            while let Ok(report) = rx.recv().await {
-                if routers.is_empty() || routers.contains(&report.router) {
-                    yield Ok(report);
+            loop {
+                let report = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = closing.wait_for(|c| *c) => break,
+                };
+                match report {
+                    Ok(report) if routers.is_empty() || routers.contains(&report.router) => {
+                        yield Ok(report);
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        // Too slow a reader: say so and go on.
+                        yield Err(Status::data_loss(format!("{n} reports were dropped")));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
         };
@@ -100,9 +147,13 @@ pub async fn serve_mock(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = crate::api::server::incoming(listener);
+    let (service, closer) = agent_service(agent.clone());
     tonic::transport::Server::builder()
-        .add_service(RouterAgentServer::new(agent.clone()))
+        .add_service(service)
         .add_service(MockControlServer::new(agent))
-        .serve_with_incoming_shutdown(incoming, shutdown)
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            closer.close();
+        })
         .await
 }

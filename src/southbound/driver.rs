@@ -13,22 +13,60 @@ use crate::proto::v1::router_agent_client::RouterAgentClient;
 /// A stream of router reports.
 pub type Reports = Pin<Box<dyn Stream<Item = Result<pb::RouterReport, DriverError>> + Send>>;
 
+/// What a failed call means for the worker (see router.proto).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Transient (unreachable, timed out): retry the same call.
+    Transient,
+    /// The router lost its state (restarted): provision it and push all again.
+    LostState,
+    /// This request is refused as it stands (e.g. more segments than the
+    /// MSD): report it and go on with the others.
+    Refused,
+}
+
 /// Why a driver call failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DriverError {
     /// What went wrong, in one line.
     pub message: String,
-    /// True when the router lost its state (restarted): a full resync is due.
-    pub lost_state: bool,
+    /// What it means.
+    pub failure: Failure,
+}
+
+impl DriverError {
+    /// A transient failure.
+    pub fn transient(message: impl Into<String>) -> DriverError {
+        DriverError {
+            message: message.into(),
+            failure: Failure::Transient,
+        }
+    }
+
+    /// A refusal of one request.
+    pub fn refused(message: impl Into<String>) -> DriverError {
+        DriverError {
+            message: message.into(),
+            failure: Failure::Refused,
+        }
+    }
 }
 
 impl From<tonic::Status> for DriverError {
     fn from(s: tonic::Status) -> Self {
+        use tonic::Code;
+        let failure = match s.code() {
+            Code::FailedPrecondition => Failure::LostState,
+            Code::InvalidArgument
+            | Code::OutOfRange
+            | Code::PermissionDenied
+            | Code::Unimplemented => Failure::Refused,
+            _ => Failure::Transient,
+        };
         DriverError {
-            lost_state: s.code() == tonic::Code::FailedPrecondition
-                && s.message().contains("not provisioned"),
             message: format!("{:?}: {}", s.code(), s.message()),
+            failure,
         }
     }
 }
@@ -72,10 +110,7 @@ impl AgentDriver {
     /// router that is not up yet is retried, not refused.
     pub fn new(mgmt: &str, timeout: Duration) -> Result<AgentDriver, DriverError> {
         let endpoint = Endpoint::from_shared(format!("http://{mgmt}"))
-            .map_err(|e| DriverError {
-                message: format!("mgmt address {mgmt}: {e}"),
-                lost_state: false,
-            })?
+            .map_err(|e| DriverError::refused(format!("mgmt address {mgmt}: {e}")))?
             .connect_timeout(timeout)
             .tcp_nodelay(true);
         Ok(AgentDriver {

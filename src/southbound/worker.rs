@@ -1,10 +1,14 @@
 //! One task per router: the router's ordered queue of pushes, with timeouts,
 //! retries with exponential backoff and jitter, idempotent versioned pushes,
-//! and reconciliation (on every (re)connection, after any failure, and
-//! periodically) that repairs drift both ways: missing or stale policies are
-//! pushed, unknown ones removed, SIDs re-provisioned.
+//! and reconciliation (on every reconnection, when the router lost its state,
+//! and periodically) that finds drift both ways and queues its repair:
+//! missing or stale policies are pushed, unknown ones removed, SIDs
+//! re-provisioned.
+//!
+//! A refused push (say, more segments than the router's MSD) fails that
+//! policy only; the queue goes on. A transient failure retries the same call.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +19,7 @@ use tokio::time::Instant;
 use tokio_stream::StreamExt;
 use tracing::{debug, warn};
 
-use super::driver::{DriverError, RouterDriver};
+use super::driver::{DriverError, Failure, RouterDriver};
 use super::{Config, Feedback};
 use crate::controller::{Southbound, SouthboundState};
 use crate::proto::v1 as pb;
@@ -29,6 +33,18 @@ pub enum Job {
     Policy(String, u64, Option<pb::SrPolicy>),
     /// A policy was removed: drop it if this router has it.
     Forget(String),
+}
+
+/// Whether the worker follows the router's reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Not yet, or the stream ended: subscribe before the next push.
+    Off,
+    /// A task forwards the reports.
+    On,
+    /// The driver has no reports: reconnections are not seen, so every
+    /// transient failure is followed by a reconciliation.
+    Unsupported,
 }
 
 struct Worker {
@@ -45,10 +61,23 @@ struct Worker {
     queued: BTreeSet<String>,
     /// Versions the router acknowledged.
     applied: BTreeMap<String, u64>,
-    /// A full reconciliation is due before the next push.
+    /// The last status sent per policy, so that each is sent once.
+    reported: HashMap<String, (u64, Southbound)>,
+    /// A reconciliation is due before the next push.
     resync: bool,
+    watch: Watch,
+    /// The task forwarding the reports (ends with the worker).
+    watcher: Option<tokio::task::AbortHandle>,
     failures: u32,
     rng: ChaCha8Rng,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(w) = &self.watcher {
+            w.abort();
+        }
+    }
 }
 
 /// Runs the worker of `router` until its job channel closes.
@@ -73,28 +102,28 @@ pub async fn run(
         queue: VecDeque::new(),
         queued: BTreeSet::new(),
         applied: BTreeMap::new(),
+        reported: HashMap::new(),
         resync: true,
+        watch: Watch::Off,
+        watcher: None,
         failures: 0,
         rng: ChaCha8Rng::seed_from_u64(seed),
     };
     let mut next_reconcile = Instant::now() + w.config.reconcile_interval;
     let mut retry_at: Option<Instant> = None;
-    let (report_tx, mut report_rx) = mpsc::unbounded_channel::<()>();
-    let mut watching = false;
+    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<()>();
     loop {
         let work_due = retry_at.is_none() && (w.resync || !w.queue.is_empty());
         if work_due {
-            if !watching {
-                watching = w.watch_reports(report_tx.clone()).await;
-            }
+            w.follow_reports(&ended_tx).await;
             match w.step().await {
-                Ok(()) => {
-                    w.failures = 0;
-                }
+                Ok(()) => w.failures = 0,
                 Err(e) => {
+                    w.waiting(&e);
                     w.failures += 1;
-                    w.resync = true;
-                    watching = false;
+                    if e.failure == Failure::LostState || w.watch == Watch::Unsupported {
+                        w.resync = true;
+                    }
                     let delay = w.backoff();
                     debug!(router = %w.router, error = %e, retry_in_ms = delay.as_millis() as u64, "push failed");
                     retry_at = Some(Instant::now() + delay);
@@ -121,9 +150,10 @@ pub async fn run(
                     next_reconcile = Instant::now() + w.config.reconcile_interval;
                 }
             }
-            Some(()) = report_rx.recv() => {
-                // The report stream ended: the agent went away.
-                watching = false;
+            Some(()) = ended_rx.recv() => {
+                // The report stream ended: the agent went away, and may come
+                // back without its state.
+                w.watch = Watch::Off;
                 w.resync = true;
             }
         }
@@ -154,10 +184,14 @@ impl Worker {
                         self.absent.insert(name.clone(), version);
                     }
                 }
-                if self.queued.insert(name.clone()) {
-                    self.queue.push_back(name);
-                }
+                self.enqueue(name);
             }
+        }
+    }
+
+    fn enqueue(&mut self, name: String) {
+        if self.queued.insert(name.clone()) {
+            self.queue.push_back(name);
         }
     }
 
@@ -165,15 +199,40 @@ impl Worker {
         let exp =
             self.config.backoff_base.as_secs_f64() * 2f64.powi(self.failures.min(20) as i32 - 1);
         let capped = exp.min(self.config.backoff_max.as_secs_f64());
-        Duration::from_secs_f64(capped * self.rng.random_range(0.5..1.5))
+        // Half fixed, half random: workers spread out, and never wait longer
+        // than the cap.
+        Duration::from_secs_f64(capped * self.rng.random_range(0.5..=1.0))
     }
 
-    fn report(&self, name: &str, version: u64, state: SouthboundState, detail: Option<String>) {
-        self.feedback
-            .status(name, version, Southbound { state, detail });
+    /// Sends a policy's status, unless it was the last one sent.
+    fn report(&mut self, name: &str, version: u64, state: SouthboundState, detail: Option<String>) {
+        let status = Southbound { state, detail };
+        if self.reported.get(name) == Some(&(version, status.clone())) {
+            return;
+        }
+        self.feedback.status(name, version, status.clone());
+        self.reported.insert(name.to_owned(), (version, status));
     }
 
-    /// One unit of work: a full resync, or the next queued push.
+    /// Every queued policy waits on a failure that will be retried.
+    fn waiting(&mut self, e: &DriverError) {
+        let detail = format!("retrying: {}", e.message);
+        let queued: Vec<(String, u64)> = self
+            .queue
+            .iter()
+            .filter_map(|n| self.desired.get(n).map(|p| (n.clone(), p.version)))
+            .collect();
+        for (name, version) in queued {
+            self.report(
+                &name,
+                version,
+                SouthboundState::Pending,
+                Some(detail.clone()),
+            );
+        }
+    }
+
+    /// One unit of work: a reconciliation, or the next queued push.
     async fn step(&mut self) -> Result<(), DriverError> {
         if self.resync {
             self.reconcile().await?;
@@ -183,18 +242,17 @@ impl Worker {
         let Some(name) = self.queue.front().cloned() else {
             return Ok(());
         };
-        let result = self.push(&name).await;
-        if let Err(e) = &result
-            && let Some(p) = self.desired.get(&name)
-        {
-            self.report(
-                &name,
-                p.version,
-                SouthboundState::Failed,
-                Some(format!("{} (retrying)", e.message)),
-            );
+        match self.push(&name).await {
+            Ok(()) => {}
+            Err(e) if e.failure == Failure::Refused => {
+                if let Some(p) = self.desired.get(&name) {
+                    let version = p.version;
+                    warn!(router = %self.router, policy = %name, version, error = %e, "the router refused the policy");
+                    self.report(&name, version, SouthboundState::Failed, Some(e.message));
+                }
+            }
+            Err(e) => return Err(e),
         }
-        result?;
         self.queue.pop_front();
         self.queued.remove(&name);
         Ok(())
@@ -205,7 +263,13 @@ impl Worker {
         match self.desired.get(name).cloned() {
             Some(p) => {
                 let held = self.driver.apply(&self.router, &p).await?;
-                self.applied.insert(name.to_owned(), held);
+                if held > p.version {
+                    // The router holds a newer version than ours (our state
+                    // was lost): start over from our version.
+                    self.driver.remove(&self.router, name).await?;
+                    self.driver.apply(&self.router, &p).await?;
+                }
+                self.applied.insert(name.to_owned(), p.version);
                 self.report(name, p.version, SouthboundState::Applied, None);
             }
             None => {
@@ -219,16 +283,19 @@ impl Worker {
 
     /// A policy the headend must not hold is gone from it.
     fn settle_absent(&mut self, name: &str) {
-        if let Some(version) = self.absent.remove(name)
-            && version > 0
-        {
+        let Some(version) = self.absent.remove(name) else {
+            return;
+        };
+        if version > 0 {
             let detail = "nothing held at the headend (the policy is down)".to_owned();
             self.report(name, version, SouthboundState::Applied, Some(detail));
+        } else {
+            self.reported.remove(name);
         }
     }
 
-    /// Compares what the router holds with what it should, and repairs both
-    /// ways; queued pushes are settled by it.
+    /// Compares what the router holds with what it should, re-provisions
+    /// its SIDs if needed, and queues the repair of every difference.
     async fn reconcile(&mut self) -> Result<(), DriverError> {
         let state = self.driver.list(&self.router).await?;
         if let Some(sids) = &self.sids
@@ -236,62 +303,80 @@ impl Worker {
         {
             self.driver.provision(sids).await?;
         }
-        let held: BTreeMap<String, u64> = state
+        let held: BTreeMap<&str, u64> = state
             .policies
             .iter()
-            .map(|p| (p.name.clone(), p.version))
+            .map(|p| (p.name.as_str(), p.version))
             .collect();
-        let mut repaired = 0;
-        for (name, version) in &held {
+        let mut drift = Vec::new();
+        for (&name, &version) in &held {
             if !self.desired.contains_key(name) {
-                self.driver.remove(&self.router, name).await?;
-                debug!(router = %self.router, policy = %name, version, "removed a policy CPN does not want");
-                repaired += 1;
+                debug!(router = %self.router, policy = %name, version, "the router holds a policy CPN does not want");
+                drift.push(name.to_owned());
             }
         }
-        let desired: Vec<pb::SrPolicy> = self.desired.values().cloned().collect();
-        for p in desired {
-            match held.get(&p.name) {
-                Some(&v) if v == p.version => {}
-                Some(&v) if v > p.version => {
-                    // The router is ahead of us (our state was lost): start over.
-                    self.driver.remove(&self.router, &p.name).await?;
-                    self.driver.apply(&self.router, &p).await?;
-                    repaired += 1;
-                }
-                _ => {
-                    self.driver.apply(&self.router, &p).await?;
-                    repaired += 1;
-                }
+        let mut settled = Vec::new();
+        for (name, p) in &self.desired {
+            if held.get(name.as_str()) == Some(&p.version) {
+                settled.push((name.clone(), p.version));
+            } else {
+                drift.push(name.clone());
             }
-            self.applied.insert(p.name.clone(), p.version);
-            self.report(&p.name, p.version, SouthboundState::Applied, None);
         }
-        self.applied.retain(|n, _| self.desired.contains_key(n));
-        let absent: Vec<String> = self.absent.keys().cloned().collect();
+        for (name, version) in settled {
+            self.applied.insert(name.clone(), version);
+            self.report(&name, version, SouthboundState::Applied, None);
+        }
+        let absent: Vec<String> = self
+            .absent
+            .keys()
+            .filter(|n| !held.contains_key(n.as_str()))
+            .cloned()
+            .collect();
         for name in absent {
             self.settle_absent(&name);
         }
-        self.queue.clear();
-        self.queued.clear();
-        if repaired > 0 {
-            warn!(router = %self.router, repaired, "repaired drift between the router and the controller");
+        self.applied.retain(|n, _| held.contains_key(n.as_str()));
+        let repairs = drift.iter().filter(|n| !self.queued.contains(*n)).count();
+        if repairs > 0 {
+            warn!(router = %self.router, repairs, "the router drifted from the controller: repairing");
         }
+        for name in drift {
+            self.enqueue(name);
+        }
+        // What is queued but already right is settled above: drop it.
+        let needs_push = |n: &String| match self.desired.get(n) {
+            Some(p) => held.get(n.as_str()) != Some(&p.version),
+            None => held.contains_key(n.as_str()),
+        };
+        self.queue.retain(needs_push);
+        self.queued = self.queue.iter().cloned().collect();
         Ok(())
     }
 
-    /// Follows the router's reports; `ended` is told when the stream ends.
-    async fn watch_reports(&mut self, ended: mpsc::UnboundedSender<()>) -> bool {
-        let Ok(Some(mut stream)) = self.driver.reports(&self.router).await else {
-            return false;
-        };
-        let feedback = self.feedback.clone();
-        tokio::spawn(async move {
-            while let Some(Ok(report)) = stream.next().await {
-                feedback.report(report);
+    /// Subscribes to the router's reports when not yet following them; a
+    /// task forwards them and says when the stream ends.
+    async fn follow_reports(&mut self, ended: &mpsc::UnboundedSender<()>) {
+        if self.watch != Watch::Off {
+            return;
+        }
+        match self.driver.reports(&self.router).await {
+            Ok(Some(mut stream)) => {
+                let feedback = self.feedback.clone();
+                let ended = ended.clone();
+                let task = tokio::spawn(async move {
+                    while let Some(Ok(report)) = stream.next().await {
+                        feedback.report(report);
+                    }
+                    let _ = ended.send(());
+                });
+                if let Some(old) = self.watcher.replace(task.abort_handle()) {
+                    old.abort();
+                }
+                self.watch = Watch::On;
             }
-            let _ = ended.send(());
-        });
-        true
+            Ok(None) => self.watch = Watch::Unsupported,
+            Err(_) => {}
+        }
     }
 }

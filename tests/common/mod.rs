@@ -223,4 +223,5 @@ impl<'a> IgpView<'a> {
         Ok((routers, links))
     }
 }
+pub mod daemon;
 pub mod server;

@@ -65,3 +65,93 @@ pub fn lab() -> Topology {
     cpn::topology_file::load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
         .unwrap()
 }
+
+/// A mock router agent served in-process on a port.
+pub struct MockServer {
+    /// `127.0.0.1:PORT`
+    pub addr: std::net::SocketAddr,
+    /// The agent's state.
+    pub agent: cpn::router::mock::MockAgent,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+/// Starts a mock agent on `addr` (port 0 picks one).
+pub async fn start_mock(addr: &str, faults: cpn::router::mock::Faults) -> MockServer {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let agent = cpn::router::mock::MockAgent::new(faults);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(cpn::router::server::serve_mock(
+        listener,
+        agent.clone(),
+        async {
+            stopped.await.ok();
+        },
+    ));
+    MockServer {
+        addr,
+        agent,
+        stop,
+        task,
+    }
+}
+
+impl MockServer {
+    /// Stops the agent (its state is gone with it).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// The lab's YAML with every router's agent at `addr`.
+pub fn lab_yaml_at(addr: &str) -> String {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
+        .unwrap();
+    let re_mgmt = |line: &str| {
+        if line.trim_start().starts_with("mgmt:") {
+            format!("    mgmt: \"{addr}\"")
+        } else {
+            line.to_owned()
+        }
+    };
+    text.lines().map(re_mgmt).collect::<Vec<_>>().join("\n")
+}
+
+/// The lab with every router's agent at `addr`.
+pub fn lab_at(addr: std::net::SocketAddr) -> Topology {
+    cpn::topology_file::parse_str(&lab_yaml_at(&addr.to_string()), "lab.yaml").unwrap()
+}
+
+/// Starts a server whose controller pushes to routers, with fast retries.
+pub async fn start_pushing(topology: Topology, store: Box<dyn Store>) -> TestServer {
+    let controller =
+        Controller::open(store, Some(topology), Config::default()).expect("controller opens");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (handle, actor) = actor::spawn(controller, Some(tx));
+    let config = cpn::southbound::Config {
+        timeout: std::time::Duration::from_secs(2),
+        backoff_base: std::time::Duration::from_millis(20),
+        backoff_max: std::time::Duration::from_millis(300),
+        reconcile_interval: std::time::Duration::from_millis(300),
+    };
+    tokio::spawn(cpn::southbound::run(rx, handle.clone(), config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(cpn::api::server::serve(
+        listener,
+        handle,
+        Arc::new(Metrics::new()),
+        async {
+            stopped.await.ok();
+        },
+    ));
+    TestServer {
+        url,
+        stop,
+        server,
+        actor,
+    }
+}

@@ -1,0 +1,83 @@
+//! Daemons (`cpnd`, `cpn-router`) as child processes with JSON logs: start on
+//! port 0 and wait for the line that says where they listen; stop with
+//! SIGTERM (checking the exit) or SIGKILL. Drop kills and reaps.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running daemon.
+pub struct Daemon {
+    child: Child,
+    /// `host:port` it serves on.
+    pub addr: String,
+    logs: mpsc::Receiver<String>,
+}
+
+/// Starts `bin` with `args` plus `--log-format json` and waits (at most 30 s)
+/// for the log message `ready`, whose `addr` field says where it listens.
+pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
+    let child = Command::new(bin)
+        .args(["--log-format", "json"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, logs) = mpsc::channel();
+    // From here on, Drop kills and reaps the child whatever happens.
+    let mut daemon = Daemon {
+        child,
+        addr: String::new(),
+        logs,
+    };
+    let stderr = daemon.child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = daemon
+            .logs
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{bin} starts within 30 s"));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["fields"]["message"] == ready {
+            daemon.addr = v["fields"]["addr"].as_str().unwrap().to_owned();
+            return daemon;
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // A failed test must not leave a daemon behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    /// SIGTERM, then waits for a clean exit; returns the log lines not read yet.
+    pub fn terminate(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exited with {status}");
+        self.logs.try_iter().collect()
+    }
+
+    /// SIGKILL: gone at once, nothing saved.
+    pub fn kill(self) {
+        // Drop does it.
+    }
+}
