@@ -129,7 +129,8 @@ fn main() {
     let changed = c.apply_event(&event).unwrap();
     c.flush().unwrap();
     let took = started.elapsed().as_secs_f64();
-    let (up, down) = c.policy_counts();
+    let counts = c.policy_counts();
+    let (up, down) = (counts.up, counts.down);
     println!(
         "  of which re-evaluation {:.3} s",
         c.stats().reoptimization_seconds

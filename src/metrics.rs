@@ -13,6 +13,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::controller::{PolicyCounts, Stats};
+
 /// Labels of a request metric.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -29,10 +31,10 @@ pub struct MethodLabels {
     pub method: String,
 }
 
-/// Labels of the policies gauge.
+/// Labels of the policies gauges.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
-    /// "up" or "down".
+    /// "up" or "down"; southbound: "applied", "pending" or "failed".
     pub state: String,
 }
 
@@ -43,6 +45,8 @@ pub struct Metrics {
     latency: Family<MethodLabels, Histogram>,
     /// Policies by state.
     pub policies: Family<StateLabels, Gauge>,
+    /// Policies by southbound state.
+    pub southbound: Family<StateLabels, Gauge>,
     /// Events applied.
     pub events: Counter,
     /// Policies re-evaluated.
@@ -78,6 +82,12 @@ impl Metrics {
         );
         let policies = Family::<StateLabels, Gauge>::default();
         registry.register("policies", "Installed policies by state", policies.clone());
+        let southbound = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "policies_southbound",
+            "Installed policies by southbound state",
+            southbound.clone(),
+        );
         let events = Counter::default();
         registry.register("events", "Topology events applied", events.clone());
         let reoptimizations = Counter::default();
@@ -100,9 +110,33 @@ impl Metrics {
             requests,
             latency,
             policies,
+            southbound,
             events,
             reoptimizations,
             reoptimization_seconds,
+        }
+    }
+
+    /// Brings the gauges and counters up to the controller's figures.
+    pub fn update(&self, stats: &Stats, counts: &PolicyCounts) {
+        let set = |family: &Family<StateLabels, Gauge>, state: &str, n: usize| {
+            family
+                .get_or_create(&StateLabels {
+                    state: state.to_owned(),
+                })
+                .set(n as i64);
+        };
+        set(&self.policies, "up", counts.up);
+        set(&self.policies, "down", counts.down);
+        set(&self.southbound, "applied", counts.applied);
+        set(&self.southbound, "pending", counts.pending);
+        set(&self.southbound, "failed", counts.failed);
+        let add = |c: &Counter, v: u64| c.inc_by(v.saturating_sub(c.get()));
+        add(&self.events, stats.events);
+        add(&self.reoptimizations, stats.reoptimizations);
+        let s = stats.reoptimization_seconds - self.reoptimization_seconds.get();
+        if s > 0.0 {
+            self.reoptimization_seconds.inc_by(s);
         }
     }
 

@@ -20,15 +20,10 @@ fn cpnd(args: &[&str]) -> Daemon {
     daemon::spawn(env!("CARGO_BIN_EXE_cpnd"), &all, "serving gRPC")
 }
 
-/// SIGTERM, a clean exit, and the log line that says the state is saved.
-fn terminate(d: Daemon) {
+/// SIGTERM, a clean exit, and the last log line, which says where the state is.
+fn terminate(d: Daemon, last: &str) {
     let lines = d.terminate();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("stopped; state is on disk")),
-        "{lines:?}"
-    );
+    assert!(lines.last().is_some_and(|l| l.contains(last)), "{lines:?}");
 }
 
 fn cpnctl(args: &[&str]) -> Output {
@@ -182,7 +177,7 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
         "--server", s, "policy", "show", "job2", "--json",
     ]));
     assert_eq!(job2["state"], "up");
-    terminate(d);
+    terminate(d, "stopped; state is on disk");
 
     // Same data directory, no topology: job2 is back as it was.
     let d = cpnd(&["--data-dir", data.to_str().unwrap()]);
@@ -198,7 +193,7 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
     assert_eq!(job2_again["version"], job2["version"]);
     assert_eq!(job2_again["path"], job2["path"]);
     assert_eq!(job2_again["segments"], job2["segments"]);
-    terminate(d);
+    terminate(d, "stopped; state is on disk");
 }
 
 #[test]
@@ -231,7 +226,7 @@ fn an_unreachable_server_or_bad_input_exits_1_with_one_line() {
     let out = cpnctl(&["policy", "list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--server"));
-    terminate(d);
+    terminate(d, "stopped; the state was in memory only");
 }
 
 #[test]

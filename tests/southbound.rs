@@ -386,6 +386,8 @@ mod processes {
             "1000",
             "--retry-max-ms",
             "500",
+            "--metrics-listen",
+            "127.0.0.1:0",
         ];
         let cpnd = daemon::spawn(env!("CARGO_BIN_EXE_cpnd"), &cpnd_args, "serving gRPC");
         let server = format!("http://{}", cpnd.addr);
@@ -454,6 +456,17 @@ mod processes {
             assert_eq!(held_sids, sids, "{name}");
             assert_eq!(at_a1.version, p["version"].as_u64().unwrap());
         }
+        // Operators see the same in the metrics.
+        let url = cpnd.logged("serving metrics", "url").unwrap();
+        let metrics_addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches("/metrics");
+        let text = Daemon::http_get(metrics_addr, "/metrics");
+        assert!(
+            text.contains("cpn_policies_southbound{state=\"applied\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("cpn_policies{state=\"up\"} 3"), "{text}");
         drop(agent);
         cpnd.terminate();
     }

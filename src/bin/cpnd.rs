@@ -134,25 +134,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let refresh = move || {
             let (m, h) = (m.clone(), h.clone());
             Box::pin(async move {
-                if let Ok((stats, up, down)) = h.ask(Command::Stats).await {
-                    use cpn::metrics::StateLabels;
-                    m.policies
-                        .get_or_create(&StateLabels { state: "up".into() })
-                        .set(up as i64);
-                    m.policies
-                        .get_or_create(&StateLabels {
-                            state: "down".into(),
-                        })
-                        .set(down as i64);
-                    let add = |c: &prometheus_client::metrics::counter::Counter, v: u64| {
-                        c.inc_by(v.saturating_sub(c.get()));
-                    };
-                    add(&m.events, stats.events);
-                    add(&m.reoptimizations, stats.reoptimizations);
-                    let s = stats.reoptimization_seconds - m.reoptimization_seconds.get();
-                    if s > 0.0 {
-                        m.reoptimization_seconds.inc_by(s);
-                    }
+                if let Ok((stats, counts)) = h.ask(Command::Stats).await {
+                    m.update(&stats, &counts);
                 }
             }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         };
@@ -188,6 +171,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     // Every handle is gone with the server: the controller task ends.
     task.await?;
-    info!("stopped; state is on disk");
+    match &args.data_dir {
+        Some(dir) => info!(data_dir = %dir.display(), "stopped; state is on disk"),
+        None => info!("stopped; the state was in memory only"),
+    }
     Ok(())
 }

@@ -5,8 +5,8 @@
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{
-    Change, ChangeKind, Controller, ControllerError, ResumeError, Southbound, SouthboundState,
-    Stats,
+    Change, ChangeKind, Controller, ControllerError, PolicyCounts, ResumeError, Southbound,
+    SouthboundState, Stats,
 };
 use crate::document::{
     AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json, error_json,
@@ -50,8 +50,8 @@ pub enum Command {
     Watch(u64, Reply<Result<Subscription, ResumeError>>),
     /// Southbound status of a policy, for one version.
     Southbound(String, u64, Southbound),
-    /// Counters and policy counts (up, down).
-    Stats(Reply<(Stats, usize, usize)>),
+    /// Counters and policy counts.
+    Stats(Reply<(Stats, PolicyCounts)>),
 }
 
 /// A cheap handle to the controller task.
@@ -291,9 +291,6 @@ fn handle(
             c.set_southbound(&name, version, s);
             Box::new(|| {})
         }
-        Command::Stats(reply) => {
-            let (up, down) = c.policy_counts();
-            later(reply, (c.stats().clone(), up, down))
-        }
+        Command::Stats(reply) => later(reply, (c.stats().clone(), c.policy_counts())),
     }
 }

@@ -103,6 +103,21 @@ pub struct Stats {
     pub reused_answers: u64,
 }
 
+/// How many policies are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyCounts {
+    /// Up (placed).
+    pub up: usize,
+    /// Down (nothing feasible now).
+    pub down: usize,
+    /// Southbound: the headend holds the current version.
+    pub applied: usize,
+    /// Southbound: a push is under way or waits.
+    pub pending: usize,
+    /// Southbound: the last push was refused.
+    pub failed: usize,
+}
+
 /// The state owner.
 pub struct Controller {
     topology: Topology,
@@ -224,10 +239,22 @@ impl Controller {
         &self.stats
     }
 
-    /// How many policies are up and down.
-    pub fn policy_counts(&self) -> (usize, usize) {
-        let up = self.policies.values().filter(|p| p.is_up()).count();
-        (up, self.policies.len() - up)
+    /// How many policies are in each state.
+    pub fn policy_counts(&self) -> PolicyCounts {
+        let mut n = PolicyCounts::default();
+        for p in self.policies.values() {
+            if p.is_up() {
+                n.up += 1;
+            } else {
+                n.down += 1;
+            }
+            match p.southbound.state {
+                SouthboundState::Applied => n.applied += 1,
+                SouthboundState::Pending => n.pending += 1,
+                SouthboundState::Failed => n.failed += 1,
+            }
+        }
+        n
     }
 
     /// One policy.

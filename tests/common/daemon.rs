@@ -13,6 +13,8 @@ pub struct Daemon {
     /// `host:port` it serves on.
     pub addr: String,
     logs: mpsc::Receiver<String>,
+    /// Log lines up to the ready one.
+    startup: Vec<serde_json::Value>,
 }
 
 /// Starts `bin` with `args` plus `--log-format json` and waits (at most 30 s)
@@ -30,6 +32,7 @@ pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
         child,
         addr: String::new(),
         logs,
+        startup: Vec::new(),
     };
     let stderr = daemon.child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -47,8 +50,10 @@ pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         if v["fields"]["message"] == ready {
             daemon.addr = v["fields"]["addr"].as_str().unwrap().to_owned();
+            daemon.startup.push(v);
             return daemon;
         }
+        daemon.startup.push(v);
     }
 }
 
@@ -61,6 +66,30 @@ impl Drop for Daemon {
 }
 
 impl Daemon {
+    /// A field of a log message written at start-up.
+    pub fn logged(&self, message: &str, field: &str) -> Option<String> {
+        self.startup
+            .iter()
+            .find(|v| v["fields"]["message"] == message)
+            .and_then(|v| v["fields"][field].as_str().map(str::to_owned))
+    }
+
+    /// `GET path` from an HTTP/1.1 server at `addr`: the body.
+    pub fn http_get(addr: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        body.to_owned()
+    }
+
     /// SIGTERM, then waits for a clean exit; returns the log lines not read yet.
     pub fn terminate(mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
