@@ -355,11 +355,12 @@ impl Controller {
             order: self.next_order,
             southbound: Southbound::default(),
         };
-        self.persist(Batch {
-            put: vec![policy.record(&self.topology)],
+        let mut batch = Batch {
             sequence: self.log.last() + 1,
             ..Default::default()
-        })?;
+        };
+        batch.put(policy.record(&self.topology));
+        self.persist(batch)?;
         self.next_order += 1;
         if let PolicyState::Up { reservation, .. } = &policy.state {
             reservation.apply(&mut self.topology);
@@ -380,11 +381,12 @@ impl Controller {
                 "no policy named `{name}`"
             )));
         }
-        self.persist(Batch {
-            delete: vec![name.to_owned()],
+        let mut batch = Batch {
             sequence: self.log.last() + 1,
             ..Default::default()
-        })?;
+        };
+        batch.delete(name);
+        self.persist(batch)?;
         let policy = self.policies.remove(name).expect("checked");
         if let PolicyState::Up { reservation, .. } = &policy.state {
             reservation.release(&mut self.topology);
@@ -481,10 +483,9 @@ impl Controller {
             sequence: self.log.last() + changed.len() as u64,
             ..Default::default()
         };
-        batch.put = changed
-            .iter()
-            .map(|(n, _)| policies[n].record(&t))
-            .collect();
+        for (n, _) in &changed {
+            batch.put(policies[n].record(&t));
+        }
         if !batch.is_empty() {
             self.persist(batch)?;
         }
@@ -541,12 +542,14 @@ impl Controller {
         self.stats.reused_answers += memo.hits;
         self.stats.reoptimization_seconds += started.elapsed().as_secs_f64();
         let announced = changed.iter().filter(|(_, k)| k.is_some()).count() as u64;
-        let batch = Batch {
+        let mut batch = Batch {
             topology: commit_topology.then(|| topology_state(&t)),
-            put: changed.iter().map(|(p, _)| p.record(&t)).collect(),
-            delete: Vec::new(),
             sequence: self.log.last() + announced,
+            ..Default::default()
         };
+        for (p, _) in &changed {
+            batch.put(p.record(&t));
+        }
         if !batch.is_empty() {
             self.persist(batch)?;
         }

@@ -142,7 +142,7 @@ impl Default for Southbound {
     fn default() -> Self {
         Southbound {
             state: SouthboundState::Pending,
-            detail: Some("no southbound driver is configured".into()),
+            detail: Some("not pushed to its headend yet".into()),
         }
     }
 }

@@ -206,9 +206,12 @@ fn group_commits_write_nothing_before_the_flush() {
     c.flush().unwrap();
     let batches = log.lock().unwrap();
     assert_eq!(batches.len(), 2, "one commit for the group");
-    let put: Vec<&str> = batches[1].put.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(put, ["a", "c"]);
-    assert_eq!(batches[1].delete, ["b"]);
+    let writes: Vec<(&str, bool)> = batches[1]
+        .policies
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.is_some()))
+        .collect();
+    assert_eq!(writes, [("a", true), ("b", false), ("c", true)]);
     assert_eq!(batches[1].sequence, 4);
 }
 

@@ -33,11 +33,11 @@ impl Store for MemoryStore {
         if let Some(t) = &batch.topology {
             self.topology = Some(t.clone());
         }
-        for p in &batch.put {
-            self.policies.insert(p.name.clone(), p.clone());
-        }
-        for name in &batch.delete {
-            self.policies.remove(name);
+        for (name, p) in &batch.policies {
+            match p {
+                Some(p) => self.policies.insert(name.clone(), p.clone()),
+                None => self.policies.remove(name),
+            };
         }
         self.sequence = batch.sequence;
         self.commits += 1;

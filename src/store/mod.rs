@@ -10,6 +10,8 @@
 mod memory;
 mod redb_store;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::document::RequestDoc;
@@ -84,38 +86,36 @@ pub struct Stored {
 pub struct Batch {
     /// A new topology state (with the routers that are down).
     pub topology: Option<(TopologyDocument, Vec<String>)>,
-    /// Policies written (created or changed).
-    pub put: Vec<PolicyRecord>,
-    /// Policies removed, by name.
-    pub delete: Vec<String>,
+    /// Policies written, by name: `Some` created or changed, `None` removed.
+    /// One entry per name, so that folding batches costs only the later one.
+    pub policies: BTreeMap<String, Option<PolicyRecord>>,
     /// The last change sequence number after this batch.
     pub sequence: u64,
 }
 
 impl Batch {
-    /// Folds a later batch into this one: the later topology, puts and
-    /// deletes win.
+    /// Writes a policy (created or changed).
+    pub fn put(&mut self, record: PolicyRecord) {
+        self.policies.insert(record.name.clone(), Some(record));
+    }
+
+    /// Removes a policy.
+    pub fn delete(&mut self, name: &str) {
+        self.policies.insert(name.to_owned(), None);
+    }
+
+    /// Folds a later batch into this one: the later topology and writes win.
     pub fn merge(&mut self, later: Batch) {
-        use std::collections::HashSet;
         if later.topology.is_some() {
             self.topology = later.topology;
         }
-        let touched: HashSet<&str> = later
-            .put
-            .iter()
-            .map(|p| p.name.as_str())
-            .chain(later.delete.iter().map(String::as_str))
-            .collect();
-        self.put.retain(|p| !touched.contains(p.name.as_str()));
-        self.delete.retain(|n| !touched.contains(n.as_str()));
-        self.put.extend(later.put);
-        self.delete.extend(later.delete);
+        self.policies.extend(later.policies);
         self.sequence = self.sequence.max(later.sequence);
     }
 
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.topology.is_none() && self.put.is_empty() && self.delete.is_empty()
+        self.topology.is_none() && self.policies.is_empty()
     }
 }
 
@@ -152,22 +152,26 @@ mod tests {
     #[test]
     fn later_writes_win_when_batches_merge() {
         let mut a = Batch {
-            put: vec![record("p", 1), record("q", 1)],
-            delete: vec!["r".into()],
             sequence: 3,
             ..Default::default()
         };
-        a.merge(Batch {
-            put: vec![record("r", 2), record("p", 2)],
-            delete: vec!["q".into()],
+        a.put(record("p", 1));
+        a.put(record("q", 1));
+        a.delete("r");
+        let mut b = Batch {
             sequence: 5,
             ..Default::default()
-        });
-        let mut put: Vec<(String, u64)> =
-            a.put.iter().map(|p| (p.name.clone(), p.version)).collect();
-        put.sort();
-        assert_eq!(put, [("p".into(), 2), ("r".into(), 2)]);
-        assert_eq!(a.delete, ["q"]);
+        };
+        b.put(record("r", 2));
+        b.put(record("p", 2));
+        b.delete("q");
+        a.merge(b);
+        let writes: Vec<(&str, Option<u64>)> = a
+            .policies
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.as_ref().map(|p| p.version)))
+            .collect();
+        assert_eq!(writes, [("p", Some(2)), ("q", None), ("r", Some(2))]);
         assert_eq!(a.sequence, 5);
     }
 }

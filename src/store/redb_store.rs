@@ -94,14 +94,16 @@ impl Store for RedbStore {
             let bytes = serde_json::to_vec(&batch.sequence).map_err(err)?;
             meta.insert(SEQUENCE_KEY, bytes.as_slice()).map_err(err)?;
             let mut table = txn.open_table(POLICIES).map_err(err)?;
-            for p in &batch.put {
-                let bytes = serde_json::to_vec(p).map_err(err)?;
-                table
-                    .insert(p.name.as_str(), bytes.as_slice())
-                    .map_err(err)?;
-            }
-            for name in &batch.delete {
-                table.remove(name.as_str()).map_err(err)?;
+            for (name, p) in &batch.policies {
+                match p {
+                    Some(p) => {
+                        let bytes = serde_json::to_vec(p).map_err(err)?;
+                        table.insert(name.as_str(), bytes.as_slice()).map_err(err)?;
+                    }
+                    None => {
+                        table.remove(name.as_str()).map_err(err)?;
+                    }
+                }
             }
         }
         txn.commit().map_err(err)
@@ -137,17 +139,18 @@ mod tests {
         {
             let mut s = RedbStore::open(dir.path()).unwrap();
             assert_eq!(s.load().unwrap(), Stored::default());
-            let batch = Batch {
-                put: vec![record("p1"), record("p2")],
+            let mut batch = Batch {
                 sequence: 2,
                 ..Default::default()
             };
+            batch.put(record("p1"));
+            batch.put(record("p2"));
             s.commit(&batch).unwrap();
-            let delete = Batch {
-                delete: vec!["p1".into()],
+            let mut delete = Batch {
                 sequence: 3,
                 ..Default::default()
             };
+            delete.delete("p1");
             s.commit(&delete).unwrap();
         }
         let s = RedbStore::open(dir.path()).unwrap();
