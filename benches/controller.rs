@@ -4,70 +4,25 @@
 //! of the busiest core link takes. Prints its figures; run with
 //! `cargo bench --bench controller` (`CPN_POLICIES=N` to change the count).
 
+mod support;
+
 use std::time::Instant;
 
-use cpn::cli::bench::random_requests;
 use cpn::controller::{Config, Controller};
-use cpn::document::{ComputeDoc, RequestDoc, parse_event};
-use cpn::model::Topology;
+use cpn::document::parse_event;
 use cpn::store::RedbStore;
-use cpn::topology_file::generate::{GenerateParams, generate};
-
-fn rss_mb() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// The request as a document with ids, for tiny jobs so that capacity lasts.
-fn doc(t: &Topology, r: &cpn::engine::PathRequest) -> RequestDoc {
-    RequestDoc {
-        from: t.router(r.from).id.to_string(),
-        compute: r.compute.map(|c| ComputeDoc {
-            kind: c.kind,
-            tflops: 0.01,
-            memory_gb: 0.0,
-        }),
-        constraints: Some(cpn::document::ConstraintsDoc {
-            min_bandwidth_mbps: Some(1),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+use support::{busiest_core_link, network, policy_count, rss_mb, tiny_requests};
 
 fn main() {
-    let n: usize = std::env::var("CPN_POLICIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let params = GenerateParams {
-        routers: 1000,
-        operators: 3,
-        datacenters: 50,
-        seed: 1,
-        links: None,
-    };
-    let document = generate(&params, &mut |_, _| {}).unwrap();
-    let t = document.to_builder().unwrap().build().unwrap();
+    let n = policy_count();
+    let t = network().to_builder().unwrap().build().unwrap();
     println!(
         "topology: {} routers, {} links, {} data centers",
         t.router_count(),
         t.link_count(),
         t.datacenters().len()
     );
-    let requests: Vec<RequestDoc> = random_requests(&t, n, 5)
-        .iter()
-        .map(|r| doc(&t, r))
-        .collect();
+    let requests = tiny_requests(&t, n);
     let dir = tempfile::tempdir().unwrap();
     let store = RedbStore::open(dir.path()).unwrap();
     let (rss0, _) = rss_mb();
@@ -107,23 +62,7 @@ fn main() {
     // The core link carried by the most policies: inside one operator, so
     // that its failure also moves that operator's IGP (every policy crossing
     // the operator gets its segment list re-checked).
-    let busiest = {
-        let mut count = std::collections::HashMap::new();
-        for p in c.policies() {
-            if let Some(a) = p.answer() {
-                for l in &a.primary.links {
-                    *count.entry(*l).or_insert(0usize) += 1;
-                }
-            }
-        }
-        let t = c.topology();
-        let (l, k) = count
-            .into_iter()
-            .filter(|(l, _)| t.link_kind(*l) == cpn::model::LinkKind::Intra)
-            .max_by_key(|(l, k)| (*k, std::cmp::Reverse(*l)))
-            .unwrap();
-        (t.link(l).id.to_string(), k)
-    };
+    let busiest = busiest_core_link(&c);
     let event = parse_event(&format!("{{link_down: {}}}", busiest.0)).unwrap();
     let started = Instant::now();
     let changed = c.apply_event(&event).unwrap();

@@ -8,6 +8,12 @@
 //! - [`topology_file`]: YAML topology documents to and from the model
 //! - [`api`]: the northbound gRPC services
 //! - [`proto`]: the generated gRPC types of `proto/cpn/v1`
+//! - [`controller`]: the one owner of mutable state: policies, reservations, events
+//! - [`engine`]: pure path computation and segment encoding
+//! - [`southbound`]: pushing desired state to routers, reconciliation
+//! - [`router`]: the `cpn-router` agent and its back ends
+//! - [`store`]: durable state
+//! - [`replay`]: scenario runner
 //! - [`cli`]: what `cpnctl` does, command by command
 
 pub mod api;
