@@ -303,6 +303,75 @@ async fn a_down_policy_is_taken_off_its_headend_and_msd_refusals_show() {
     mock.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_restart_never_takes_a_policy_off_its_headend() {
+    let mock = start_mock("127.0.0.1:0", Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = || Box::new(cpn::store::RedbStore::open(dir.path()).unwrap());
+    let s = start_pushing(lab_at(mock.addr), store()).await;
+    let headends = ["a1", "a2", "a3", "b1", "b2"];
+    for i in 0..40 {
+        let from = headends[i % headends.len()];
+        let yaml = format!("{{from: {from}, compute: {{kind: general, tflops: 0.1}}}}");
+        install(&s, &format!("job{i}"), &yaml).await;
+    }
+    let before = converged(&s).await;
+    s.stop().await;
+    let done = mock.agent.history().len();
+
+    // The same data directory: the controller comes back with every policy,
+    // and the agent still holds them all.
+    let s = start_pushing(lab_at(mock.addr), store()).await;
+    let after = converged(&s).await;
+    assert_eq!(after.len(), before.len());
+    let since: Vec<_> = mock.agent.history().split_off(done);
+    let removals: Vec<_> = since.iter().filter(|o| o.kind == "remove").collect();
+    assert!(
+        removals.is_empty(),
+        "taken off after the restart: {removals:?}"
+    );
+    for p in &after {
+        let headend = &p.path[0];
+        let held = mock.agent.list(headend).policies;
+        let held = held.iter().find(|h| h.name == p.name);
+        assert_eq!(held.map(|h| h.version), Some(p.version), "{}", p.name);
+    }
+    s.stop().await;
+    mock.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_topology_provisions_the_new_sids() {
+    let mock = start_mock("127.0.0.1:0", Faults::default()).await;
+    let s = start_pushing(lab_at(mock.addr), Box::new(MemoryStore::default())).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while mock.agent.list("a1").sids.len() != 3 {
+        assert!(tokio::time::Instant::now() < deadline, "a1 not provisioned");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // A new link a1-a4 gives a1 and a4 one more End.X each.
+    let yaml = common::server::lab_yaml_at(&mock.addr.to_string()).replacen(
+        "links:\n",
+        "links:\n  - {a: a1, b: a4, igp: 30, latency_us: 3000, bandwidth_mbps: 10000}\n",
+        1,
+    );
+    let mut topo = TopologyServiceClient::new(s.channel().await);
+    topo.replace_topology(pb::ReplaceTopologyRequest { document: yaml })
+        .await
+        .unwrap();
+    let new_link = |sids: &[pb::LocalSid]| sids.iter().any(|x| x.link == "a1-a4");
+    while !new_link(&mock.agent.list("a1").sids) || !new_link(&mock.agent.list("a4").sids) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new End.X SIDs never reached a1 and a4"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(mock.agent.list("a1").sids.len(), 4);
+    s.stop().await;
+    mock.stop().await;
+}
+
 mod processes {
     //! The same with real processes: `cpnd`, `cpn-router --mock
     //! --fail-rate 0.3` (SIGKILLed and restarted on its address) and `cpnctl`.

@@ -126,10 +126,12 @@ pub fn spawn(
         let mut snapshot: Option<(u64, std::sync::Arc<Topology>)> = None;
         let mut replies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
         while let Some(first) = rx.blocking_recv() {
+            let mut replaced = matches!(first, Command::Replace(..));
             replies.push(handle(&mut controller, first, &changes, &mut snapshot));
             while replies.len() < GROUP {
                 match rx.try_recv() {
                     Ok(command) => {
+                        replaced |= matches!(command, Command::Replace(..));
                         replies.push(handle(&mut controller, command, &changes, &mut snapshot))
                     }
                     Err(_) => break,
@@ -144,6 +146,11 @@ pub fn spawn(
             }
             let fresh = controller.drain_changes(changes.receiver_count() > 0);
             if let Some(sink) = &southbound {
+                if replaced {
+                    // Routers, links or data centers may have come or gone,
+                    // and SIDs and agents with them (events move no SID).
+                    push_routers(controller.topology(), sink);
+                }
                 push_changes(&mut controller, sink, &fresh);
             }
             for change in fresh {
@@ -159,9 +166,17 @@ pub fn spawn(
     (ControllerHandle { tx }, task)
 }
 
-/// Every router's SIDs and every policy's desired state (at start).
+/// Every router's SIDs and every policy's desired state (at start), then
+/// the mark that the southbound now knows all it should.
 fn push_everything(c: &mut Controller, sink: &Sink) {
-    let t = c.topology();
+    push_routers(c.topology(), sink);
+    let names: Vec<String> = c.policies().map(|p| p.name.clone()).collect();
+    push_policies(c, sink, names.iter().map(String::as_str));
+    let _ = sink.send(Update::Synced);
+}
+
+/// Every router's agent and local SIDs.
+fn push_routers(t: &Topology, sink: &Sink) {
     for (r, router) in t.routers() {
         let _ = sink.send(Update::Router {
             router: router.id.to_string(),
@@ -169,8 +184,6 @@ fn push_everything(c: &mut Controller, sink: &Sink) {
             sids: desired::router(t, r),
         });
     }
-    let names: Vec<String> = c.policies().map(|p| p.name.clone()).collect();
-    push_policies(c, sink, names.iter().map(String::as_str));
 }
 
 /// Desired state of the policies that changed (southbound-only changes

@@ -34,6 +34,9 @@ pub enum Update {
         /// Its local SIDs and facts.
         sids: pb::ProvisionSidsRequest,
     },
+    /// Everything the routers should hold has been sent once (at start):
+    /// workers may now reconcile, and take away what is not wanted.
+    Synced,
     /// A policy was removed: whichever router holds it drops it.
     Removed {
         /// Policy name.
@@ -149,8 +152,15 @@ pub async fn run(
     let mut workers: HashMap<String, mpsc::UnboundedSender<Job>> = HashMap::new();
     let mut drivers: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
     let mut no_agent: HashMap<String, bool> = HashMap::new();
+    let mut synced = false;
     while let Some(update) = updates.recv().await {
         match update {
+            Update::Synced => {
+                synced = true;
+                for tx in workers.values() {
+                    let _ = tx.send(Job::Synced);
+                }
+            }
             Update::Router { router, mgmt, sids } => {
                 let Some(mgmt) = mgmt else {
                     no_agent.insert(router, true);
@@ -180,6 +190,9 @@ pub async fn run(
                         feedback.clone(),
                         rx,
                     ));
+                    if synced {
+                        let _ = tx.send(Job::Synced);
+                    }
                     tx
                 });
                 let _ = tx.send(Job::Sids(sids));

@@ -33,6 +33,10 @@ pub enum Job {
     Policy(String, u64, Option<pb::SrPolicy>),
     /// A policy was removed: drop it if this router has it.
     Forget(String),
+    /// The worker knows every policy its router should hold: it may
+    /// reconcile (before that, what the router holds but the worker has
+    /// not heard of yet would be taken away).
+    Synced,
 }
 
 /// Whether the worker follows the router's reports.
@@ -65,6 +69,9 @@ struct Worker {
     reported: HashMap<String, (u64, Southbound)>,
     /// A reconciliation is due before the next push.
     resync: bool,
+    /// Every desired policy has arrived once (see `Job::Synced`); nothing
+    /// is pushed before.
+    synced: bool,
     watch: Watch,
     /// The task forwarding the reports (ends with the worker).
     watcher: Option<tokio::task::AbortHandle>,
@@ -104,6 +111,7 @@ pub async fn run(
         applied: BTreeMap::new(),
         reported: HashMap::new(),
         resync: true,
+        synced: false,
         watch: Watch::Off,
         watcher: None,
         failures: 0,
@@ -113,7 +121,7 @@ pub async fn run(
     let mut retry_at: Option<Instant> = None;
     let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<()>();
     loop {
-        let work_due = retry_at.is_none() && (w.resync || !w.queue.is_empty());
+        let work_due = w.synced && retry_at.is_none() && (w.resync || !w.queue.is_empty());
         if work_due {
             w.follow_reports(&ended_tx).await;
             match w.step().await {
@@ -163,6 +171,7 @@ pub async fn run(
 impl Worker {
     fn take(&mut self, job: Job) {
         match job {
+            Job::Synced => self.synced = true,
             Job::Sids(s) => {
                 self.sids = Some(s);
                 self.resync = true;
