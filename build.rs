@@ -5,19 +5,29 @@ use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new("proto");
-    let mut files = Vec::new();
-    collect_protos(root, &mut files)?;
-    files.sort();
     println!("cargo:rerun-if-changed=proto");
-
-    let descriptors = protox::compile(&files, [root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    // Kept for gRPC server reflection.
+
+    // CPN's own API: clients and servers, and the descriptors for server
+    // reflection.
+    let mut files = Vec::new();
+    collect_protos(&root.join("cpn"), &mut files)?;
+    files.sort();
+    let descriptors = protox::compile(&files, [root])?;
     std::fs::write(
         out_dir.join("cpn_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
+
+    // GoBGP's API: a client only, and not in cpnd's reflection.
+    let mut files = Vec::new();
+    collect_protos(&root.join("gobgp"), &mut files)?;
+    files.sort();
+    let descriptors = protox::compile(&files, [root])?;
+    tonic_prost_build::configure()
+        .build_server(false)
+        .compile_fds(descriptors)?;
     Ok(())
 }
 

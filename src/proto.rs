@@ -1,10 +1,18 @@
-//! The gRPC types and services generated from `proto/cpn/v1/*.proto`.
+//! The gRPC types and services generated from `proto/`: CPN's own
+//! (`proto/cpn/v1/*.proto`) and the part of GoBGP's API CPN is a client of
+//! (`proto/gobgp/apipb.proto`).
 
 #![allow(missing_docs, clippy::large_enum_variant)]
 
 /// Package `cpn.v1`: the northbound API.
 pub mod v1 {
     tonic::include_proto!("cpn.v1");
+}
+
+/// Package `apipb`: GoBGP's v3 API, as far as the BGP SR Policy driver
+/// needs it.
+pub mod gobgp {
+    tonic::include_proto!("apipb");
 }
 
 /// The encoded file descriptor set of every proto file, for server reflection.

@@ -196,6 +196,7 @@ async fn a_reroute_is_make_before_break_and_drift_is_repaired() {
             segments: vec![pb::PolicySegment {
                 sid: "fc00:a:2::".into(),
                 behavior: 1,
+                ..Default::default()
             }],
             ..Default::default()
         }),

@@ -37,6 +37,10 @@ struct Args {
     /// Do not push policies to routers (the API still shows them, southbound pending).
     #[arg(long)]
     no_southbound: bool,
+    /// Southbound file: headends reached through BGP speakers (GoBGP) instead
+    /// of their agents (see the README).
+    #[arg(long, value_name = "FILE")]
+    southbound: Option<PathBuf>,
     /// Timeout of each call to a router agent, milliseconds.
     #[arg(long, default_value_t = 5000)]
     push_timeout_ms: u64,
@@ -87,6 +91,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let controller = tokio::task::spawn_blocking(move || Controller::open(store, initial, config))
         .await?
         .context("cannot start the controller")?;
+    let bgp = match &args.southbound {
+        Some(path) => cpn::southbound::config::load(path, controller.topology())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => Vec::new(),
+    };
     let t = controller.topology();
     info!(
         topology = t.name(),
@@ -111,6 +120,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 args.reconcile_interval.max(0.1),
             ),
             backoff_max: std::time::Duration::from_millis(args.retry_max_ms.max(100)),
+            bgp,
             ..Default::default()
         };
         tokio::spawn(cpn::southbound::run(updates, handle.clone(), config));

@@ -298,6 +298,7 @@ mod tests {
                     .map(|i| pb::PolicySegment {
                         sid: format!("fc00:b:{i}::"),
                         behavior: pb::SidBehavior::End as i32,
+                        ..Default::default()
                     })
                     .collect(),
                 ..Default::default()

@@ -47,6 +47,14 @@ pub fn binding_sid(t: &Topology, headend: RouterIx, order: u64) -> Ipv6Addr {
     sid_in_locator(t.router(headend).locator, function)
 }
 
+/// A policy's distinguisher (RFC 9830 2.1): unique while fewer than 2^32 - 1
+/// policies are installed after it, never 0, fixed for the policy's life
+/// (its NLRI stays the same when its path moves, so a reroute replaces the
+/// route instead of withdrawing it).
+pub fn distinguisher(order: u64) -> u32 {
+    (order % u64::from(u32::MAX)) as u32 + 1
+}
+
 /// The SR policy of an up policy, or `None` when it is down (its headend
 /// should hold nothing) or no longer resolves.
 pub fn policy(t: &Topology, p: &Policy) -> Option<pb::SrPolicy> {
@@ -70,12 +78,28 @@ pub fn policy(t: &Topology, p: &Policy) -> Option<pb::SrPolicy> {
             .map(|s| pb::PolicySegment {
                 sid: s.sid.to_string(),
                 behavior: crate::api::convert::behavior(s.behavior).into(),
+                structure: t.sids().lookup(s.sid).map(|sid| {
+                    let locator = t.router(sid.router).locator;
+                    sid_structure(locator)
+                }),
             })
             .collect(),
         binding_sid: binding_sid(t, headend, p.order).to_string(),
         preference: PREFERENCE,
         version: p.version,
+        distinguisher: distinguisher(p.order),
     })
+}
+
+/// The structure of a SID of `locator`: the locator (as the block), the
+/// 16-bit function, no argument.
+pub fn sid_structure(locator: Ipv6Network) -> pb::SidStructure {
+    pb::SidStructure {
+        locator_block_bits: u32::from(locator.prefix()),
+        locator_node_bits: 0,
+        function_bits: 16,
+        argument_bits: 0,
+    }
 }
 
 /// A router's local SIDs and facts.
@@ -125,5 +149,13 @@ mod tests {
             datacenter_prefix(DatacenterIx(15)).to_string(),
             "fd00:dc:10::/64"
         );
+    }
+
+    #[test]
+    fn distinguishers_are_never_zero_and_wrap() {
+        assert_eq!(distinguisher(0), 1);
+        assert_eq!(distinguisher(41), 42);
+        assert_eq!(distinguisher(u64::from(u32::MAX) - 1), u32::MAX);
+        assert_eq!(distinguisher(u64::from(u32::MAX)), 1);
     }
 }

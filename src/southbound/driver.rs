@@ -1,6 +1,7 @@
 //! How cpnd talks to a router: the `RouterDriver` trait, and the driver for
 //! CPN's own agents (`cpn-router`) over gRPC at the router's `mgmt` address.
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -92,8 +93,15 @@ pub trait RouterDriver: Send + Sync {
     async fn apply(&self, router: &str, policy: &pb::SrPolicy) -> Result<u64, DriverError>;
     /// Removes a policy from the router.
     async fn remove(&self, router: &str, name: &str) -> Result<(), DriverError>;
-    /// What the router holds.
-    async fn list(&self, router: &str) -> Result<RouterState, DriverError>;
+    /// What the router holds. `wanted` is what the controller wants there:
+    /// a driver whose router cannot keep CPN's policy names (a BGP speaker
+    /// keeps NLRIs) names what it holds after the wanted policy of the same
+    /// distinguisher.
+    async fn list(
+        &self,
+        router: &str,
+        wanted: &BTreeMap<String, pb::SrPolicy>,
+    ) -> Result<RouterState, DriverError>;
     /// What the router reports (link state, metrics), when the driver can tell.
     async fn reports(&self, router: &str) -> Result<Option<Reports>, DriverError>;
 }
@@ -150,7 +158,11 @@ impl RouterDriver for AgentDriver {
         Ok(())
     }
 
-    async fn list(&self, router: &str) -> Result<RouterState, DriverError> {
+    async fn list(
+        &self,
+        router: &str,
+        _wanted: &BTreeMap<String, pb::SrPolicy>,
+    ) -> Result<RouterState, DriverError> {
         let r = self
             .client
             .clone()

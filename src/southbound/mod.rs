@@ -4,6 +4,8 @@
 //! with retries and reconciliation, and sends back southbound status per
 //! policy and the routers' reports (a link down is an event like any other).
 
+pub mod bgp;
+pub mod config;
 pub mod desired;
 pub mod driver;
 mod worker;
@@ -19,6 +21,7 @@ use crate::controller::Southbound;
 use crate::controller::actor::{Command, ControllerHandle, WeakControllerHandle};
 use crate::document::{EventDoc, SetLinkDoc};
 use crate::proto::v1 as pb;
+use bgp::BgpDriver;
 use driver::{AgentDriver, RouterDriver};
 pub use worker::Job;
 
@@ -70,6 +73,9 @@ pub struct Config {
     pub backoff_max: Duration,
     /// How often each router is reconciled even when all seems well.
     pub reconcile_interval: Duration,
+    /// BGP speakers and the headends reached through them (the others are
+    /// reached through their agents).
+    pub bgp: Vec<bgp::Speaker>,
 }
 
 impl Default for Config {
@@ -79,6 +85,7 @@ impl Default for Config {
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
             reconcile_interval: Duration::from_secs(30),
+            bgp: Vec::new(),
         }
     }
 }
@@ -151,7 +158,20 @@ pub async fn run(
     drop(controller);
     let mut workers: HashMap<String, mpsc::UnboundedSender<Job>> = HashMap::new();
     let mut drivers: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
-    let mut no_agent: HashMap<String, bool> = HashMap::new();
+    // Headends reached through a BGP speaker: one driver per speaker.
+    let mut through_bgp: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
+    for speaker in &config.bgp {
+        match BgpDriver::new(speaker.clone(), config.timeout) {
+            Ok(d) => {
+                let d: Arc<dyn RouterDriver> = Arc::new(d);
+                for router in speaker.headends.keys() {
+                    through_bgp.insert(router.clone(), d.clone());
+                }
+                info!(speaker = %speaker.api, headends = speaker.headends.len(), "pushing SR policies through a BGP speaker");
+            }
+            Err(e) => warn!(speaker = %speaker.api, error = %e, "cannot use this BGP speaker"),
+        }
+    }
     let mut synced = false;
     while let Some(update) = updates.recv().await {
         match update {
@@ -162,23 +182,27 @@ pub async fn run(
                 }
             }
             Update::Router { router, mgmt, sids } => {
-                let Some(mgmt) = mgmt else {
-                    no_agent.insert(router, true);
-                    continue;
+                let mgmt = match (through_bgp.get(&router), mgmt) {
+                    (Some(d), _) => Err(d.clone()),
+                    (None, Some(mgmt)) => Ok(mgmt),
+                    // No agent: its policies say so (see Update::Policy).
+                    (None, None) => continue,
                 };
-                no_agent.remove(&router);
-                let driver = match drivers.get(&mgmt) {
-                    Some(d) => d.clone(),
-                    None => match AgentDriver::new(&mgmt, config.timeout) {
-                        Ok(d) => {
-                            let d: Arc<dyn RouterDriver> = Arc::new(d);
-                            drivers.insert(mgmt.clone(), d.clone());
-                            d
-                        }
-                        Err(e) => {
-                            warn!(%router, %mgmt, error = %e, "cannot use this agent address");
-                            continue;
-                        }
+                let driver = match mgmt {
+                    Err(bgp) => bgp,
+                    Ok(mgmt) => match drivers.get(&mgmt) {
+                        Some(d) => d.clone(),
+                        None => match AgentDriver::new(&mgmt, config.timeout) {
+                            Ok(d) => {
+                                let d: Arc<dyn RouterDriver> = Arc::new(d);
+                                drivers.insert(mgmt.clone(), d.clone());
+                                d
+                            }
+                            Err(e) => {
+                                warn!(%router, %mgmt, error = %e, "cannot use this agent address");
+                                continue;
+                            }
+                        },
                     },
                 };
                 let tx = workers.entry(router.clone()).or_insert_with(|| {

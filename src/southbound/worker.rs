@@ -306,7 +306,7 @@ impl Worker {
     /// Compares what the router holds with what it should, re-provisions
     /// its SIDs if needed, and queues the repair of every difference.
     async fn reconcile(&mut self) -> Result<(), DriverError> {
-        let state = self.driver.list(&self.router).await?;
+        let state = self.driver.list(&self.router, &self.desired).await?;
         if let Some(sids) = &self.sids
             && (!state.known || state.sids != sids.sids)
         {

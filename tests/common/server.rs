@@ -135,6 +135,7 @@ pub async fn start_pushing(topology: Topology, store: Box<dyn Store>) -> TestSer
         backoff_base: std::time::Duration::from_millis(20),
         backoff_max: std::time::Duration::from_millis(300),
         reconcile_interval: std::time::Duration::from_millis(300),
+        ..Default::default()
     };
     tokio::spawn(cpn::southbound::run(rx, handle.clone(), config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
