@@ -476,6 +476,26 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
     let healed = rib_until(&mut cb, "the repair reaches B", repaired).await;
     assert_eq!(healed[0].color, 400);
 
+    // dc-west fills up: the policy moves to another data center, hence to
+    // another endpoint and NLRI; the new route is there and the old one
+    // withdrawn (same distinguisher: the same policy).
+    let full = "{set_pool: {datacenter: dc-west, kind: ai, used_tflops: 4000}}";
+    let event = convert::event_to_pb(&cpn::document::parse_event(full).unwrap());
+    TopologyServiceClient::new(channel.clone())
+        .apply_event(pb::ApplyEventRequest { event: Some(event) })
+        .await
+        .unwrap();
+    let elsewhere = policy(&mut policies, "train").await;
+    assert_ne!(elsewhere.datacenter, installed.datacenter);
+    let want = segments(&elsewhere);
+    let old_endpoint = healed[0].endpoint;
+    let got = rib_until(&mut cb, "the new NLRI replaces the old at B", |r| {
+        r.len() == 1 && r[0].segments == want
+    })
+    .await;
+    assert_ne!(got[0].endpoint, old_endpoint);
+    assert_eq!(got[0].distinguisher, distinguisher);
+
     // Removed: withdrawn at B.
     policies
         .remove_policy(pb::RemovePolicyRequest {
