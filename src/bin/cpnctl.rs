@@ -47,6 +47,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A real SRv6 lab in network namespaces (as root): up, down,
+    /// link-down, link-up, status.
+    #[command(subcommand)]
+    Lab(cpn::cli::lab::LabCommand),
     /// Print shell completions: `cpnctl completions bash > /etc/bash_completion.d/cpnctl`.
     Completions {
         /// The shell.
@@ -130,6 +134,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Lab(command) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(cpn::cli::lab::run(command))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod dot;
+pub mod lab;
 pub mod load;
 pub mod online;
 pub mod output;

@@ -5,7 +5,6 @@
 //! lower MSD).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv6Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::broadcast;
 use tonic::Status;
 
+use super::checks;
 use crate::proto::v1 as pb;
 
 /// Faults to inject.
@@ -51,18 +51,6 @@ pub struct MockAgent {
     state: Arc<Mutex<State>>,
     faults: Faults,
     reports: broadcast::Sender<pb::RouterReport>,
-}
-
-fn known_behavior(b: i32) -> bool {
-    matches!(
-        pb::SidBehavior::try_from(b),
-        Ok(pb::SidBehavior::End | pb::SidBehavior::EndX | pb::SidBehavior::EndDt6)
-    )
-}
-
-fn parse_sid(s: &str, what: &str) -> Result<Ipv6Addr, Status> {
-    s.parse::<Ipv6Addr>()
-        .map_err(|_| Status::invalid_argument(format!("{what}: `{s}` is not an IPv6 address")))
 }
 
 impl MockAgent {
@@ -110,27 +98,7 @@ impl MockAgent {
 
     /// Replaces a router's local SIDs.
     pub fn provision(&self, r: pb::ProvisionSidsRequest) -> Result<(), Status> {
-        if r.router.is_empty() {
-            return Err(Status::invalid_argument("router is required"));
-        }
-        let locator: Ipv6Network = r.locator.parse().map_err(|_| {
-            Status::invalid_argument(format!("locator `{}` is not an IPv6 prefix", r.locator))
-        })?;
-        for s in &r.sids {
-            let sid = parse_sid(&s.sid, "sid")?;
-            if !locator.contains(sid) {
-                return Err(Status::invalid_argument(format!(
-                    "SID {sid} is outside locator {locator} of {}",
-                    r.router
-                )));
-            }
-            if !known_behavior(s.behavior) {
-                return Err(Status::invalid_argument(format!(
-                    "SID {sid}: unknown behavior {}",
-                    s.behavior
-                )));
-            }
-        }
+        let locator = checks::provision(&r)?;
         let mut st = self.lock();
         let router = st.routers.entry(r.router.clone()).or_default();
         router.locator = Some(locator);
@@ -142,44 +110,19 @@ impl MockAgent {
 
     /// Installs or replaces a policy; returns the version held.
     pub fn apply(&self, r: pb::ApplyPolicyRequest) -> Result<u64, Status> {
-        let policy = r
-            .policy
-            .ok_or_else(|| Status::invalid_argument("policy is required"))?;
-        if policy.name.is_empty() {
-            return Err(Status::invalid_argument("policy.name is required"));
-        }
-        if policy.segments.is_empty() {
-            return Err(Status::invalid_argument(
-                "a policy needs at least one segment",
-            ));
-        }
-        for s in &policy.segments {
-            parse_sid(&s.sid, "segment")?;
-            if !known_behavior(s.behavior) {
-                return Err(Status::invalid_argument(format!(
-                    "segment {}: unknown behavior {}",
-                    s.sid, s.behavior
-                )));
-            }
-        }
+        let router_id = r.router.clone();
+        let (policy, _) = checks::policy(r)?;
         let mut st = self.lock();
-        let Some(router) = st.routers.get_mut(&r.router) else {
+        let Some(router) = st.routers.get_mut(&router_id) else {
             return Err(Status::failed_precondition(format!(
-                "router {} is not provisioned",
-                r.router
+                "router {router_id} is not provisioned"
             )));
         };
         let limit = self
             .faults
             .reject_msd
             .map_or(router.msd, |m| m.min(router.msd));
-        if policy.segments.len() as u32 > limit {
-            return Err(Status::out_of_range(format!(
-                "{} segments exceed the MSD {limit} of {}",
-                policy.segments.len(),
-                r.router
-            )));
-        }
+        checks::depth(&policy, limit, &router_id)?;
         if let Some(held) = router.policies.get(&policy.name)
             && held.version >= policy.version
         {
@@ -188,7 +131,7 @@ impl MockAgent {
         let (name, version) = (policy.name.clone(), policy.version);
         // Replaced in place: the headend is never without the policy.
         router.policies.insert(name.clone(), policy);
-        Self::record(&mut st, &r.router, "apply", &name, version);
+        Self::record(&mut st, &router_id, "apply", &name, version);
         Ok(version)
     }
 

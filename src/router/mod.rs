@@ -3,6 +3,8 @@
 //! Back ends: `mock` keeps everything in memory (tests, demos); real data
 //! planes are further back ends.
 
+pub mod checks;
+pub mod linux;
 pub mod mock;
 pub mod server;
 

@@ -140,7 +140,25 @@ impl MockControl for MockAgent {
     }
 }
 
-/// Serves a mock agent on `listener` until `shutdown` resolves.
+/// Serves `backend` on `listener` until `shutdown` resolves.
+pub async fn serve<B: Backend>(
+    listener: tokio::net::TcpListener,
+    backend: B,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let incoming = crate::api::server::incoming(listener);
+    let (service, closer) = agent_service(backend);
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            closer.close();
+        })
+        .await
+}
+
+/// Serves a mock agent (and its `MockControl`) on `listener` until
+/// `shutdown` resolves.
 pub async fn serve_mock(
     listener: tokio::net::TcpListener,
     agent: MockAgent,

@@ -1,0 +1,320 @@
+//! IPv6 routes in the main table, tagged with a route protocol number so
+//! that each owner (the agent, the lab) finds and touches only its own:
+//! plain routes (one or several next hops), seg6 encapsulation (H.Encaps,
+//! RFC 8986 5.1) steering a prefix into a segment list, and seg6local
+//! endpoint behaviors (End, End.X, End.DT6) with packet counters.
+//!
+//! Every add replaces what the kernel holds for the same prefix (one
+//! route changes in one step: make-before-break at the headend).
+
+use std::net::Ipv6Addr;
+
+use ipnetwork::Ipv6Network;
+use rtnetlink::packet_core::{DefaultNla, NLA_F_NESTED, Nla, NlasIterator};
+use rtnetlink::packet_route::route::{
+    RouteAddress, RouteAttribute, RouteLwTunnelEncap, RouteMessage, RouteProtocol, RouteScope,
+    RouteSeg6IpTunnel, RouteSeg6LocalTunnel, RouteType, Seg6LocalAction, Seg6Mode,
+};
+use rtnetlink::{Handle, RouteMessageBuilder, RouteNextHopBuilder};
+use tokio_stream::StreamExt;
+
+use super::{NetError, NetResult};
+
+/// Route protocol of what `cpn-router --linux` installs.
+pub const AGENT_PROTOCOL: u8 = 200;
+/// Route protocol of what the lab installs (the IGP's and BGP's stand-in).
+pub const LAB_PROTOCOL: u8 = 201;
+/// The main routing table.
+pub const MAIN_TABLE: u32 = 254;
+
+// SEG6_LOCAL_COUNTERS and its nested attributes (linux/seg6_local.h); 1 is
+// padding.
+const SEG6_LOCAL_COUNTERS: u16 = 10;
+const COUNT_PACKETS: u16 = 2;
+const COUNT_BYTES: u16 = 3;
+const COUNT_ERRORS: u16 = 4;
+
+/// A seg6local endpoint behavior.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalAction {
+    /// End: the node segment.
+    End,
+    /// End.X: cross an adjacency to this next hop.
+    EndX {
+        /// The neighbor's address on the link.
+        next_hop: Ipv6Addr,
+    },
+    /// End.DT6: decapsulate and look the inner packet up in a table.
+    EndDt6 {
+        /// The table.
+        table: u32,
+    },
+}
+
+/// What a seg6local route counted (packets it processed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Packets processed.
+    pub packets: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Packets dropped in processing.
+    pub errors: u64,
+}
+
+/// A route read back from the kernel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Route {
+    /// Traffic to `prefix` is encapsulated into `segments` (first first).
+    Encap {
+        /// The steered prefix.
+        prefix: Ipv6Network,
+        /// The segment list.
+        segments: Vec<Ipv6Addr>,
+    },
+    /// A local SID.
+    Local {
+        /// The SID.
+        sid: Ipv6Addr,
+        /// Its behavior, `None` when the kernel's is not one CPN uses.
+        action: Option<LocalAction>,
+        /// Its counters, when it counts.
+        counters: Option<Counters>,
+        /// The interface it is bound to.
+        oif: Option<u32>,
+    },
+    /// Anything else (a plain route).
+    Plain {
+        /// Its destination.
+        prefix: Ipv6Network,
+    },
+}
+
+impl Route {
+    /// The destination the kernel keys the route by.
+    pub fn prefix(&self) -> Ipv6Network {
+        match self {
+            Route::Encap { prefix, .. } | Route::Plain { prefix } => *prefix,
+            Route::Local { sid, .. } => Ipv6Network::new(*sid, 128).expect("128 is valid"),
+        }
+    }
+}
+
+fn protocol(p: u8) -> RouteProtocol {
+    RouteProtocol::from(p)
+}
+
+fn counters_attribute() -> RouteSeg6LocalTunnel {
+    // The kernel wants all three, at zero, to start counting.
+    let mut value = Vec::with_capacity(36);
+    for kind in [COUNT_PACKETS, COUNT_BYTES, COUNT_ERRORS] {
+        value.extend_from_slice(&12u16.to_ne_bytes());
+        value.extend_from_slice(&kind.to_ne_bytes());
+        value.extend_from_slice(&0u64.to_ne_bytes());
+    }
+    RouteSeg6LocalTunnel::Other(DefaultNla::new(SEG6_LOCAL_COUNTERS | NLA_F_NESTED, value))
+}
+
+fn read_counters(nla: &DefaultNla) -> Option<Counters> {
+    if nla.kind() & !NLA_F_NESTED != SEG6_LOCAL_COUNTERS {
+        return None;
+    }
+    let mut value = vec![0u8; nla.value_len()];
+    nla.emit_value(&mut value);
+    let mut c = Counters::default();
+    for inner in NlasIterator::new(&value[..]) {
+        let inner = inner.ok()?;
+        let Some(bytes) = inner.value().get(..8) else {
+            continue;
+        };
+        let n = u64::from_ne_bytes(bytes.try_into().ok()?);
+        match inner.kind() {
+            COUNT_PACKETS => c.packets = n,
+            COUNT_BYTES => c.bytes = n,
+            COUNT_ERRORS => c.errors = n,
+            _ => {}
+        }
+    }
+    Some(c)
+}
+
+async fn replace(h: &Handle, message: RouteMessage, what: String) -> NetResult<()> {
+    h.route()
+        .add(message)
+        .replace()
+        .execute()
+        .await
+        .map_err(|e| NetError::new(what, e))
+}
+
+/// Installs local SID `sid` with `action`, counting, bound to interface
+/// `oif` (End.X: the link's interface).
+pub async fn add_local(
+    h: &Handle,
+    sid: Ipv6Addr,
+    action: LocalAction,
+    oif: u32,
+    owner: u8,
+) -> NetResult<()> {
+    let mut tunnel = match action {
+        LocalAction::End => vec![RouteSeg6LocalTunnel::Action(Seg6LocalAction::End)],
+        LocalAction::EndX { next_hop } => vec![
+            RouteSeg6LocalTunnel::Action(Seg6LocalAction::EndX),
+            RouteSeg6LocalTunnel::Nh6(next_hop),
+        ],
+        LocalAction::EndDt6 { table } => vec![
+            RouteSeg6LocalTunnel::Action(Seg6LocalAction::EndDt6),
+            RouteSeg6LocalTunnel::Table(table),
+        ],
+    };
+    tunnel.push(counters_attribute());
+    let message = RouteMessageBuilder::<Ipv6Addr>::new()
+        .destination_prefix(sid, 128)
+        .output_interface(oif)
+        .protocol(protocol(owner))
+        .encap_seg6local(tunnel)
+        .build();
+    replace(h, message, format!("local SID {sid} ({action:?})")).await
+}
+
+/// Steers `prefix` into `segments` (H.Encaps). After encapsulation the
+/// kernel routes the packet by its first segment, so `oif` is nominal.
+pub async fn add_encap(
+    h: &Handle,
+    prefix: Ipv6Network,
+    segments: &[Ipv6Addr],
+    oif: u32,
+    owner: u8,
+) -> NetResult<()> {
+    let message = RouteMessageBuilder::<Ipv6Addr>::new()
+        .destination_prefix(prefix.network(), prefix.prefix())
+        .output_interface(oif)
+        .protocol(protocol(owner))
+        .output_seg6(Seg6Mode::Encap, segments.to_vec())
+        .build();
+    replace(h, message, format!("encap route {prefix}")).await
+}
+
+/// Routes `prefix` through `next_hops` (address, interface): one, or
+/// several with equal weight (ECMP, as an IGP installs them).
+pub async fn add_plain(
+    h: &Handle,
+    prefix: Ipv6Network,
+    next_hops: &[(Ipv6Addr, u32)],
+    owner: u8,
+) -> NetResult<()> {
+    let what = format!("route {prefix}");
+    let builder = RouteMessageBuilder::<Ipv6Addr>::new()
+        .destination_prefix(prefix.network(), prefix.prefix())
+        .protocol(protocol(owner));
+    let message = match next_hops {
+        [] => return Err(NetError(format!("{what}: no next hop"))),
+        [(via, oif)] => builder.gateway(*via).output_interface(*oif).build(),
+        many => {
+            let mut hops = Vec::with_capacity(many.len());
+            for (via, oif) in many {
+                let hop = RouteNextHopBuilder::new_ipv6()
+                    .interface(*oif)
+                    .via((*via).into())
+                    .map_err(|e| NetError::new(&what, format!("{e:?}")))?
+                    .build();
+                hops.push(hop);
+            }
+            builder.multipath(hops).build()
+        }
+    };
+    replace(h, message, what).await
+}
+
+/// Every route of the main table installed by `owner`.
+pub async fn dump(h: &Handle, owner: u8) -> NetResult<Vec<(Route, RouteMessage)>> {
+    let filter = RouteMessageBuilder::<Ipv6Addr>::new()
+        .table_id(MAIN_TABLE)
+        .protocol(protocol(owner))
+        .scope(RouteScope::Universe)
+        .kind(RouteType::Unspec)
+        .build();
+    let mut out = Vec::new();
+    let mut routes = h.route().get(filter).execute();
+    while let Some(r) = routes.next().await {
+        let message = r.map_err(|e| NetError::new("list routes", e))?;
+        // Strict dumps filter already; check anyway (older kernels).
+        if u8::from(message.header.protocol) != owner {
+            continue;
+        }
+        if let Some(route) = parse(&message) {
+            out.push((route, message));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a route as dumped.
+pub async fn delete(h: &Handle, message: RouteMessage) -> NetResult<()> {
+    h.route()
+        .del(message)
+        .execute()
+        .await
+        .map_err(|e| NetError::new("delete route", e))
+}
+
+/// Reads a dumped route.
+fn parse(m: &RouteMessage) -> Option<Route> {
+    let mut destination = Ipv6Addr::UNSPECIFIED;
+    let mut oif = None;
+    let mut segments = None;
+    let mut local = false;
+    let mut action = None;
+    let (mut next_hop, mut table) = (None, None);
+    let mut counters = None;
+    for a in &m.attributes {
+        match a {
+            RouteAttribute::Destination(RouteAddress::Inet6(d)) => destination = *d,
+            RouteAttribute::Oif(i) => oif = Some(*i),
+            RouteAttribute::Encap(encaps) => {
+                for e in encaps {
+                    match e {
+                        RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(header)) => {
+                            segments = Some(header.segments.clone());
+                        }
+                        RouteLwTunnelEncap::Seg6Local(t) => {
+                            local = true;
+                            match t {
+                                RouteSeg6LocalTunnel::Action(a) => action = Some(*a),
+                                RouteSeg6LocalTunnel::Nh6(n) => next_hop = Some(*n),
+                                RouteSeg6LocalTunnel::Table(t) => table = Some(*t),
+                                RouteSeg6LocalTunnel::Other(nla) => {
+                                    counters = counters.or(read_counters(nla));
+                                }
+                                _ => {}
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let prefix = Ipv6Network::new(destination, m.header.destination_prefix_length).ok()?;
+    Some(if local {
+        let action = match (action, next_hop, table) {
+            (Some(Seg6LocalAction::End), _, _) => Some(LocalAction::End),
+            (Some(Seg6LocalAction::EndX), Some(next_hop), _) => {
+                Some(LocalAction::EndX { next_hop })
+            }
+            (Some(Seg6LocalAction::EndDt6), _, Some(table)) => Some(LocalAction::EndDt6 { table }),
+            _ => None,
+        };
+        Route::Local {
+            sid: destination,
+            action,
+            counters,
+            oif,
+        }
+    } else if let Some(segments) = segments {
+        Route::Encap { prefix, segments }
+    } else {
+        Route::Plain { prefix }
+    })
+}

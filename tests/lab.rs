@@ -1,0 +1,349 @@
+//! End to end on a real SRv6 data plane (root; `.ci/run` runs it): `cpnctl
+//! lab up` builds the lab topology out of network namespaces with one
+//! `cpn-router --linux` per router, `cpnd` installs a policy, and real
+//! packets prove it: ping from the headend's host reaches the data center;
+//! a burst of UDP datagrams passes every SID of the segment list exactly
+//! once per datagram (seg6local counters), enters every router of the path
+//! and no other (interface counters); a link of the path cut in the lab is
+//! reported by the routers' agents, the policy moves and ping works over
+//! the new path; removed, the policy no longer carries traffic.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv6Addr, SocketAddrV6, TcpListener, UdpSocket};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::daemon;
+use cpn::api::convert;
+use cpn::document::{PolicyJson, parse_request};
+use cpn::netlink::{links, netns};
+use cpn::proto::v1 as pb;
+use cpn::proto::v1::policy_service_client::PolicyServiceClient;
+use tonic::transport::Channel;
+
+const BURST: u64 = 200;
+
+fn cpnctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Takes the lab down whatever happens.
+struct Lab;
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = cpnctl(&["lab", "down"]);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One ping round from `netns` to `addr`: true when a reply came.
+fn ping(netns: &str, addr: Ipv6Addr) -> bool {
+    Command::new("ip")
+        .args([
+            "netns", "exec", netns, "ping", "-c", "2", "-i", "0.2", "-W", "1",
+        ])
+        .arg(addr.to_string())
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// Pings until a reply comes (at most 20 s; the first packets wait for
+/// neighbor discovery).
+fn ping_until(netns: &str, addr: Ipv6Addr) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !ping(netns, addr) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reply from {addr} in {netns}"
+        );
+    }
+}
+
+/// Packets counted by every local SID of the lab.
+fn sid_counters() -> BTreeMap<String, u64> {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(cpnctl(&["lab", "status", "--json"]))).unwrap();
+    v["sids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["sid"].as_str().unwrap().to_owned(),
+                s["packets"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Packets received per router, per link (interfaces are aliased with
+/// their link id), and in all.
+async fn received(routers: &[&str]) -> BTreeMap<String, (BTreeMap<String, u64>, u64)> {
+    let mut out = BTreeMap::new();
+    for r in routers {
+        let h = netns::connect(Some(&format!("cpn-r-{r}"))).unwrap();
+        let rx = links::rx_packets(&h).await.unwrap();
+        let states = links::states(&h).await.unwrap();
+        let by_link = states
+            .iter()
+            .filter_map(|(ifname, (_, alias))| Some((alias.clone()?, rx[ifname])))
+            .collect();
+        let total = rx
+            .iter()
+            .filter(|(n, _)| n.starts_with('w'))
+            .map(|(_, v)| v)
+            .sum();
+        out.insert((*r).to_owned(), (by_link, total));
+    }
+    out
+}
+
+/// Sends `BURST` UDP datagrams from inside `netns` to `addr`.
+fn burst(netns: &str, addr: Ipv6Addr) {
+    netns::run_in(Some(netns), move || {
+        let s = UdpSocket::bind("[::]:0")?;
+        for i in 0..BURST {
+            s.send_to(&i.to_be_bytes(), SocketAddrV6::new(addr, 9, 0, 0))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+async fn policy(c: &mut PolicyServiceClient<Channel>, name: &str) -> PolicyJson {
+    let r = c
+        .get_policy(pb::GetPolicyRequest { name: name.into() })
+        .await
+        .unwrap()
+        .into_inner();
+    convert::policy_from_pb(&r.policy.unwrap()).unwrap()
+}
+
+/// Waits until the policy is applied on a path `done` accepts.
+async fn settled(
+    c: &mut PolicyServiceClient<Channel>,
+    done: impl Fn(&PolicyJson) -> bool,
+) -> PolicyJson {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let p = policy(c, "train").await;
+        if p.southbound == "applied" && done(&p) {
+            return p;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not settled: {:?} {} {:?}",
+            p.path,
+            p.southbound,
+            p.southbound_detail
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const ROUTERS: [&str; 7] = ["a1", "a2", "a3", "a4", "b1", "b2", "b3"];
+
+/// A burst from a1's host crosses exactly the SIDs of `p` (each once per
+/// datagram) and exactly the routers of its path.
+async fn burst_follows(p: &PolicyJson, dc: Ipv6Addr) {
+    let sids_before = sid_counters();
+    let rx_before = received(&ROUTERS).await;
+    burst("cpn-h-a1", dc);
+    let last = p.segments.last().unwrap().sid.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let sids = loop {
+        let now = sid_counters();
+        if now[&last] >= sids_before[&last] + BURST {
+            break now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the burst never reached {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let on_path: Vec<&str> = p.segments.iter().map(|s| s.sid.as_str()).collect();
+    for (sid, n) in &sids {
+        let delta = n - sids_before[sid];
+        let want = if on_path.contains(&sid.as_str()) {
+            BURST
+        } else {
+            0
+        };
+        assert_eq!(delta, want, "SID {sid} counted {delta}");
+    }
+    let rx = received(&ROUTERS).await;
+    for hop in p.path.windows(2) {
+        let link = p
+            .links
+            .iter()
+            .find(|l| {
+                let ends: Vec<&str> = l.split('-').collect();
+                ends.contains(&hop[0].as_str()) && ends.contains(&hop[1].as_str())
+            })
+            .unwrap();
+        let into = &hop[1];
+        let delta = rx[into].0[link] - rx_before[into].0[link];
+        assert!(delta >= BURST, "{into} received {delta} on {link}");
+    }
+    for r in ROUTERS.iter().filter(|r| !p.path.iter().any(|x| x == *r)) {
+        let delta = rx[*r].1 - rx_before[*r].1;
+        assert!(delta < BURST / 4, "{r}, off the path, received {delta}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_carries_real_packets_and_follows_a_link_failure() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "the lab test needs root (network namespaces); CI runs as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The lab with every agent on a free port.
+    let lab = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
+        .unwrap();
+    let lab: String = lab
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("mgmt:") {
+                format!("    mgmt: \"127.0.0.1:{}\"\n", free_port())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let topology = dir.path().join("lab.yaml");
+    std::fs::write(&topology, lab).unwrap();
+    let topology = topology.to_str().unwrap();
+
+    // Up twice: the second takes the first down and builds it again.
+    let _lab = Lab;
+    ok(cpnctl(&["lab", "up", topology]));
+    ok(cpnctl(&["lab", "up", topology]));
+    assert_eq!(
+        netns::list("cpn-").len(),
+        17,
+        "7 routers, 7 hosts, 3 data centers"
+    );
+
+    let cpnd = daemon::spawn(
+        env!("CARGO_BIN_EXE_cpnd"),
+        &[
+            "--topology",
+            topology,
+            "--listen",
+            "127.0.0.1:0",
+            "--reconcile-interval",
+            "1",
+        ],
+        "serving gRPC",
+    );
+    let channel = Channel::from_shared(format!("http://{}", cpnd.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut policies = PolicyServiceClient::new(channel);
+    let request = parse_request("{from: a1, compute: {kind: ai, tflops: 200}}").unwrap();
+    policies
+        .install_policy(pb::InstallPolicyRequest {
+            name: "train".into(),
+            request: Some(convert::request_to_pb(&request)),
+        })
+        .await
+        .unwrap();
+    let first = settled(&mut policies, |_| true).await;
+    // dc-central is the first data center by id: fd00:dc:1::1 in the lab.
+    assert_eq!(first.datacenter.as_deref(), Some("dc-central"));
+    let dc: Ipv6Addr = "fd00:dc:1::1".parse().unwrap();
+    ping_until("cpn-h-a1", dc);
+    burst_follows(&first, dc).await;
+
+    // Cut a link of the path that has a way around.
+    // (Not the peering links a4-b1, a4-b2: the way around them is long.)
+    let cut = first
+        .links
+        .iter()
+        .skip(1)
+        .find(|l| !l.starts_with("a4-b"))
+        .cloned()
+        .expect("an intra-operator link after the first hop");
+    ok(cpnctl(&["lab", "link-down", &cut]));
+    let moved = settled(&mut policies, |p| !p.links.contains(&cut)).await;
+    ping_until("cpn-h-a1", dc);
+    burst_follows(&moved, dc).await;
+
+    // Removed: the headend no longer steers the data center's prefix.
+    policies
+        .remove_policy(pb::RemovePolicyRequest {
+            name: "train".into(),
+        })
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(cpnctl(&["lab", "status", "--json"]))).unwrap();
+        if v["policies"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the encap route stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !ping("cpn-h-a1", dc),
+        "traffic still reaches the data center"
+    );
+    // Once a1 has taken the burst in, no SID has seen any of it.
+    let before = sid_counters();
+    let rx_before = received(&["a1"]).await["a1"].1;
+    burst("cpn-h-a1", dc);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while received(&["a1"]).await["a1"].1 < rx_before + BURST {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a1 never got the burst"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for s in &moved.segments {
+        assert_eq!(
+            sid_counters()[&s.sid],
+            before[&s.sid],
+            "{} still counts",
+            s.sid
+        );
+    }
+
+    cpnd.terminate();
+    ok(cpnctl(&["lab", "down"]));
+    assert!(netns::list("cpn-").is_empty());
+    ok(cpnctl(&["lab", "down"]));
+}
