@@ -1,0 +1,229 @@
+//! The Linux agent against a real kernel (root): one router namespace with
+//! one link, programmed through the agent's back end. What it lists is what
+//! the kernel holds; routes removed behind its back, or left by someone
+//! else of its protocol, show up for reconciliation; it survives its own
+//! restart through its state file; it refuses what a headend would.
+
+use std::net::Ipv6Addr;
+
+use cpn::netlink::routes::{self, AGENT_PROTOCOL, Route};
+use cpn::netlink::{links, netns};
+use cpn::proto::v1 as pb;
+use cpn::router::Backend;
+use cpn::router::linux::{Adjacency, LinuxAgent, LinuxConfig};
+use tonic::Code;
+
+/// A namespace removed on drop.
+struct Netns(String);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = netns::delete(&self.0);
+    }
+}
+
+fn provision() -> pb::ProvisionSidsRequest {
+    let sid = |sid: &str, behavior: pb::SidBehavior, link: &str| pb::LocalSid {
+        sid: sid.into(),
+        behavior: behavior as i32,
+        link: link.into(),
+        ..Default::default()
+    };
+    pb::ProvisionSidsRequest {
+        router: "r1".into(),
+        locator: "fc00:1::/48".into(),
+        msd: 2,
+        sids: vec![
+            sid("fc00:1::", pb::SidBehavior::End, ""),
+            sid("fc00:1:0:d000::", pb::SidBehavior::EndDt6, ""),
+            sid("fc00:1:0:e001::", pb::SidBehavior::EndX, "r1-r2"),
+        ],
+    }
+}
+
+fn policy(name: &str, version: u64, segments: &[&str]) -> pb::ApplyPolicyRequest {
+    pb::ApplyPolicyRequest {
+        router: "r1".into(),
+        policy: Some(pb::SrPolicy {
+            name: name.into(),
+            version,
+            destination: "fd00:dc:1::/64".into(),
+            preference: 100,
+            segments: segments
+                .iter()
+                .map(|s| pb::PolicySegment {
+                    sid: (*s).into(),
+                    behavior: pb::SidBehavior::End as i32,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }),
+    }
+}
+
+async fn kernel(ns: &str) -> Vec<Route> {
+    let h = netns::connect(Some(ns)).unwrap();
+    routes::dump(&h, AGENT_PROTOCOL)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect()
+}
+
+fn held(state: &pb::ListStateResponse) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = state
+        .policies
+        .iter()
+        .map(|p| (p.name.clone(), p.version))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "needs root (network namespaces); CI runs as root"
+    );
+    let name = format!("cpn-test-agent-{}", std::process::id());
+    let _ = netns::delete(&name);
+    netns::create(&name).unwrap();
+    let _guard = Netns(name.clone());
+    let h = netns::connect(Some(&name)).unwrap();
+    links::set_up(&h, "lo", true).await.unwrap();
+    links::veth_local(&h, "w1", "w1p").await.unwrap();
+    links::add_address(&h, "w1", "fd00:1ab::1".parse().unwrap(), 64)
+        .await
+        .unwrap();
+    links::set_up(&h, "w1", true).await.unwrap();
+    links::set_up(&h, "w1p", true).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = LinuxConfig::new("r1");
+    config.netns = Some(name.clone());
+    config.state_file = dir.path().join("r1.pb");
+    config.links.insert(
+        "r1-r2".into(),
+        Adjacency {
+            interface: "w1".into(),
+            next_hop: "fd00:1ab::2".parse().unwrap(),
+        },
+    );
+    let agent = LinuxAgent::start(config.clone()).await.unwrap();
+    assert!(!agent.list_state("r1").await.unwrap().known);
+    assert_eq!(
+        agent.list_state("r2").await.unwrap_err().code(),
+        Code::FailedPrecondition,
+        "another router's request"
+    );
+
+    // SIDs become seg6local routes.
+    agent.provision_sids(provision()).await.unwrap();
+    let mut locals: Vec<(Ipv6Addr, String)> = kernel(&name)
+        .await
+        .into_iter()
+        .filter_map(|r| match r {
+            Route::Local { sid, action, .. } => Some((sid, format!("{action:?}"))),
+            _ => None,
+        })
+        .collect();
+    locals.sort();
+    assert_eq!(
+        locals,
+        [
+            ("fc00:1::".parse().unwrap(), "Some(End)".to_owned()),
+            (
+                "fc00:1:0:d000::".parse().unwrap(),
+                "Some(EndDt6 { table: 254 })".to_owned()
+            ),
+            (
+                "fc00:1:0:e001::".parse().unwrap(),
+                "Some(EndX { next_hop: fd00:1ab::2 })".to_owned()
+            ),
+        ]
+    );
+
+    // A policy is an encap route; too many segments are refused.
+    agent
+        .apply_policy(policy("p", 1, &["fc00:2::", "fc00:3::"]))
+        .await
+        .unwrap();
+    let too_deep = policy("q", 1, &["fc00:2::", "fc00:3::", "fc00:4::"]);
+    assert_eq!(
+        agent.apply_policy(too_deep).await.unwrap_err().code(),
+        Code::OutOfRange
+    );
+    let encap = |routes: &[Route]| {
+        routes.iter().find_map(|r| match r {
+            Route::Encap { segments, .. } => Some(segments.clone()),
+            _ => None,
+        })
+    };
+    let want: Vec<Ipv6Addr> = vec!["fc00:2::".parse().unwrap(), "fc00:3::".parse().unwrap()];
+    assert_eq!(encap(&kernel(&name).await), Some(want));
+    // An older version changes nothing.
+    assert_eq!(
+        agent
+            .apply_policy(policy("p", 0, &["fc00:9::"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        held(&agent.list_state("r1").await.unwrap()),
+        [("p".into(), 1)]
+    );
+
+    // A restart: the state file names what the kernel holds.
+    drop(agent);
+    let agent = LinuxAgent::start(config.clone()).await.unwrap();
+    let state = agent.list_state("r1").await.unwrap();
+    assert!(state.known);
+    assert_eq!(state.sids.len(), 3);
+    assert_eq!(held(&state), [("p".into(), 1)]);
+
+    // Behind its back: the route goes; another of its protocol appears.
+    for (r, m) in routes::dump(&h, AGENT_PROTOCOL).await.unwrap() {
+        if matches!(r, Route::Encap { .. }) {
+            routes::delete(&h, m).await.unwrap();
+        }
+    }
+    let oif = links::require(&h, "w1").await.unwrap();
+    let stray: ipnetwork::Ipv6Network = "fd00:dc:9::/64".parse().unwrap();
+    routes::add_encap(
+        &h,
+        stray,
+        &["fc00:5::".parse().unwrap()],
+        oif,
+        AGENT_PROTOCOL,
+    )
+    .await
+    .unwrap();
+    let state = agent.list_state("r1").await.unwrap();
+    assert_eq!(
+        held(&state),
+        [("kernel:fd00:dc:9::/64".into(), 0)],
+        "the lost policy is not held; the stray route is named for removal"
+    );
+    agent
+        .remove_policy(pb::RemoveRouterPolicyRequest {
+            router: "r1".into(),
+            name: "kernel:fd00:dc:9::/64".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(encap(&kernel(&name).await), None);
+    // Pushed again, it is back.
+    agent
+        .apply_policy(policy("p", 1, &["fc00:2::", "fc00:3::"]))
+        .await
+        .unwrap();
+    assert!(encap(&kernel(&name).await).is_some());
+    assert_eq!(
+        held(&agent.list_state("r1").await.unwrap()),
+        [("p".into(), 1)]
+    );
+}
