@@ -65,6 +65,7 @@ fn main() {
         tokio::spawn(cpn::router::server::serve_mock(
             listener,
             mock.clone(),
+            None,
             std::future::pending(),
         ));
 

@@ -31,4 +31,5 @@ pub mod replay;
 pub mod router;
 pub mod southbound;
 pub mod store;
+pub mod tls;
 pub mod topology_file;

@@ -2,6 +2,7 @@
 //! and errors mapped to gRPC status codes once. Handlers validate and
 //! convert, send a command to the controller task, and await its reply.
 
+pub mod access;
 pub mod convert;
 mod path;
 mod policy;
@@ -17,19 +18,27 @@ use tonic::Status;
 use crate::controller::actor::ControllerHandle;
 use crate::metrics::Metrics;
 
-/// The state every handler shares: the controller handle and metrics.
+/// The state every handler shares: the controller handle, metrics, and the
+/// access rules.
 #[derive(Clone)]
 pub struct Api {
     controller: ControllerHandle,
     metrics: Arc<Metrics>,
+    access: Arc<access::Access>,
 }
 
 impl Api {
-    /// Handlers on `controller`, recording into `metrics`.
-    pub fn new(controller: ControllerHandle, metrics: Arc<Metrics>) -> Self {
+    /// Handlers on `controller`, recording into `metrics`, admitting calls
+    /// by `access`.
+    pub fn new(
+        controller: ControllerHandle,
+        metrics: Arc<Metrics>,
+        access: Arc<access::Access>,
+    ) -> Self {
         Api {
             controller,
             metrics,
+            access,
         }
     }
 

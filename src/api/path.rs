@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
+use super::access::Action;
 use super::status::{gone, status};
 use super::{Api, convert};
 use crate::controller::actor::Command;
@@ -18,6 +19,9 @@ impl PathService for Api {
     ) -> Result<Response<pb::ComputePathResponse>, Status> {
         let started = Instant::now();
         let result = async {
+            let caller = self
+                .access
+                .check(&request, Action::ReadPolicies, "ComputePath")?;
             let req = request
                 .into_inner()
                 .request
@@ -25,7 +29,7 @@ impl PathService for Api {
             let doc = convert::request_from_pb(&req)?;
             let outcome = match self
                 .controller
-                .ask(|r| Command::Query(doc, r))
+                .ask(|r| Command::Query(doc, caller.scope(), r))
                 .await
                 .map_err(gone)?
                 .map_err(status)?

@@ -1,16 +1,20 @@
 //! `cpn.v1.PolicyService`: install, get, list, remove, watch.
 
+use std::collections::HashSet;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use super::access::Action;
 use super::status::{gone, resume, status};
 use super::{Api, convert};
 use crate::controller::actor::Command;
-use crate::controller::{Change, ChangeKind};
+use crate::controller::{Change, ChangeKind, Scope};
+use crate::model::Topology;
 use crate::proto::v1 as pb;
 use crate::proto::v1::policy_service_server::PolicyService;
 
@@ -33,6 +37,52 @@ fn change_to_pb(c: &Change) -> pb::PolicyChange {
 
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::PolicyChange, Status>> + Send>>;
 
+/// Which policies a scoped watcher follows: `None` for every one; else the
+/// names it may see (and which headends' policies join them).
+struct Seen {
+    names: HashSet<String>,
+    scope: Scope,
+    topology: Arc<Topology>,
+}
+
+/// True when the watcher may see `c`; keeps the set of names current.
+fn visible(seen: &mut Option<Seen>, c: &Change) -> bool {
+    let Some(s) = seen else {
+        return true;
+    };
+    if let Some(p) = &c.policy
+        && s.scope.covers(&s.topology, &p.request.from)
+    {
+        s.names.insert(c.name.clone());
+    }
+    let visible = s.names.contains(&c.name);
+    if c.kind == ChangeKind::Removed {
+        s.names.remove(&c.name);
+    }
+    visible
+}
+
+impl Api {
+    /// For a scoped caller, the policies it may watch now.
+    async fn in_scope(&self, scope: &Scope) -> Result<Option<Seen>, Status> {
+        if *scope == Scope::All {
+            return Ok(None);
+        }
+        let scope = scope.clone();
+        let topology = self.controller.ask(Command::Topology).await.map_err(gone)?;
+        let policies = self
+            .controller
+            .ask(|reply| Command::List(scope.clone(), reply))
+            .await
+            .map_err(gone)?;
+        Ok(Some(Seen {
+            names: policies.into_iter().map(|p| p.name).collect(),
+            scope,
+            topology,
+        }))
+    }
+}
+
 #[tonic::async_trait]
 impl PolicyService for Api {
     async fn install_policy(
@@ -40,7 +90,12 @@ impl PolicyService for Api {
         request: Request<pb::InstallPolicyRequest>,
     ) -> Result<Response<pb::InstallPolicyResponse>, Status> {
         let started = Instant::now();
+        let caller = self
+            .access
+            .check(&request, Action::ChangePolicies, "InstallPolicy");
+        let name = request.get_ref().name.clone();
         let result = async {
+            let scope = caller.clone()?.scope();
             let r = request.into_inner();
             let req = r
                 .request
@@ -48,7 +103,7 @@ impl PolicyService for Api {
             let doc = convert::request_from_pb(&req)?;
             let policy = self
                 .controller
-                .ask(|reply| Command::Install(r.name, doc, reply))
+                .ask(|reply| Command::Install(r.name, doc, scope, reply))
                 .await
                 .map_err(gone)?
                 .map_err(status)?;
@@ -57,6 +112,8 @@ impl PolicyService for Api {
             }))
         }
         .await;
+        self.access
+            .audit(caller.as_ref().ok(), "InstallPolicy", &name, &result);
         self.observe("InstallPolicy", result, started)
     }
 
@@ -66,10 +123,13 @@ impl PolicyService for Api {
     ) -> Result<Response<pb::GetPolicyResponse>, Status> {
         let started = Instant::now();
         let result = async {
+            let caller = self
+                .access
+                .check(&request, Action::ReadPolicies, "GetPolicy")?;
             let name = request.into_inner().name;
             let policy = self
                 .controller
-                .ask(|reply| Command::Get(name, reply))
+                .ask(|reply| Command::Get(name, caller.scope(), reply))
                 .await
                 .map_err(gone)?
                 .map_err(status)?;
@@ -83,11 +143,18 @@ impl PolicyService for Api {
 
     async fn list_policies(
         &self,
-        _request: Request<pb::ListPoliciesRequest>,
+        request: Request<pb::ListPoliciesRequest>,
     ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
         let started = Instant::now();
         let result = async {
-            let policies = self.controller.ask(Command::List).await.map_err(gone)?;
+            let caller = self
+                .access
+                .check(&request, Action::ReadPolicies, "ListPolicies")?;
+            let policies = self
+                .controller
+                .ask(|reply| Command::List(caller.scope(), reply))
+                .await
+                .map_err(gone)?;
             Ok(Response::new(pb::ListPoliciesResponse {
                 policies: policies.iter().map(convert::policy_to_pb).collect(),
             }))
@@ -101,16 +168,22 @@ impl PolicyService for Api {
         request: Request<pb::RemovePolicyRequest>,
     ) -> Result<Response<pb::RemovePolicyResponse>, Status> {
         let started = Instant::now();
+        let caller = self
+            .access
+            .check(&request, Action::ChangePolicies, "RemovePolicy");
+        let name = request.into_inner().name;
         let result = async {
-            let name = request.into_inner().name;
+            let scope = caller.clone()?.scope();
             self.controller
-                .ask(|reply| Command::Remove(name, reply))
+                .ask(|reply| Command::Remove(name.clone(), scope, reply))
                 .await
                 .map_err(gone)?
                 .map_err(status)?;
             Ok(Response::new(pb::RemovePolicyResponse {}))
         }
         .await;
+        self.access
+            .audit(caller.as_ref().ok(), "RemovePolicy", &name, &result);
         self.observe("RemovePolicy", result, started)
     }
 
@@ -121,8 +194,12 @@ impl PolicyService for Api {
         request: Request<pb::WatchPoliciesRequest>,
     ) -> Result<Response<Self::WatchPoliciesStream>, Status> {
         let started = Instant::now();
-        let after = request.into_inner().resume_after;
         let result = async {
+            let caller = self
+                .access
+                .check(&request, Action::ReadPolicies, "WatchPolicies")?;
+            let after = request.into_inner().resume_after;
+            let mut seen = self.in_scope(&caller.scope()).await?;
             let (backlog, mut rx, mut last) = self
                 .controller
                 .ask(|reply| Command::Watch(after, reply))
@@ -131,7 +208,9 @@ impl PolicyService for Api {
                 .map_err(resume)?;
             let stream = async_stream::stream! {
                 for c in &backlog {
-                    yield Ok(change_to_pb(c));
+                    if visible(&mut seen, c) {
+                        yield Ok(change_to_pb(c));
+                    }
                 }
                 loop {
                     match rx.recv().await {
@@ -139,7 +218,9 @@ impl PolicyService for Api {
                         Ok(c) if c.sequence <= last => {}
                         Ok(c) => {
                             last = c.sequence;
-                            yield Ok(change_to_pb(&c));
+                            if visible(&mut seen, &c) {
+                                yield Ok(change_to_pb(&c));
+                            }
                         }
                         Err(RecvError::Lagged(n)) => {
                             yield Err(Status::data_loss(format!(

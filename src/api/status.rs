@@ -10,6 +10,7 @@ pub fn status(e: ControllerError) -> Status {
     match e {
         ControllerError::InvalidArgument(m) => Status::invalid_argument(m),
         ControllerError::NotFound(m) => Status::not_found(m),
+        ControllerError::PermissionDenied(m) => Status::permission_denied(m),
         ControllerError::AlreadyExists(m) => Status::already_exists(m),
         ControllerError::NoPlacement(e) => Status::failed_precondition(e.message),
         ControllerError::Store(e) => Status::unavailable(e.to_string()),

@@ -47,6 +47,15 @@ struct Args {
     /// Linux: state file (policy names and versions), default /run/cpn-router/ROUTER.pb.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// TLS certificate (PEM) of the agent; with --tls-key.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of the agent.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Require cpnd to show a certificate signed by this CA (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// Mock: fraction of calls that fail with UNAVAILABLE (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
@@ -83,6 +92,18 @@ fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        let tls = cpn::tls::KeyPair::from_options(args.tls_cert.clone(), args.tls_key.clone(), "--tls-cert/--tls-key")?
+            .map(|identity| cpn::tls::ServerTls {
+                identity,
+                client_ca: args.tls_client_ca.clone(),
+            });
+        let transport = match &tls {
+            Some(t) => t.describe(),
+            None => "plaintext",
+        };
+        if let Some(t) = &tls {
+            t.config()?;
+        }
         if args.linux {
             let router = args.router.expect("clap requires --router with --linux");
             let mut config = LinuxConfig::new(&router);
@@ -97,7 +118,7 @@ fn main() -> anyhow::Result<()> {
             let agent = LinuxAgent::start(config)
                 .await
                 .with_context(|| format!("cannot program router {router}"))?;
-            info!(%addr, %router, %netns, "serving the Linux router agent");
+            info!(%addr, %router, %netns, transport, "serving the Linux router agent");
             let gone = agent.gone();
             let stop = async move {
                 tokio::select! {
@@ -105,7 +126,7 @@ fn main() -> anyhow::Result<()> {
                     () = gone => {}
                 }
             };
-            cpn::router::server::serve(listener, agent, stop).await?;
+            cpn::router::server::serve(listener, agent, tls.as_ref(), stop).await?;
         } else {
             let agent = MockAgent::new(Faults {
                 fail_rate: args.fail_rate,
@@ -113,8 +134,8 @@ fn main() -> anyhow::Result<()> {
                 reject_msd: args.reject_msd,
                 seed: args.seed,
             });
-            info!(%addr, fail_rate = args.fail_rate, delay_ms = args.delay_ms, "serving the mock router agent");
-            cpn::router::server::serve_mock(listener, agent, signal()).await?;
+            info!(%addr, fail_rate = args.fail_rate, delay_ms = args.delay_ms, transport, "serving the mock router agent");
+            cpn::router::server::serve_mock(listener, agent, tls.as_ref(), signal()).await?;
         }
         info!("stopped");
         Ok(())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use cpn::api::access::Access;
 use cpn::controller::actor::{self, Command};
 use cpn::controller::{Config, Controller};
 use cpn::daemon::{LogFormat, init_logs, signal};
@@ -51,6 +52,41 @@ struct Args {
     /// How often every router is reconciled with the controller, seconds.
     #[arg(long, default_value_t = 30.0)]
     reconcile_interval: f64,
+    /// Access file: bearer tokens (SHA-256) and their roles; without it the
+    /// API is open.
+    #[arg(long, value_name = "FILE")]
+    access: Option<PathBuf>,
+    /// Append every state-changing call (who, what, result) to this file,
+    /// as JSON lines (it is always logged too).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// Calls a second each token may make (bursts of one second's worth).
+    #[arg(long)]
+    rate_limit: Option<f64>,
+    /// Longest a northbound call may take, milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    call_timeout_ms: u64,
+    /// TLS certificate (PEM) of the API; with --tls-key.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of the API.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve plaintext on a non-loopback address (refused otherwise).
+    #[arg(long)]
+    allow_plaintext: bool,
+    /// Speak TLS to router agents, checking their certificates against this CA.
+    #[arg(long, value_name = "FILE")]
+    agent_ca: Option<PathBuf>,
+    /// Certificate (PEM) cpnd shows agents that require one (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "agent_ca")]
+    agent_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "agent_ca")]
+    agent_key: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -91,6 +127,48 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let controller = tokio::task::spawn_blocking(move || Controller::open(store, initial, config))
         .await?
         .context("cannot start the controller")?;
+    let tls = cpn::tls::KeyPair::from_options(
+        args.tls_cert.clone(),
+        args.tls_key.clone(),
+        "--tls-cert/--tls-key",
+    )?
+    .map(|identity| cpn::tls::ServerTls {
+        identity,
+        client_ca: args.tls_client_ca.clone(),
+    });
+    if let Some(tls) = &tls {
+        // Fail now, not at the first call, on unreadable files.
+        tls.config()?;
+    }
+    let agent_tls = match &args.agent_ca {
+        Some(ca) => Some(cpn::tls::ClientTls {
+            ca: ca.clone(),
+            identity: cpn::tls::KeyPair::from_options(
+                args.agent_cert.clone(),
+                args.agent_key.clone(),
+                "--agent-cert/--agent-key",
+            )?,
+        }),
+        None => None,
+    };
+    let access = match &args.access {
+        Some(path) => {
+            let a =
+                Access::load(path, controller.topology()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            info!(access = %path.display(), "bearer tokens required");
+            a
+        }
+        None => {
+            warn!("no --access file: the API is open to every caller");
+            Access::open()
+        }
+    };
+    let mut access = access.with_rate(args.rate_limit);
+    if let Some(path) = &args.audit_log {
+        access = access
+            .with_audit_file(path)
+            .with_context(|| format!("cannot open the audit log {}", path.display()))?;
+    }
     let bgp = match &args.southbound {
         Some(path) => cpn::southbound::config::load(path, controller.topology())
             .map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -121,6 +199,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             ),
             backoff_max: std::time::Duration::from_millis(args.retry_max_ms.max(100)),
             bgp,
+            agent_tls,
             ..Default::default()
         };
         tokio::spawn(cpn::southbound::run(updates, handle.clone(), config));
@@ -161,14 +240,30 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    if !addr.ip().is_loopback() {
-        warn!(%addr, "serving plaintext gRPC on a non-loopback address");
-    }
-    info!(%addr, "serving gRPC");
-    let server = tokio::spawn(cpn::api::server::serve(
+    let transport = match &tls {
+        Some(t) => t.describe(),
+        None if addr.ip().is_loopback() => {
+            "plaintext (loopback only; use --tls-cert/--tls-key beyond)"
+        }
+        None if args.allow_plaintext => {
+            warn!(%addr, "serving plaintext gRPC on a non-loopback address (--allow-plaintext)");
+            "plaintext"
+        }
+        None => anyhow::bail!(
+            "{addr} is not a loopback address: give --tls-cert and --tls-key (or --allow-plaintext)"
+        ),
+    };
+    info!(%addr, transport, "serving gRPC");
+    let options = cpn::api::server::Options {
+        access: Arc::new(access),
+        tls,
+        call_timeout: std::time::Duration::from_millis(args.call_timeout_ms.max(1)),
+    };
+    let server = tokio::spawn(cpn::api::server::serve_with(
         listener,
         handle,
         metrics,
+        options,
         stopped(stop_rx),
     ));
 

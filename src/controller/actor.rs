@@ -5,7 +5,7 @@
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{
-    Change, ChangeKind, Controller, ControllerError, PolicyCounts, ResumeError, Southbound,
+    Change, ChangeKind, Controller, ControllerError, PolicyCounts, ResumeError, Scope, Southbound,
     SouthboundState, Stats,
 };
 use crate::document::{
@@ -26,20 +26,22 @@ pub enum Command {
     /// every data center's reason; bad input is the outer error.
     Query(
         RequestDoc,
+        Scope,
         Reply<Result<Result<AnswerJson, ErrorJson>, ControllerError>>,
     ),
     /// Install a policy.
     Install(
         String,
         RequestDoc,
+        Scope,
         Reply<Result<PolicyJson, ControllerError>>,
     ),
     /// Remove a policy.
-    Remove(String, Reply<Result<(), ControllerError>>),
+    Remove(String, Scope, Reply<Result<(), ControllerError>>),
     /// One policy.
-    Get(String, Reply<Result<PolicyJson, ControllerError>>),
-    /// Every policy.
-    List(Reply<Vec<PolicyJson>>),
+    Get(String, Scope, Reply<Result<PolicyJson, ControllerError>>),
+    /// Every policy in the scope.
+    List(Scope, Reply<Vec<PolicyJson>>),
     /// Apply an event.
     Event(EventDoc, Reply<Result<Vec<String>, ControllerError>>),
     /// Replace the topology.
@@ -262,6 +264,15 @@ fn later<T: Send + 'static>(reply: Reply<T>, value: T) -> Box<dyn FnOnce() + Sen
     })
 }
 
+/// The scope covers policy `name` (one that does not exist is left to the
+/// command, which says so).
+fn permit_policy(c: &Controller, scope: &Scope, name: &str) -> Result<(), ControllerError> {
+    match c.policy(name) {
+        Some(p) => scope.permit(c.topology(), &p.request.from),
+        None => Ok(()),
+    }
+}
+
 fn handle(
     c: &mut Controller,
     command: Command,
@@ -269,19 +280,35 @@ fn handle(
     cache: &mut Option<(u64, std::sync::Arc<Topology>)>,
 ) -> Box<dyn FnOnce() + Send> {
     match command {
-        Command::Query(doc, reply) => {
+        Command::Query(doc, scope, reply) => {
             let t = c.topology();
-            let r = match c.query(&doc) {
+            let r = match scope.permit(t, &doc.from).and_then(|()| c.query(&doc)) {
                 Ok(a) => Ok(Ok(answer_json(t, &a))),
                 Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
                 Err(e) => Err(e),
             };
             later(reply, r)
         }
-        Command::Install(name, doc, reply) => later(reply, c.install(&name, doc)),
-        Command::Remove(name, reply) => later(reply, c.remove(&name)),
-        Command::Get(name, reply) => later(reply, c.policy_json(&name)),
-        Command::List(reply) => later(reply, c.policies_json()),
+        Command::Install(name, doc, scope, reply) => {
+            let r = scope
+                .permit(c.topology(), &doc.from)
+                .and_then(|()| c.install(&name, doc));
+            later(reply, r)
+        }
+        Command::Remove(name, scope, reply) => {
+            let r = permit_policy(c, &scope, &name).and_then(|()| c.remove(&name));
+            later(reply, r)
+        }
+        Command::Get(name, scope, reply) => {
+            let r = permit_policy(c, &scope, &name).and_then(|()| c.policy_json(&name));
+            later(reply, r)
+        }
+        Command::List(scope, reply) => {
+            let t = c.topology();
+            let mut all = c.policies_json();
+            all.retain(|p| scope.covers(t, &p.request.from));
+            later(reply, all)
+        }
         Command::Event(e, reply) => later(reply, c.apply_event(&e)),
         Command::Replace(t, reply) => later(reply, c.replace_topology(*t)),
         Command::Topology(reply) => later(reply, snapshot(c, cache)),

@@ -24,6 +24,7 @@ mod log;
 mod policy;
 mod rebuild;
 mod reopt;
+mod scope;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -33,6 +34,7 @@ pub use log::{Change, ChangeKind, ChangeLog, Logged, ResumeError};
 pub use policy::{
     Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, validate_name,
 };
+pub use scope::Scope;
 
 use crate::document::{EventDoc, PolicyJson, RequestDoc, placement_json, rejections_json, resolve};
 use crate::engine::{Engine, NoPlacement, PathAnswer, QueryError};
@@ -75,6 +77,9 @@ pub enum ControllerError {
     /// Nothing feasible for an install.
     #[error(transparent)]
     NoPlacement(#[from] NoPlacement),
+    /// The caller may not act on this policy or headend.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// The store failed; the operation was not applied.
     #[error(transparent)]
     Store(#[from] StoreError),

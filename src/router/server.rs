@@ -10,9 +10,11 @@ use tonic::{Request, Response, Status};
 
 use super::Backend;
 use super::mock::MockAgent;
+use crate::api::server::ServeError;
 use crate::proto::v1 as pb;
 use crate::proto::v1::mock_control_server::{MockControl, MockControlServer};
 use crate::proto::v1::router_agent_server::{RouterAgent, RouterAgentServer};
+use crate::tls::ServerTls;
 
 type Reports = Pin<Box<dyn Stream<Item = Result<pb::RouterReport, Status>> + Send>>;
 
@@ -140,21 +142,33 @@ impl MockControl for MockAgent {
     }
 }
 
-/// Serves `backend` on `listener` until `shutdown` resolves.
+/// A server builder, with TLS when given.
+fn builder(tls: Option<&ServerTls>) -> Result<tonic::transport::Server, ServeError> {
+    let b = tonic::transport::Server::builder();
+    Ok(match tls {
+        Some(t) => b.tls_config(t.config()?)?,
+        None => b,
+    })
+}
+
+/// Serves `backend` on `listener` (over TLS when given) until `shutdown`
+/// resolves.
 pub async fn serve<B: Backend>(
     listener: tokio::net::TcpListener,
     backend: B,
+    tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), ServeError> {
     let incoming = crate::api::server::incoming(listener);
     let (service, closer) = agent_service(backend);
-    tonic::transport::Server::builder()
+    builder(tls)?
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
             closer.close();
         })
-        .await
+        .await?;
+    Ok(())
 }
 
 /// Serves a mock agent (and its `MockControl`) on `listener` until
@@ -162,16 +176,18 @@ pub async fn serve<B: Backend>(
 pub async fn serve_mock(
     listener: tokio::net::TcpListener,
     agent: MockAgent,
+    tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), ServeError> {
     let incoming = crate::api::server::incoming(listener);
     let (service, closer) = agent_service(agent.clone());
-    tonic::transport::Server::builder()
+    builder(tls)?
         .add_service(service)
         .add_service(MockControlServer::new(agent))
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
             closer.close();
         })
-        .await
+        .await?;
+    Ok(())
 }

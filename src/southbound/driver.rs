@@ -116,11 +116,24 @@ pub struct AgentDriver {
 impl AgentDriver {
     /// A driver for the agent at `mgmt` (`host:port`); connects lazily, so a
     /// router that is not up yet is retried, not refused.
-    pub fn new(mgmt: &str, timeout: Duration) -> Result<AgentDriver, DriverError> {
-        let endpoint = Endpoint::from_shared(format!("http://{mgmt}"))
+    pub fn new(
+        mgmt: &str,
+        timeout: Duration,
+        tls: Option<&crate::tls::ClientTls>,
+    ) -> Result<AgentDriver, DriverError> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{mgmt}"))
             .map_err(|e| DriverError::refused(format!("mgmt address {mgmt}: {e}")))?
             .connect_timeout(timeout)
             .tcp_nodelay(true);
+        if let Some(tls) = tls {
+            let config = tls
+                .config(crate::tls::host_of(mgmt))
+                .map_err(|e| DriverError::refused(e.0))?;
+            endpoint = endpoint
+                .tls_config(config)
+                .map_err(|e| DriverError::refused(format!("TLS to {mgmt}: {e}")))?;
+        }
         Ok(AgentDriver {
             client: RouterAgentClient::new(endpoint.clone().timeout(timeout).connect_lazy()),
             streams: RouterAgentClient::new(endpoint.connect_lazy()),

@@ -76,6 +76,8 @@ pub struct Config {
     /// BGP speakers and the headends reached through them (the others are
     /// reached through their agents).
     pub bgp: Vec<bgp::Speaker>,
+    /// TLS to the agents (`None`: plaintext).
+    pub agent_tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             backoff_max: Duration::from_secs(10),
             reconcile_interval: Duration::from_secs(30),
             bgp: Vec::new(),
+            agent_tls: None,
         }
     }
 }
@@ -192,17 +195,20 @@ pub async fn run(
                     Err(bgp) => bgp,
                     Ok(mgmt) => match drivers.get(&mgmt) {
                         Some(d) => d.clone(),
-                        None => match AgentDriver::new(&mgmt, config.timeout) {
-                            Ok(d) => {
-                                let d: Arc<dyn RouterDriver> = Arc::new(d);
-                                drivers.insert(mgmt.clone(), d.clone());
-                                d
+                        None => {
+                            match AgentDriver::new(&mgmt, config.timeout, config.agent_tls.as_ref())
+                            {
+                                Ok(d) => {
+                                    let d: Arc<dyn RouterDriver> = Arc::new(d);
+                                    drivers.insert(mgmt.clone(), d.clone());
+                                    d
+                                }
+                                Err(e) => {
+                                    warn!(%router, %mgmt, error = %e, "cannot use this agent address");
+                                    continue;
+                                }
                             }
-                            Err(e) => {
-                                warn!(%router, %mgmt, error = %e, "cannot use this agent address");
-                                continue;
-                            }
-                        },
+                        }
                     },
                 };
                 let tx = workers.entry(router.clone()).or_insert_with(|| {

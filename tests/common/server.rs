@@ -14,7 +14,7 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    server: tokio::task::JoinHandle<Result<(), cpn::api::server::ServeError>>,
     actor: tokio::task::JoinHandle<()>,
 }
 
@@ -73,7 +73,7 @@ pub struct MockServer {
     /// The agent's state.
     pub agent: cpn::router::mock::MockAgent,
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    task: tokio::task::JoinHandle<Result<(), cpn::api::server::ServeError>>,
 }
 
 /// Starts a mock agent on `addr` (port 0 picks one).
@@ -85,6 +85,7 @@ pub async fn start_mock(addr: &str, faults: cpn::router::mock::Faults) -> MockSe
     let task = tokio::spawn(cpn::router::server::serve_mock(
         listener,
         agent.clone(),
+        None,
         async {
             stopped.await.ok();
         },
