@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use cpn::cli::bench::BenchArgs;
+use cpn::cli::client::Target;
 use cpn::cli::load::LoadArgs;
 use cpn::cli::online::{EventArgs, Failure, PolicyCommand};
 use cpn::cli::path::PathArgs;
@@ -17,6 +18,18 @@ struct Cli {
     /// The controller, e.g. http://127.0.0.1:50051 (for online commands).
     #[arg(long, global = true, env = "CPN_SERVER")]
     server: Option<String>,
+    /// Bearer token for a controller with an access file.
+    #[arg(long, global = true, env = "CPN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// CA certificate (PEM) of the controller, for https:// servers.
+    #[arg(long, global = true, env = "CPN_CA", value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
+    /// Client certificate (PEM), for a controller that requires one (mutual TLS).
+    #[arg(long, global = true, env = "CPN_CERT", value_name = "FILE")]
+    cert: Option<std::path::PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, global = true, env = "CPN_KEY", value_name = "FILE")]
+    key: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,7 +82,7 @@ struct TopologyArgs {
     json: bool,
 }
 
-fn needs_server(server: Option<String>, what: &str) -> anyhow::Result<String> {
+fn needs_server(server: Option<Target>, what: &str) -> anyhow::Result<Target> {
     server.ok_or_else(|| {
         Failure {
             code: 1,
@@ -82,7 +95,13 @@ fn needs_server(server: Option<String>, what: &str) -> anyhow::Result<String> {
 }
 
 async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
-    let server = cli.server;
+    let server = cli.server.map(|url| Target {
+        url,
+        ca: cli.ca,
+        cert: cli.cert,
+        key: cli.key,
+        token: cli.token,
+    });
     match cli.command {
         Command::Topology(TopologyArgs {
             command: None,

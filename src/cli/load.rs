@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::bench::random_requests;
-use super::online::connect;
+use super::client::{Target, connect};
 use crate::api::convert;
 use crate::document::{ComputeDoc, ConstraintsDoc, RequestDoc};
 use crate::proto::v1 as pb;
@@ -99,11 +99,11 @@ fn parse_mix(mix: &str) -> anyhow::Result<[u32; 3]> {
     Ok([parts[0], parts[1], parts[2]])
 }
 
-/// Runs the load against `url`.
-pub async fn run(url: &str, args: LoadArgs) -> anyhow::Result<LoadReport> {
+/// Runs the load against `target`.
+pub async fn run(target: &Target, args: LoadArgs) -> anyhow::Result<LoadReport> {
     let mix = parse_mix(&args.mix)?;
     anyhow::ensure!(args.clients > 0, "--clients must be at least 1");
-    let channel = connect(url).await?;
+    let channel = connect(target).await?;
     let exported = TopologyServiceClient::new(channel.clone())
         .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES)
         .export_topology(pb::ExportTopologyRequest {})

@@ -3,6 +3,7 @@
 //! them together.
 
 pub mod bench;
+pub mod client;
 pub mod dot;
 pub mod lab;
 pub mod load;

@@ -2,13 +2,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tokio_stream::StreamExt;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+use super::client::{Target, connect};
 use super::path::{EXIT_INFEASIBLE, PathArgs, read_input};
 use super::render;
 use crate::api::convert;
@@ -40,28 +39,6 @@ fn fail(status: Status) -> anyhow::Error {
         _ => status.message().to_owned(),
     };
     Failure { code, message }.into()
-}
-
-/// Connects to `cpnd` at `url` (like `http://127.0.0.1:50051`).
-pub async fn connect(url: &str) -> anyhow::Result<Channel> {
-    let endpoint = Channel::from_shared(url.to_owned()).map_err(|e| Failure {
-        code: 1,
-        message: format!("--server {url}: {e}; expected a URL like http://127.0.0.1:50051"),
-    })?;
-    endpoint
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(60))
-        .connect()
-        .await
-        .map_err(|e| {
-            Failure {
-                code: 1,
-                message: format!(
-                    "cannot reach the controller at {url}: {e}; is cpnd running there? (cpnd --topology FILE --listen ADDR)"
-                ),
-            }
-            .into()
-        })
 }
 
 /// `cpnctl policy ...`
@@ -136,8 +113,8 @@ fn parse_request_file(path: &Path) -> anyhow::Result<document::RequestDoc> {
 }
 
 /// `cpnctl --server URL policy ...`
-pub async fn policy(url: &str, command: PolicyCommand) -> anyhow::Result<ExitCode> {
-    let mut client = PolicyServiceClient::new(connect(url).await?)
+pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    let mut client = PolicyServiceClient::new(connect(target).await?)
         .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
     match command {
         PolicyCommand::Install {
@@ -238,13 +215,13 @@ pub async fn policy(url: &str, command: PolicyCommand) -> anyhow::Result<ExitCod
 }
 
 /// `cpnctl --server URL event --file EVENT.yaml`
-pub async fn event(url: &str, args: EventArgs) -> anyhow::Result<ExitCode> {
+pub async fn event(target: &Target, args: EventArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.file)?;
     let doc = document::parse_event(&text).map_err(|e| Failure {
         code: 1,
         message: format!("{}: {e}", args.file.display()),
     })?;
-    let mut client = TopologyServiceClient::new(connect(url).await?);
+    let mut client = TopologyServiceClient::new(connect(target).await?);
     let r = client
         .apply_event(pb::ApplyEventRequest {
             event: Some(convert::event_to_pb(&doc)),
@@ -263,8 +240,8 @@ pub async fn event(url: &str, args: EventArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The live topology as a model (for pictures).
-async fn live_topology(url: &str) -> anyhow::Result<crate::model::Topology> {
-    let mut client = TopologyServiceClient::new(connect(url).await?)
+async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology> {
+    let mut client = TopologyServiceClient::new(connect(target).await?)
         .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
     let r = client
         .export_topology(pb::ExportTopologyRequest {})
@@ -285,8 +262,8 @@ async fn live_topology(url: &str) -> anyhow::Result<crate::model::Topology> {
 }
 
 /// `cpnctl --server URL topology [--json]`: the live topology.
-pub async fn topology(url: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let mut client = TopologyServiceClient::new(connect(url).await?)
+pub async fn topology(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
+    let mut client = TopologyServiceClient::new(connect(target).await?)
         .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
     let r = client
         .export_topology(pb::ExportTopologyRequest {})
@@ -315,8 +292,8 @@ pub async fn topology(url: &str, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// `cpnctl --server URL path ...`
-pub async fn path(url: &str, args: PathArgs) -> anyhow::Result<ExitCode> {
-    let mut client = PathServiceClient::new(connect(url).await?)
+pub async fn path(target: &Target, args: PathArgs) -> anyhow::Result<ExitCode> {
+    let mut client = PathServiceClient::new(connect(target).await?)
         .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
     if let Some(batch) = &args.requests {
         let text = read_input(batch)?;
@@ -397,7 +374,7 @@ pub async fn path(url: &str, args: PathArgs) -> anyhow::Result<ExitCode> {
         Some(pb::compute_path_response::Outcome::Answer(a)) => {
             let a = convert::answer_from_pb(&a);
             if args.dot {
-                let t = live_topology(url).await?;
+                let t = live_topology(target).await?;
                 print!("{}", super::dot::dot(&t, Some(&a)));
             } else if args.json {
                 print_json(&a)?

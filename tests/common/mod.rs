@@ -223,5 +223,6 @@ impl<'a> IgpView<'a> {
         Ok((routers, links))
     }
 }
+pub mod certs;
 pub mod daemon;
 pub mod server;

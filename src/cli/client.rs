@@ -1,0 +1,110 @@
+//! How `cpnctl` reaches `cpnd`: the URL (`http://` plaintext, `https://`
+//! TLS), the CA and client certificate for TLS and mutual TLS, and the
+//! bearer token every call carries. One connection per command.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use super::online::Failure;
+use crate::tls::{ClientTls, KeyPair};
+
+/// Where and how to reach the controller.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    /// `http://HOST:PORT` or `https://HOST:PORT`.
+    pub url: String,
+    /// The CA of the controller's certificate (https).
+    pub ca: Option<PathBuf>,
+    /// This client's certificate, for a controller that requires one.
+    pub cert: Option<PathBuf>,
+    /// Its private key.
+    pub key: Option<PathBuf>,
+    /// The bearer token.
+    pub token: Option<String>,
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            request.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A connection to the controller, carrying the token.
+pub type Conn = InterceptedService<Channel, Bearer>;
+
+fn bad(message: String) -> anyhow::Error {
+    Failure { code: 1, message }.into()
+}
+
+/// Connects to the controller.
+pub async fn connect(target: &Target) -> anyhow::Result<Conn> {
+    let url = &target.url;
+    let mut endpoint = Channel::from_shared(url.clone()).map_err(|e| {
+        bad(format!(
+            "--server {url}: {e}; expected a URL like http://127.0.0.1:50051"
+        ))
+    })?;
+    let https = url.starts_with("https://");
+    match (&target.ca, https) {
+        (Some(ca), true) => {
+            let tls = ClientTls {
+                ca: ca.clone(),
+                identity: KeyPair::from_options(
+                    target.cert.clone(),
+                    target.key.clone(),
+                    "--cert/--key",
+                )
+                .map_err(|e| bad(e.0))?,
+            };
+            let host = endpoint.uri().host().unwrap_or_default().to_owned();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            endpoint = endpoint
+                .tls_config(tls.config(host).map_err(|e| bad(e.0))?)
+                .map_err(|e| bad(format!("TLS: {e}")))?;
+        }
+        (None, true) => {
+            return Err(bad(format!(
+                "--server {url}: https needs the controller's CA (--ca FILE or CPN_CA)"
+            )));
+        }
+        (Some(_), false) => {
+            return Err(bad(format!("--server {url}: --ca is for https:// URLs")));
+        }
+        (None, false) => {}
+    }
+    let token = match &target.token {
+        Some(t) => Some(
+            format!("Bearer {t}")
+                .parse()
+                .map_err(|_| bad("--token: not printable ASCII".into()))?,
+        ),
+        None => None,
+    };
+    let channel = endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .connect()
+        .await
+        .map_err(|e| {
+            let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(" ({s})"));
+            bad(format!(
+                "cannot reach the controller at {url}: {e}{cause}; is cpnd running there? (cpnd --topology FILE --listen ADDR)"
+            ))
+        })?;
+    Ok(InterceptedService::new(channel, Bearer(token)))
+}
