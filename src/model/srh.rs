@@ -20,8 +20,10 @@ pub const NEXT_HEADER_IPV6: u8 = 41;
 pub const IPV6_HEADER_LEN: usize = 40;
 /// Bytes of the fixed part of an SRH.
 pub const SRH_FIXED_LEN: usize = 8;
-/// The most segments an SRH can hold (Last Entry is 8 bits).
-pub const MAX_SEGMENTS: usize = 128;
+/// The most segments an SRH can hold: Hdr Ext Len counts the segment list
+/// in 8-octet units in 8 bits, so 2n <= 255. (Last Entry alone would allow
+/// 256; 128 segments wrote a Hdr Ext Len of 0, found by fuzzing.)
+pub const MAX_SEGMENTS: usize = 127;
 
 /// Why a segment list cannot become an SRH, or bytes are not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,10 +207,16 @@ mod tests {
     #[test]
     fn bad_bytes_are_refused() {
         assert_eq!(Srh::for_segments(&[], 41), Err(SrhError::Empty));
+        // Hdr Ext Len 2n must fit in 8 bits: 127 segments at most (the
+        // fuzzer found 128 written as Hdr Ext Len 0).
         assert_eq!(
-            Srh::for_segments(&vec![Ipv6Addr::LOCALHOST; 129], 41),
-            Err(SrhError::TooLong(129))
+            Srh::for_segments(&vec![Ipv6Addr::LOCALHOST; 128], 41),
+            Err(SrhError::TooLong(128))
         );
+        let widest = Srh::for_segments(&vec![Ipv6Addr::LOCALHOST; 127], 41).unwrap();
+        let bytes = widest.to_bytes();
+        assert_eq!((bytes[1], bytes.len()), (254, 8 + 16 * 127));
+        assert_eq!(Srh::parse(&bytes), Ok(widest));
         assert!(matches!(
             Srh::parse(&[41, 2, 4]),
             Err(SrhError::Truncated { .. })
