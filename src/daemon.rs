@@ -1,5 +1,44 @@
-//! What the daemons (`cpnd`, `cpn-router`) share: log set-up and the
-//! shutdown signal.
+//! What the daemons (`cpnd`, `cpn-router`) share: log set-up, the TLS
+//! options of their gRPC servers, and the shutdown signal.
+
+use std::path::PathBuf;
+
+use crate::tls::{KeyPair, ServerTls, TlsError};
+
+/// TLS of a daemon's gRPC server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TlsArgs {
+    /// TLS certificate (PEM) of the server; with --tls-key.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of the server.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require clients to show a certificate signed by this CA (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The server's TLS (`None`: plaintext), its files read now so that a
+    /// bad one stops the daemon at start, not at the first call.
+    pub fn server_tls(&self) -> Result<Option<ServerTls>, TlsError> {
+        let Some(identity) = KeyPair::from_options(
+            self.tls_cert.clone(),
+            self.tls_key.clone(),
+            "--tls-cert/--tls-key",
+        )?
+        else {
+            return Ok(None);
+        };
+        let tls = ServerTls {
+            identity,
+            client_ca: self.tls_client_ca.clone(),
+        };
+        tls.config()?;
+        Ok(Some(tls))
+    }
+}
 
 /// How daemons write their logs (to stderr).
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

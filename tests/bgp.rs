@@ -371,11 +371,7 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
         ],
         "serving gRPC",
     );
-    let channel = Channel::from_shared(format!("http://{}", cpnd.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = cpnd.channel().await;
     let mut policies = PolicyServiceClient::new(channel.clone());
     let request =
         parse_request("{from: a1, compute: {kind: ai, tflops: 200}, objective: price}").unwrap();

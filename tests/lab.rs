@@ -262,11 +262,7 @@ async fn a_policy_carries_real_packets_and_follows_a_link_failure() {
         ],
         "serving gRPC",
     );
-    let channel = Channel::from_shared(format!("http://{}", cpnd.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = cpnd.channel().await;
     let mut policies = PolicyServiceClient::new(channel);
     let request = parse_request("{from: a1, compute: {kind: ai, tflops: 200}}").unwrap();
     policies

@@ -210,11 +210,7 @@ async fn roles_and_denials() {
         "--audit-log",
         p(&audit),
     ]);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let mut pol = PolicyServiceClient::new(channel.clone());
     let listing = pol.clone();
     let mut topo = TopologyServiceClient::new(channel);
@@ -420,11 +416,7 @@ async fn limits_have_clear_errors() {
         "--rate-limit",
         "5",
     ]);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let mut topo = TopologyServiceClient::new(channel.clone());
 
     // Call rate: a burst of 5, then RESOURCE_EXHAUSTED naming the token.
@@ -448,11 +440,7 @@ async fn limits_have_clear_errors() {
     drop(server);
 
     let server = cpnd(&["--topology", &lab()]);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let mut topo =
         TopologyServiceClient::new(channel.clone()).max_encoding_message_size(usize::MAX);
     // An alias bomb is refused, and the controller keeps its topology.
@@ -512,11 +500,7 @@ async fn limits_have_clear_errors() {
         .unwrap();
     assert!(generated.status.success(), "{}", stderr(&generated));
     let server = cpnd(&["--topology", p(&big), "--call-timeout-ms", "1"]);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let e = TopologyServiceClient::new(channel)
         .export_topology(pb::ExportTopologyRequest {})
         .await
@@ -571,11 +555,7 @@ async fn the_southbound_speaks_mutual_tls() {
         "--retry-max-ms",
         "200",
     ]);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let mut pol = PolicyServiceClient::new(channel);
     pol.install_policy(install_request("job", "a1"))
         .await

@@ -328,10 +328,7 @@ impl Access {
 mod tests {
     use super::*;
 
-    fn lab() -> Topology {
-        crate::topology_file::load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
-            .unwrap()
-    }
+    use crate::topology_file::lab;
 
     fn access(yaml: &str) -> Result<Access, String> {
         let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use cpn::daemon::{LogFormat, init_logs, signal};
+use cpn::daemon::{LogFormat, TlsArgs, init_logs, signal};
 use cpn::router::linux::{LinuxAgent, LinuxConfig, parse_link};
 use cpn::router::mock::{Faults, MockAgent};
 use tracing::info;
@@ -47,15 +47,8 @@ struct Args {
     /// Linux: state file (policy names and versions), default /run/cpn-router/ROUTER.pb.
     #[arg(long)]
     state_file: Option<PathBuf>,
-    /// TLS certificate (PEM) of the agent; with --tls-key.
-    #[arg(long, value_name = "FILE")]
-    tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM) of the agent.
-    #[arg(long, value_name = "FILE")]
-    tls_key: Option<PathBuf>,
-    /// Require cpnd to show a certificate signed by this CA (mutual TLS).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_client_ca: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Mock: fraction of calls that fail with UNAVAILABLE (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
@@ -92,18 +85,8 @@ fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let tls = cpn::tls::KeyPair::from_options(args.tls_cert.clone(), args.tls_key.clone(), "--tls-cert/--tls-key")?
-            .map(|identity| cpn::tls::ServerTls {
-                identity,
-                client_ca: args.tls_client_ca.clone(),
-            });
-        let transport = match &tls {
-            Some(t) => t.describe(),
-            None => "plaintext",
-        };
-        if let Some(t) = &tls {
-            t.config()?;
-        }
+        let tls = args.tls.server_tls()?;
+        let transport = tls.as_ref().map_or("plaintext", |t| t.describe());
         if args.linux {
             let router = args.router.expect("clap requires --router with --linux");
             let mut config = LinuxConfig::new(&router);

@@ -9,7 +9,7 @@ use clap::Parser;
 use cpn::api::access::Access;
 use cpn::controller::actor::{self, Command};
 use cpn::controller::{Config, Controller};
-use cpn::daemon::{LogFormat, init_logs, signal};
+use cpn::daemon::{LogFormat, TlsArgs, init_logs, signal};
 use cpn::metrics::Metrics;
 use cpn::store::{MemoryStore, RedbStore, Store};
 use tokio::sync::watch;
@@ -66,15 +66,8 @@ struct Args {
     /// Longest a northbound call may take, milliseconds.
     #[arg(long, default_value_t = 30_000)]
     call_timeout_ms: u64,
-    /// TLS certificate (PEM) of the API; with --tls-key.
-    #[arg(long, value_name = "FILE")]
-    tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM) of the API.
-    #[arg(long, value_name = "FILE")]
-    tls_key: Option<PathBuf>,
-    /// Require client certificates signed by this CA (mutual TLS).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_client_ca: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Serve plaintext on a non-loopback address (refused otherwise).
     #[arg(long)]
     allow_plaintext: bool,
@@ -127,19 +120,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let controller = tokio::task::spawn_blocking(move || Controller::open(store, initial, config))
         .await?
         .context("cannot start the controller")?;
-    let tls = cpn::tls::KeyPair::from_options(
-        args.tls_cert.clone(),
-        args.tls_key.clone(),
-        "--tls-cert/--tls-key",
-    )?
-    .map(|identity| cpn::tls::ServerTls {
-        identity,
-        client_ca: args.tls_client_ca.clone(),
-    });
-    if let Some(tls) = &tls {
-        // Fail now, not at the first call, on unreadable files.
-        tls.config()?;
-    }
+    let tls = args.tls.server_tls()?;
     let agent_tls = match &args.agent_ca {
         Some(ca) => Some(cpn::tls::ClientTls {
             ca: ca.clone(),

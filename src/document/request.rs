@@ -172,10 +172,7 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, String> {
 mod tests {
     use super::*;
 
-    fn lab() -> Topology {
-        crate::topology_file::load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
-            .unwrap()
-    }
+    use crate::topology_file::lab;
 
     #[test]
     fn full_request_resolves() {

@@ -388,10 +388,7 @@ pub fn routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
 mod tests {
     use super::*;
 
-    fn lab() -> Topology {
-        crate::topology_file::load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
-            .unwrap()
-    }
+    use crate::topology_file::lab;
 
     #[test]
     fn namespaces_wires_and_addresses() {

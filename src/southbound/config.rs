@@ -104,10 +104,7 @@ pub fn check(doc: &SouthboundDoc, t: &Topology) -> Result<Vec<Speaker>, String> 
 mod tests {
     use super::*;
 
-    fn lab() -> Topology {
-        crate::topology_file::load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
-            .unwrap()
-    }
+    use crate::topology_file::lab;
 
     fn parse(yaml: &str) -> Result<Vec<Speaker>, String> {
         let doc: SouthboundDoc = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;

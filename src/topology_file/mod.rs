@@ -28,3 +28,9 @@ pub fn to_yaml(topology: &Topology) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The bundled lab topology, for the library's own tests.
+#[cfg(test)]
+pub(crate) fn lab() -> crate::model::Topology {
+    load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml")).expect("the lab loads")
+}

@@ -66,6 +66,15 @@ impl Drop for Daemon {
 }
 
 impl Daemon {
+    /// A plaintext gRPC channel to the daemon.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
     /// A field of a log message written at start-up.
     pub fn logged(&self, message: &str, field: &str) -> Option<String> {
         self.startup
