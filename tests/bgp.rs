@@ -234,9 +234,10 @@ fn parse_tunnel_encap(mut b: &[u8], w: &mut Wire) {
                         s = &s[2 + l..];
                         if t == 13 {
                             // Type B: flags, reserved, SID, then the
-                            // behavior (2 bytes) and structure when B is set.
-                            assert!(v[0] & 0x10 != 0, "B-flag: behavior present");
-                            w.segments.push((v6_at(v, 2), u16_at(v, 18)));
+                            // behavior (2 bytes) and structure when the
+                            // B-flag is set (behavior 0: none said).
+                            let behavior = if v[0] & 0x10 != 0 { u16_at(v, 18) } else { 0 };
+                            w.segments.push((v6_at(v, 2), behavior));
                         }
                     }
                 }

@@ -6,7 +6,7 @@
 
 use std::net::Ipv6Addr;
 
-use cpn::netlink::routes::{self, AGENT_PROTOCOL, Route};
+use cpn::netlink::routes::{self, AGENT_PROTOCOL, MAIN_TABLE, Route};
 use cpn::netlink::{links, netns};
 use cpn::proto::v1 as pb;
 use cpn::router::Backend;
@@ -64,7 +64,7 @@ fn policy(name: &str, version: u64, segments: &[&str]) -> pb::ApplyPolicyRequest
 
 async fn kernel(ns: &str) -> Vec<Route> {
     let h = netns::connect(Some(ns)).unwrap();
-    routes::dump(&h, AGENT_PROTOCOL)
+    routes::dump(&h, MAIN_TABLE, AGENT_PROTOCOL)
         .await
         .unwrap()
         .into_iter()
@@ -116,8 +116,8 @@ async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
     assert!(!agent.list_state("r1").await.unwrap().known);
     assert_eq!(
         agent.list_state("r2").await.unwrap_err().code(),
-        Code::FailedPrecondition,
-        "another router's request"
+        Code::InvalidArgument,
+        "another router's request: refused, not \"provision me\""
     );
 
     // SIDs become seg6local routes.
@@ -164,6 +164,17 @@ async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
     };
     let want: Vec<Ipv6Addr> = vec!["fc00:2::".parse().unwrap(), "fc00:3::".parse().unwrap()];
     assert_eq!(encap(&kernel(&name).await), Some(want));
+    // The kernel steers by destination: a second policy there is refused.
+    let e = agent
+        .apply_policy(policy("twin", 1, &["fc00:2::"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("by policy p already"),
+        "{}",
+        e.message()
+    );
     // An older version changes nothing.
     assert_eq!(
         agent
@@ -177,16 +188,41 @@ async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
         [("p".into(), 1)]
     );
 
+    // A push the kernel cannot take (the SID device is gone, and the
+    // policy's route with it) is not taken as done: the retry does the work
+    // (it would be answered "version 2 held already" otherwise).
+    links::delete(&h, "cpnsid0").await.unwrap();
+    let v2 = policy("p", 2, &["fc00:2::", "fc00:4::"]);
+    assert_eq!(
+        agent.apply_policy(v2.clone()).await.unwrap_err().code(),
+        Code::Unavailable
+    );
+    assert_eq!(encap(&kernel(&name).await), None);
+    // Its End and End.DT6 went with the device too: the SIDs read as not
+    // intact (so that cpnd provisions them again).
+    assert!(agent.list_state("r1").await.unwrap().sids.is_empty());
+    links::veth_local(&h, "cpnsid0", "cpnsid0p").await.unwrap();
+    links::set_up(&h, "cpnsid0", true).await.unwrap();
+    agent.provision_sids(provision()).await.unwrap();
+    assert_eq!(agent.list_state("r1").await.unwrap().sids.len(), 3);
+    assert_eq!(agent.apply_policy(v2).await.unwrap(), 2);
+    let want2: Vec<Ipv6Addr> = vec!["fc00:2::".parse().unwrap(), "fc00:4::".parse().unwrap()];
+    assert_eq!(encap(&kernel(&name).await), Some(want2));
+    agent
+        .apply_policy(policy("p", 3, &["fc00:2::", "fc00:3::"]))
+        .await
+        .unwrap();
+
     // A restart: the state file names what the kernel holds.
     drop(agent);
     let agent = LinuxAgent::start(config.clone()).await.unwrap();
     let state = agent.list_state("r1").await.unwrap();
     assert!(state.known);
     assert_eq!(state.sids.len(), 3);
-    assert_eq!(held(&state), [("p".into(), 1)]);
+    assert_eq!(held(&state), [("p".into(), 3)]);
 
     // Behind its back: the route goes; another of its protocol appears.
-    for (r, m) in routes::dump(&h, AGENT_PROTOCOL).await.unwrap() {
+    for (r, m) in routes::dump(&h, MAIN_TABLE, AGENT_PROTOCOL).await.unwrap() {
         if matches!(r, Route::Encap { .. }) {
             routes::delete(&h, m).await.unwrap();
         }
@@ -218,12 +254,12 @@ async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
     assert_eq!(encap(&kernel(&name).await), None);
     // Pushed again, it is back.
     agent
-        .apply_policy(policy("p", 1, &["fc00:2::", "fc00:3::"]))
+        .apply_policy(policy("p", 3, &["fc00:2::", "fc00:3::"]))
         .await
         .unwrap();
     assert!(encap(&kernel(&name).await).is_some());
     assert_eq!(
         held(&agent.list_state("r1").await.unwrap()),
-        [("p".into(), 1)]
+        [("p".into(), 3)]
     );
 }

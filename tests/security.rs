@@ -155,6 +155,17 @@ fn plaintext_is_for_loopback() {
         "{}",
         stderr(&out)
     );
+    // An agent programs a router: beyond loopback it wants mutual TLS.
+    let out = Command::new(env!("CARGO_BIN_EXE_cpn-router"))
+        .args(["--mock", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--tls-client-ca (mutual TLS)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn authed<T>(token: Option<&str>, message: T) -> Request<T> {
@@ -419,17 +430,24 @@ async fn limits_have_clear_errors() {
     let channel = server.channel().await;
     let mut topo = TopologyServiceClient::new(channel.clone());
 
-    // Call rate: a burst of 5, then RESOURCE_EXHAUSTED naming the token.
+    // Call rate: a burst of 5 (one second's worth; the calls take far less
+    // than the 200 ms a sixth would need to refill), then
+    // RESOURCE_EXHAUSTED naming the token.
+    let mut passed = 0;
     let mut refused = None;
     for _ in 0..20 {
-        if let Err(e) = topo
+        match topo
             .get_topology(authed(Some("t"), pb::GetTopologyRequest {}))
             .await
         {
-            refused = Some(e);
-            break;
+            Ok(_) => passed += 1,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
         }
     }
+    assert_eq!(passed, 5);
     let e = refused.expect("the rate limit bites");
     assert_eq!(e.code(), Code::ResourceExhausted);
     assert!(

@@ -258,11 +258,14 @@ impl Access {
         };
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        // A bucket holds at least one call, so that rates below one a
+        // second still let calls through.
+        let burst = rate.max(1.0);
         let b = buckets.entry(caller.name.clone()).or_insert(Bucket {
-            tokens: rate,
+            tokens: burst,
             at: now,
         });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(rate);
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
         if b.tokens < 1.0 {
             return Err(Status::resource_exhausted(format!(
@@ -319,7 +322,9 @@ impl Access {
                 "result": outcome,
             });
             let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = writeln!(f, "{line}");
+            if let Err(e) = writeln!(f, "{line}") {
+                tracing::error!(error = %e, %who, method, target, "cannot write the audit log");
+            }
         }
     }
 }

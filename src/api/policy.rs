@@ -1,8 +1,6 @@
 //! `cpn.v1.PolicyService`: install, get, list, remove, watch.
 
-use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::broadcast::error::RecvError;
@@ -13,8 +11,7 @@ use super::access::Action;
 use super::status::{gone, resume, status};
 use super::{Api, convert};
 use crate::controller::actor::Command;
-use crate::controller::{Change, ChangeKind, Scope};
-use crate::model::Topology;
+use crate::controller::{Change, ChangeKind};
 use crate::proto::v1 as pb;
 use crate::proto::v1::policy_service_server::PolicyService;
 
@@ -36,52 +33,6 @@ fn change_to_pb(c: &Change) -> pb::PolicyChange {
 }
 
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::PolicyChange, Status>> + Send>>;
-
-/// Which policies a scoped watcher follows: `None` for every one; else the
-/// names it may see (and which headends' policies join them).
-struct Seen {
-    names: HashSet<String>,
-    scope: Scope,
-    topology: Arc<Topology>,
-}
-
-/// True when the watcher may see `c`; keeps the set of names current.
-fn visible(seen: &mut Option<Seen>, c: &Change) -> bool {
-    let Some(s) = seen else {
-        return true;
-    };
-    if let Some(p) = &c.policy
-        && s.scope.covers(&s.topology, &p.request.from)
-    {
-        s.names.insert(c.name.clone());
-    }
-    let visible = s.names.contains(&c.name);
-    if c.kind == ChangeKind::Removed {
-        s.names.remove(&c.name);
-    }
-    visible
-}
-
-impl Api {
-    /// For a scoped caller, the policies it may watch now.
-    async fn in_scope(&self, scope: &Scope) -> Result<Option<Seen>, Status> {
-        if *scope == Scope::All {
-            return Ok(None);
-        }
-        let scope = scope.clone();
-        let topology = self.controller.ask(Command::Topology).await.map_err(gone)?;
-        let policies = self
-            .controller
-            .ask(|reply| Command::List(scope.clone(), reply))
-            .await
-            .map_err(gone)?;
-        Ok(Some(Seen {
-            names: policies.into_iter().map(|p| p.name).collect(),
-            scope,
-            topology,
-        }))
-    }
-}
 
 #[tonic::async_trait]
 impl PolicyService for Api {
@@ -199,7 +150,9 @@ impl PolicyService for Api {
                 .access
                 .check(&request, Action::ReadPolicies, "WatchPolicies")?;
             let after = request.into_inner().resume_after;
-            let mut seen = self.in_scope(&caller.scope()).await?;
+            // The operator of each change's headend is taken when it
+            // happens, in the controller task.
+            let scope = caller.scope();
             let (backlog, mut rx, mut last) = self
                 .controller
                 .ask(|reply| Command::Watch(after, reply))
@@ -208,7 +161,7 @@ impl PolicyService for Api {
                 .map_err(resume)?;
             let stream = async_stream::stream! {
                 for c in &backlog {
-                    if visible(&mut seen, c) {
+                    if scope.covers_operator(c.operator.as_ref()) {
                         yield Ok(change_to_pb(c));
                     }
                 }
@@ -218,7 +171,7 @@ impl PolicyService for Api {
                         Ok(c) if c.sequence <= last => {}
                         Ok(c) => {
                             last = c.sequence;
-                            if visible(&mut seen, &c) {
+                            if scope.covers_operator(c.operator.as_ref()) {
                                 yield Ok(change_to_pb(&c));
                             }
                         }

@@ -49,6 +49,11 @@ struct Args {
     state_file: Option<PathBuf>,
     #[command(flatten)]
     tls: TlsArgs,
+    /// Serve beyond loopback without checking who calls (plaintext, or TLS
+    /// without --tls-client-ca); refused otherwise: whoever reaches the
+    /// agent programs the router.
+    #[arg(long)]
+    allow_unauthenticated: bool,
     /// Mock: fraction of calls that fail with UNAVAILABLE (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
@@ -87,6 +92,15 @@ fn main() -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let tls = args.tls.server_tls()?;
         let transport = tls.as_ref().map_or("plaintext", |t| t.describe());
+        let authenticated = tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        if !addr.ip().is_loopback() && !authenticated {
+            anyhow::ensure!(
+                args.allow_unauthenticated,
+                "{addr} is not a loopback address: whoever reaches it would program the router; \
+                 give --tls-cert, --tls-key and --tls-client-ca (mutual TLS), or --allow-unauthenticated"
+            );
+            tracing::warn!(%addr, transport, "serving beyond loopback without client authentication");
+        }
         if args.linux {
             let router = args.router.expect("clap requires --router with --linux");
             let mut config = LinuxConfig::new(&router);

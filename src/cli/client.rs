@@ -85,7 +85,23 @@ pub async fn connect(target: &Target) -> anyhow::Result<Conn> {
         (Some(_), false) => {
             return Err(bad(format!("--server {url}: --ca is for https:// URLs")));
         }
-        (None, false) => {}
+        (None, false) => {
+            if target.cert.is_some() || target.key.is_some() {
+                return Err(bad(format!(
+                    "--server {url}: --cert/--key are for https:// URLs"
+                )));
+            }
+            let host = endpoint.uri().host().unwrap_or_default();
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback());
+            if target.token.is_some() && !loopback {
+                eprintln!("warning: sending the token in the clear to {url}; use https://");
+            }
+        }
     }
     let token = match &target.token {
         Some(t) => Some(

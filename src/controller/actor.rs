@@ -150,10 +150,14 @@ pub fn spawn(
             if let Some(sink) = &southbound {
                 if replaced {
                     // Routers, links or data centers may have come or gone,
-                    // and SIDs and agents with them (events move no SID).
-                    push_routers(controller.topology(), sink);
+                    // SIDs and agents with them (events move no SID): the
+                    // southbound hears everything again, as at start, so
+                    // that a new router's worker knows all it should hold
+                    // before it reconciles.
+                    push_everything(&mut controller, sink);
+                } else {
+                    push_changes(&mut controller, sink, &fresh);
                 }
-                push_changes(&mut controller, sink, &fresh);
             }
             for change in fresh {
                 // No watcher is fine.
@@ -282,7 +286,10 @@ fn handle(
     match command {
         Command::Query(doc, scope, reply) => {
             let t = c.topology();
-            let r = match scope.permit(t, &doc.from).and_then(|()| c.query(&doc)) {
+            let r = match scope
+                .permit_request(t, &doc.from)
+                .and_then(|()| c.query(&doc))
+            {
                 Ok(a) => Ok(Ok(answer_json(t, &a))),
                 Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
                 Err(e) => Err(e),
@@ -291,7 +298,7 @@ fn handle(
         }
         Command::Install(name, doc, scope, reply) => {
             let r = scope
-                .permit(c.topology(), &doc.from)
+                .permit_request(c.topology(), &doc.from)
                 .and_then(|()| c.install(&name, doc));
             later(reply, r)
         }

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::document::PolicyJson;
+use crate::model::OperatorId;
 
 /// What happened to a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,6 +50,9 @@ pub struct Change {
     /// The policy as it stands when the change is delivered; `None` when
     /// it no longer exists.
     pub policy: Option<PolicyJson>,
+    /// The operator of the policy's headend when the change happened (who
+    /// may watch it).
+    pub operator: Option<OperatorId>,
 }
 
 /// One change as logged: small, so that many can be kept.
@@ -60,6 +64,8 @@ pub struct Logged {
     pub kind: ChangeKind,
     /// The policy.
     pub name: String,
+    /// The operator of its headend.
+    pub operator: Option<OperatorId>,
 }
 
 /// The most recent changes.
@@ -111,12 +117,13 @@ impl ChangeLog {
     }
 
     /// Records a change; returns it.
-    pub fn push(&mut self, kind: ChangeKind, name: &str) -> Logged {
+    pub fn push(&mut self, kind: ChangeKind, name: &str, operator: Option<OperatorId>) -> Logged {
         self.last += 1;
         let change = Logged {
             sequence: self.last,
             kind,
             name: name.to_owned(),
+            operator,
         };
         if self.kept.len() == self.capacity {
             self.kept.pop_front();
@@ -158,7 +165,7 @@ mod tests {
     fn resumes_within_the_kept_window() {
         let mut log = ChangeLog::new(10, 3);
         for name in ["a", "b", "c", "d"] {
-            log.push(ChangeKind::Installed, name);
+            log.push(ChangeKind::Installed, name, None);
         }
         assert_eq!(log.last(), 14);
         let names: Vec<String> = log.since(12).unwrap().into_iter().map(|c| c.name).collect();

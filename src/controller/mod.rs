@@ -318,6 +318,7 @@ impl Controller {
             kind: l.kind,
             name: l.name,
             policy,
+            operator: l.operator,
         }
     }
 
@@ -373,7 +374,7 @@ impl Controller {
         self.index.add(&self.topology, &policy);
         let mut json = policy_json(&self.topology, &policy);
         json.rejected = rejections_json(&self.topology, &rejected);
-        self.record_change(ChangeKind::Installed, name);
+        self.record_change(ChangeKind::Installed, name, &policy.request.from);
         self.policies.insert(name.to_owned(), policy);
         Ok(json)
     }
@@ -397,7 +398,7 @@ impl Controller {
             reservation.release(&mut self.topology);
         }
         self.index.remove(&self.topology, &policy);
-        self.record_change(ChangeKind::Removed, name);
+        self.record_change(ChangeKind::Removed, name, &policy.request.from);
         let waiting: Vec<String> = self.index.waiting().cloned().collect();
         if !waiting.is_empty() {
             let t = self.topology.clone();
@@ -501,7 +502,8 @@ impl Controller {
         }
         self.policies = policies;
         for (name, kind) in &changed {
-            self.record_change(*kind, name);
+            let headend = self.policies[name].request.from.clone();
+            self.record_change(*kind, name, &headend);
         }
         Ok(changed.into_iter().map(|(n, _)| n).collect())
     }
@@ -569,15 +571,20 @@ impl Controller {
             let p = &self.policies[&old.name];
             self.index.add(&self.topology, p);
             if let Some(kind) = kind {
-                self.record_change(kind, &old.name);
+                self.record_change(kind, &old.name, &old.request.from);
                 names.push(old.name);
             }
         }
         Ok(names)
     }
 
-    fn record_change(&mut self, kind: ChangeKind, name: &str) {
-        let change = self.log.push(kind, name);
+    /// Logs a change of policy `name`, whose headend is `headend`.
+    fn record_change(&mut self, kind: ChangeKind, name: &str, headend: &str) {
+        let t = &self.topology;
+        let operator = t
+            .router_ix(headend)
+            .map(|r| t.operator(t.router(r).operator).id.clone());
+        let change = self.log.push(kind, name, operator);
         self.fresh.push(change);
     }
 
@@ -592,7 +599,8 @@ impl Controller {
             return;
         }
         p.southbound = southbound;
-        self.record_change(ChangeKind::Southbound, name);
+        let headend = p.request.from.clone();
+        self.record_change(ChangeKind::Southbound, name, &headend);
     }
 }
 

@@ -19,7 +19,7 @@ use ipnetwork::Ipv6Network;
 use rtnetlink::Handle;
 
 use crate::model::Topology;
-use crate::netlink::routes::{self, AGENT_PROTOCOL, LAB_PROTOCOL, Route};
+use crate::netlink::routes::{self, AGENT_PROTOCOL, LAB_PROTOCOL, MAIN_TABLE, Route};
 use crate::netlink::{NetError, links, netns};
 use plan::{NETNS_PREFIX, Plan, Role};
 
@@ -122,9 +122,7 @@ pub async fn up(
         for end in &w.ends {
             let h = handles.get(&end.netns);
             links::add_address(h, &end.interface, end.addr, 64).await?;
-            if let Some(link) = &w.link {
-                links::set_alias(h, &end.interface, link).await?;
-            }
+            links::set_alias(h, &end.interface, &w.alias).await?;
             links::set_up(h, &end.interface, up).await?;
         }
     }
@@ -135,7 +133,13 @@ pub async fn up(
         let h = handles.get(ns);
         let oif = links::require(h, interface).await?;
         let any = Ipv6Network::new(std::net::Ipv6Addr::UNSPECIFIED, 0).expect("0 is valid");
-        routes::add_plain(h, any, &[(*via, oif)], LAB_PROTOCOL).await?;
+        routes::add_plain(h, MAIN_TABLE, any, &[(*via, oif)], LAB_PROTOCOL).await?;
+    }
+    for r in plan::datacenter_routes(t, &p) {
+        let h = handles.get(&r.netns);
+        let (via, interface) = &r.next_hops[0];
+        let oif = links::require(h, interface).await?;
+        routes::add_plain(h, plan::DC_TABLE, r.prefix, &[(*via, oif)], LAB_PROTOCOL).await?;
     }
     let installed = converge(t, &p, &handles).await?;
     say(&format!("installed {installed} underlay routes"));
@@ -167,7 +171,7 @@ async fn converge(t: &Topology, p: &Plan, handles: &Handles) -> Result<usize, La
             .flatten()
             .map(|r| r.prefix)
             .collect();
-        for (route, message) in routes::dump(h, LAB_PROTOCOL).await? {
+        for (route, message) in routes::dump(h, MAIN_TABLE, LAB_PROTOCOL).await? {
             if !wanted.contains(&route.prefix()) {
                 routes::delete(h, message).await?;
             }
@@ -177,7 +181,7 @@ async fn converge(t: &Topology, p: &Plan, handles: &Handles) -> Result<usize, La
             for (via, interface) in &r.next_hops {
                 hops.push((*via, links::require(h, interface).await?));
             }
-            routes::add_plain(h, r.prefix, &hops, LAB_PROTOCOL).await?;
+            routes::add_plain(h, MAIN_TABLE, r.prefix, &hops, LAB_PROTOCOL).await?;
         }
     }
     Ok(planned.len())
@@ -190,6 +194,7 @@ fn start_agent(program: &Path, a: &plan::Agent) -> Result<(), LabError> {
     let mut cmd = std::process::Command::new(program);
     cmd.args(["--linux", "--router", &a.router, "--netns", &a.netns])
         .args(["--listen", &a.listen])
+        .args(["--dt6-table", &plan::DC_TABLE.to_string()])
         .arg("--state-file")
         .arg(lab_path(&format!("agents/{}.pb", a.router)));
     for l in &a.links {
@@ -244,6 +249,16 @@ pub async fn down(say: &mut dyn FnMut(&str)) -> Result<usize, LabError> {
             }
         }
     }
+    // Only our agents: a pid file outlives its process, and the number may
+    // be someone else's by now.
+    pids.retain(|pid| {
+        pid.as_raw() > 1
+            && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+                args.first().is_some_and(|a| a.ends_with(b"cpn-router"))
+                    && args.iter().any(|a| *a == b"--linux")
+            })
+    });
     let alive = |pid: Pid| kill(pid, None).is_ok();
     for &pid in &pids {
         let _ = kill(pid, Signal::SIGTERM);
@@ -357,7 +372,7 @@ pub async fn status() -> Result<(Vec<SidCount>, Vec<Steering>), LabError> {
     for (name, role) in &p.namespaces {
         let Role::Router(router) = role else { continue };
         let h = netns::connect(Some(name))?;
-        for (route, _) in routes::dump(&h, AGENT_PROTOCOL).await? {
+        for (route, _) in routes::dump(&h, MAIN_TABLE, AGENT_PROTOCOL).await? {
             match route {
                 Route::Local {
                     sid,

@@ -17,9 +17,12 @@
 //! operator's IGP shortest paths (all equal-cost next hops: ECMP), every
 //! host prefix along the shortest IGP path over the whole network (the
 //! return path of replies; inter-operator reachability is BGP's job in a
-//! real network), and its data centers' prefixes through their hosts. Data
-//! center prefixes are reachable nowhere else: only an SR policy brings
-//! traffic there. Only links that are up carry routes.
+//! real network). Only links that are up carry routes. A gateway reaches
+//! its data centers' prefixes through their hosts in table [`DC_TABLE`],
+//! where End.DT6 looks decapsulated packets up: data center prefixes are in
+//! no routing table traffic is forwarded by, so only an SR policy brings
+//! traffic there (and a headend that is its own data center's gateway
+//! does not loop its encapsulated packets back into its policy).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -32,6 +35,8 @@ use crate::southbound::desired::datacenter_prefix;
 
 /// Prefix of every lab namespace's name.
 pub const NETNS_PREFIX: &str = "cpn-";
+/// The routing table of data center prefixes at gateways (End.DT6's).
+pub const DC_TABLE: u32 = 100;
 
 /// A namespace's role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +82,8 @@ pub struct Wire {
     pub number: u16,
     /// The topology link it is, if it is one (hosts' wires are not).
     pub link: Option<String>,
+    /// What the interfaces' alias says: the link id, `host`, or `dc:ID`.
+    pub alias: String,
     /// The two ends (a link's `a` first; the router first for hosts).
     pub ends: [WireEnd; 2],
 }
@@ -188,12 +195,13 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
             .push((datacenter_netns(&id), Role::Datacenter(id)));
     }
     let mut next = 0u16;
-    let mut wire = |link: Option<String>, a: String, b: String| {
+    let mut wire = |link: Option<String>, alias: String, a: String, b: String| {
         next += 1;
         let interface = format!("w{next}");
         Wire {
             number: next,
             link,
+            alias,
             ends: [
                 WireEnd {
                     netns: a,
@@ -212,13 +220,19 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
         let (a, b) = t.link_ends(l);
         let w = wire(
             Some(t.link(l).id.to_string()),
+            t.link(l).id.to_string(),
             router_netns(&rid(a)),
             router_netns(&rid(b)),
         );
         p.wires.push(w);
     }
     for &r in &routers {
-        let w = wire(None, router_netns(&rid(r)), host_netns(&rid(r)));
+        let w = wire(
+            None,
+            "host".into(),
+            router_netns(&rid(r)),
+            host_netns(&rid(r)),
+        );
         p.hosts.insert(rid(r), w.ends[1].addr);
         p.defaults.push((
             w.ends[1].netns.clone(),
@@ -235,7 +249,12 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
             .push((datacenter_netns(&id), "lo".into(), addr, 128));
         p.datacenters.insert(id.clone(), addr);
         for (i, &g) in dc.attach.iter().enumerate() {
-            let w = wire(None, router_netns(&rid(g)), datacenter_netns(&id));
+            let w = wire(
+                None,
+                format!("dc:{id}"),
+                router_netns(&rid(g)),
+                datacenter_netns(&id),
+            );
             if i == 0 {
                 p.defaults.push((
                     w.ends[1].netns.clone(),
@@ -369,7 +388,12 @@ pub fn routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
             }
         }
     }
-    // Data center prefixes at their gateways, through the data center host.
+    out
+}
+
+/// The routes of the gateways to their data centers, in [`DC_TABLE`].
+pub fn datacenter_routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
+    let mut out = Vec::new();
     for w in &p.wires {
         if let Some(dc) = w.ends[1].netns.strip_prefix(&format!("{NETNS_PREFIX}d-"))
             && let Some(d) = t.datacenter_ix(dc)
@@ -439,9 +463,11 @@ mod tests {
         let l = t.link_ix("a3-a4").unwrap();
         t.link_mut(l).up = false;
         assert_eq!(at_a1(&routes(&t, &p)), Some(1));
-        // Data center prefixes only at gateways.
+        // Data center prefixes only at gateways, and never in the
+        // forwarding routes.
         let dc = datacenter_prefix(t.datacenter_ix("dc-central").unwrap());
-        let mut at: Vec<String> = routes(&t, &p)
+        assert!(!routes(&t, &p).iter().any(|r| r.prefix == dc));
+        let mut at: Vec<String> = datacenter_routes(&t, &p)
             .into_iter()
             .filter(|r| r.prefix == dc)
             .map(|r| r.netns)

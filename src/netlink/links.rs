@@ -45,6 +45,16 @@ pub async fn veth_local(h: &Handle, name: &str, peer: &str) -> NetResult<()> {
         .map_err(|e| NetError::new(format!("veth {name}/{peer}"), e))
 }
 
+/// Deletes interface `name` (a veth takes its peer with it).
+pub async fn delete(h: &Handle, name: &str) -> NetResult<()> {
+    let ix = require(h, name).await?;
+    h.link()
+        .del(ix)
+        .execute()
+        .await
+        .map_err(|e| NetError::new(format!("delete {name}"), e))
+}
+
 /// The index of interface `name`, if it exists.
 pub async fn index(h: &Handle, name: &str) -> NetResult<Option<u32>> {
     let mut links = h.link().get().match_name(name.to_owned()).execute();
@@ -61,7 +71,7 @@ pub async fn index(h: &Handle, name: &str) -> NetResult<Option<u32>> {
 pub async fn require(h: &Handle, name: &str) -> NetResult<u32> {
     index(h, name)
         .await?
-        .ok_or_else(|| NetError(format!("no interface {name}")))
+        .ok_or_else(|| NetError::msg(format!("no interface {name}")))
 }
 
 /// Sets interface `name` administratively up or down.

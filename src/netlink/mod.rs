@@ -11,13 +11,40 @@ pub mod routes;
 /// A netlink or namespace operation failed; the message says which and on
 /// what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct NetError(pub String);
+#[error("{message}")]
+pub struct NetError {
+    /// What failed, and why.
+    pub message: String,
+    /// The kernel refused the request as it stands (EINVAL, ENODEV, ...):
+    /// trying again changes nothing.
+    pub refused: bool,
+}
 
 impl NetError {
+    /// A failure said in full.
+    pub fn msg(message: impl Into<String>) -> NetError {
+        NetError {
+            message: message.into(),
+            refused: false,
+        }
+    }
+
     /// `what` failed because of `e`.
     pub fn new(what: impl std::fmt::Display, e: impl std::fmt::Display) -> NetError {
-        NetError(format!("{what}: {e}"))
+        NetError::msg(format!("{what}: {e}"))
+    }
+
+    /// `what` failed because the kernel answered `e`.
+    pub fn kernel(what: impl std::fmt::Display, e: &rtnetlink::Error) -> NetError {
+        // EINVAL, ENODEV, ERANGE, EOPNOTSUPP, EAFNOSUPPORT: the request is wrong.
+        let refused = matches!(
+            e,
+            rtnetlink::Error::NetlinkError(m) if matches!(-m.raw_code(), 22 | 19 | 34 | 95 | 97)
+        );
+        NetError {
+            message: format!("{what}: {e}"),
+            refused,
+        }
     }
 }
 

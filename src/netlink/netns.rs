@@ -63,13 +63,17 @@ pub fn create(name: &str) -> NetResult<()> {
             None::<&str>,
         )
     })
-    .join()
-    .map_err(|_| NetError(format!("{what}: the thread panicked")))?;
-    if let Err(e) = made {
-        let _ = std::fs::remove_file(path(name));
-        return Err(NetError::new(&what, e));
+    .join();
+    match made {
+        Ok(Ok(())) => Ok(()),
+        failed => {
+            let _ = std::fs::remove_file(path(name));
+            Err(match failed {
+                Ok(Err(e)) => NetError::new(&what, e),
+                _ => NetError::msg(format!("{what}: the thread panicked")),
+            })
+        }
     }
-    Ok(())
 }
 
 /// Deletes namespace `name` (its interfaces go with it once nothing uses
@@ -94,7 +98,7 @@ pub fn run_in<T: Send + 'static>(
     f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> NetResult<T> {
     let Some(name) = name else {
-        return f().map_err(|e| NetError(e.to_string()));
+        return f().map_err(|e| NetError::msg(e.to_string()));
     };
     let ns = name.to_owned();
     let file = File::open(path(name))
@@ -105,7 +109,7 @@ pub fn run_in<T: Send + 'static>(
         f().map_err(|e| NetError::new(format!("in network namespace {ns}"), e))
     })
     .join()
-    .map_err(|_| NetError(format!("in network namespace {name}: the thread panicked")))?
+    .map_err(|_| NetError::msg(format!("in network namespace {name}: the thread panicked")))?
 }
 
 /// A netlink connection inside namespace `name` (`None`: this process's),
@@ -128,5 +132,5 @@ pub fn sysctl(name: Option<&str>, key: &str, value: &str) -> NetResult<()> {
     let file = format!("/proc/sys/{}", key.replace('.', "/"));
     let value = value.to_owned();
     run_in(name, move || std::fs::write(file, value))
-        .map_err(|e| NetError(format!("sysctl {key}: {e}")))
+        .map_err(|e| NetError::msg(format!("sysctl {key}: {e}")))
 }

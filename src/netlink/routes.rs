@@ -4,8 +4,11 @@
 //! RFC 8986 5.1) steering a prefix into a segment list, and seg6local
 //! endpoint behaviors (End, End.X, End.DT6) with packet counters.
 //!
-//! Every add replaces what the kernel holds for the same prefix (one
-//! route changes in one step: make-before-break at the headend).
+//! Every add replaces what the kernel holds for the same prefix and metric
+//! (one route changes in one step: make-before-break at the headend).
+//! SRv6 routes go at their own metric, [`SRV6_METRIC`], ahead of and apart
+//! from routes others install for the same prefix at the default metric:
+//! a replace never overwrites them, a removal never takes them.
 
 use std::net::Ipv6Addr;
 
@@ -26,6 +29,8 @@ pub const AGENT_PROTOCOL: u8 = 200;
 pub const LAB_PROTOCOL: u8 = 201;
 /// The main routing table.
 pub const MAIN_TABLE: u32 = 254;
+/// Metric of seg6 and seg6local routes (the kernel's default is 1024).
+pub const SRV6_METRIC: u32 = 100;
 
 // SEG6_LOCAL_COUNTERS and its nested attributes (linux/seg6_local.h); 1 is
 // padding.
@@ -144,7 +149,7 @@ async fn replace(h: &Handle, message: RouteMessage, what: String) -> NetResult<(
         .replace()
         .execute()
         .await
-        .map_err(|e| NetError::new(what, e))
+        .map_err(|e| NetError::kernel(what, &e))
 }
 
 /// Installs local SID `sid` with `action`, counting, bound to interface
@@ -172,6 +177,7 @@ pub async fn add_local(
         .destination_prefix(sid, 128)
         .output_interface(oif)
         .protocol(protocol(owner))
+        .priority(SRV6_METRIC)
         .encap_seg6local(tunnel)
         .build();
     replace(h, message, format!("local SID {sid} ({action:?})")).await
@@ -190,25 +196,28 @@ pub async fn add_encap(
         .destination_prefix(prefix.network(), prefix.prefix())
         .output_interface(oif)
         .protocol(protocol(owner))
+        .priority(SRV6_METRIC)
         .output_seg6(Seg6Mode::Encap, segments.to_vec())
         .build();
     replace(h, message, format!("encap route {prefix}")).await
 }
 
-/// Routes `prefix` through `next_hops` (address, interface): one, or
-/// several with equal weight (ECMP, as an IGP installs them).
+/// Routes `prefix` in `table` through `next_hops` (address, interface):
+/// one, or several with equal weight (ECMP, as an IGP installs them).
 pub async fn add_plain(
     h: &Handle,
+    table: u32,
     prefix: Ipv6Network,
     next_hops: &[(Ipv6Addr, u32)],
     owner: u8,
 ) -> NetResult<()> {
-    let what = format!("route {prefix}");
+    let what = format!("route {prefix} (table {table})");
     let builder = RouteMessageBuilder::<Ipv6Addr>::new()
+        .table_id(table)
         .destination_prefix(prefix.network(), prefix.prefix())
         .protocol(protocol(owner));
     let message = match next_hops {
-        [] => return Err(NetError(format!("{what}: no next hop"))),
+        [] => return Err(NetError::msg(format!("{what}: no next hop"))),
         [(via, oif)] => builder.gateway(*via).output_interface(*oif).build(),
         many => {
             let mut hops = Vec::with_capacity(many.len());
@@ -226,10 +235,10 @@ pub async fn add_plain(
     replace(h, message, what).await
 }
 
-/// Every route of the main table installed by `owner`.
-pub async fn dump(h: &Handle, owner: u8) -> NetResult<Vec<(Route, RouteMessage)>> {
+/// Every route of `table` installed by `owner`.
+pub async fn dump(h: &Handle, table: u32, owner: u8) -> NetResult<Vec<(Route, RouteMessage)>> {
     let filter = RouteMessageBuilder::<Ipv6Addr>::new()
-        .table_id(MAIN_TABLE)
+        .table_id(table)
         .protocol(protocol(owner))
         .scope(RouteScope::Universe)
         .kind(RouteType::Unspec)
@@ -255,7 +264,7 @@ pub async fn delete(h: &Handle, message: RouteMessage) -> NetResult<()> {
         .del(message)
         .execute()
         .await
-        .map_err(|e| NetError::new("delete route", e))
+        .map_err(|e| NetError::kernel("delete route", &e))
 }
 
 /// Reads a dumped route.

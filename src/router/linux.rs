@@ -6,8 +6,10 @@
 //!   [`LinuxConfig::dt6_table`]) bound to the SID device, End.X bound to the
 //!   link's interface with the neighbor as next hop; all count packets.
 //! - A policy at the headend is a seg6 encapsulation route (H.Encaps) for
-//!   its destination prefix. Policies sharing a destination: the one of
-//!   highest preference (then first name) steers it.
+//!   its destination prefix. The kernel steers by destination, so one
+//!   policy per destination: a second is refused, naming the first.
+//! - State changes only once the kernel has taken them: a failed push
+//!   leaves the agent as it was, so the retry does the work again.
 //! - Every route carries protocol [`AGENT_PROTOCOL`]: the agent never
 //!   touches another's.
 //! - The kernel keeps routes, not names: names and versions go to a state
@@ -94,9 +96,15 @@ pub struct LinuxAgent {
     gone: tokio::sync::watch::Sender<bool>,
 }
 
+/// A netlink failure as router.proto wants it: what the kernel refuses
+/// as it stands is INVALID_ARGUMENT (cpnd fails the policy); anything else
+/// UNAVAILABLE (cpnd retries).
 fn internal(e: NetError) -> Status {
-    // The kernel refused or netlink failed: retried by cpnd (UNAVAILABLE).
-    Status::unavailable(e.0)
+    if e.refused {
+        Status::invalid_argument(e.message)
+    } else {
+        Status::unavailable(e.message)
+    }
 }
 
 impl LinuxAgent {
@@ -146,7 +154,9 @@ impl LinuxAgent {
         if router == self.config.router {
             Ok(())
         } else {
-            Err(Status::failed_precondition(format!(
+            // Refused (not "unknown router, provision it"): retrying here
+            // cannot help; the topology's mgmt address is wrong.
+            Err(Status::invalid_argument(format!(
                 "this agent serves router {}, not {router}",
                 self.config.router
             )))
@@ -169,7 +179,7 @@ impl LinuxAgent {
     async fn oif(&self, interface: &str) -> Result<u32, Status> {
         links::require(&self.handle, interface)
             .await
-            .map_err(|e| Status::unavailable(e.0))
+            .map_err(internal)
     }
 
     /// The kernel route a local SID needs: its behavior and interface.
@@ -204,13 +214,13 @@ impl LinuxAgent {
     async fn dump(
         &self,
     ) -> Result<Vec<(Route, rtnetlink::packet_route::route::RouteMessage)>, Status> {
-        routes::dump(&self.handle, AGENT_PROTOCOL)
+        routes::dump(&self.handle, MAIN_TABLE, AGENT_PROTOCOL)
             .await
             .map_err(internal)
     }
 
-    /// Makes the kernel's route for `prefix` follow the policy that steers
-    /// it (or removes it when none does).
+    /// Makes the kernel's route for `prefix` follow the policy leading
+    /// there (or removes it when none does).
     async fn steer(&self, state: &pb::LinuxAgentState, prefix: Ipv6Network) -> Result<(), Status> {
         match steering(&state.policies, prefix) {
             Some(p) => {
@@ -238,13 +248,11 @@ impl LinuxAgent {
     }
 }
 
-/// The policy that steers `prefix`: of those leading there, the highest
-/// preference, then the first name.
+/// The policy that steers `prefix` (there is at most one).
 fn steering(policies: &[pb::SrPolicy], prefix: Ipv6Network) -> Option<&pb::SrPolicy> {
     policies
         .iter()
-        .filter(|p| p.destination.parse::<Ipv6Network>() == Ok(prefix))
-        .min_by(|a, b| b.preference.cmp(&a.preference).then(a.name.cmp(&b.name)))
+        .find(|p| p.destination.parse::<Ipv6Network>() == Ok(prefix))
 }
 
 fn destination(p: &pb::SrPolicy) -> Result<Ipv6Network, Status> {
@@ -293,8 +301,11 @@ impl Backend for std::sync::Arc<LinuxAgent> {
             }
         }
         info!(router = %r.router, sids = r.sids.len(), "local SIDs provisioned");
-        state.provisioned = Some(r);
-        self.save(&state)
+        let mut next = state.clone();
+        next.provisioned = Some(r);
+        self.save(&next)?;
+        *state = next;
+        Ok(())
     }
 
     async fn apply_policy(&self, r: pb::ApplyPolicyRequest) -> Result<u64, Status> {
@@ -315,21 +326,31 @@ impl Backend for std::sync::Arc<LinuxAgent> {
         {
             return Ok(state.policies[i].version);
         }
+        if let Some(other) = steering(&state.policies, prefix)
+            && other.name != policy.name
+        {
+            return Err(Status::invalid_argument(format!(
+                "{prefix} is steered at {} by policy {} already (the kernel steers by destination)",
+                self.config.router, other.name
+            )));
+        }
         let version = policy.version;
-        let before = old.map(|i| state.policies[i].destination.clone());
+        let mut next = state.clone();
+        let before = old.map(|i| next.policies[i].destination.clone());
         match old {
-            Some(i) => state.policies[i] = policy.clone(),
-            None => state.policies.push(policy.clone()),
+            Some(i) => next.policies[i] = policy.clone(),
+            None => next.policies.push(policy.clone()),
         }
         // Make (the new route replaces the old in one step), then break (a
         // destination the policy left).
-        self.steer(&state, prefix).await?;
+        self.steer(&next, prefix).await?;
         if let Some(before) = before.and_then(|d| d.parse::<Ipv6Network>().ok())
             && before != prefix
         {
-            self.steer(&state, before).await?;
+            self.steer(&next, before).await?;
         }
-        self.save(&state)?;
+        self.save(&next)?;
+        *state = next;
         info!(policy = %policy.name, version, %prefix, segments = policy.segments.len(), "policy applied");
         Ok(version)
     }
@@ -346,11 +367,13 @@ impl Backend for std::sync::Arc<LinuxAgent> {
         let Some(i) = state.policies.iter().position(|p| p.name == r.name) else {
             return Ok(());
         };
-        let gone = state.policies.remove(i);
+        let mut next = state.clone();
+        let gone = next.policies.remove(i);
         if let Ok(prefix) = gone.destination.parse() {
-            self.steer(&state, prefix).await?;
+            self.steer(&next, prefix).await?;
         }
-        self.save(&state)?;
+        self.save(&next)?;
+        *state = next;
         info!(policy = %r.name, "policy removed");
         Ok(())
     }
@@ -366,7 +389,7 @@ impl Backend for std::sync::Arc<LinuxAgent> {
                 _ => None,
             })
             .collect();
-        // A policy that steers its prefix must find its route there.
+        // Every policy must find its route there.
         let lost: Vec<String> = state
             .policies
             .iter()
@@ -374,9 +397,6 @@ impl Backend for std::sync::Arc<LinuxAgent> {
                 let Ok(prefix) = p.destination.parse::<Ipv6Network>() else {
                     return true;
                 };
-                if steering(&state.policies, prefix).is_none_or(|s| s.name != p.name) {
-                    return false;
-                }
                 let want: Vec<Option<Ipv6Addr>> =
                     p.segments.iter().map(|s| s.sid.parse().ok()).collect();
                 encaps

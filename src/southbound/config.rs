@@ -67,6 +67,7 @@ pub fn check(doc: &SouthboundDoc, t: &Topology) -> Result<Vec<Speaker>, String> 
         if s.speaker
             .rsplit_once(':')
             .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            || tonic::transport::Endpoint::from_shared(format!("http://{}", s.speaker)).is_err()
         {
             return Err(format!("{at}: speaker must be host:port"));
         }

@@ -159,28 +159,28 @@ pub async fn run(
         controller: controller.downgrade(),
     };
     drop(controller);
-    let mut workers: HashMap<String, mpsc::UnboundedSender<Job>> = HashMap::new();
+    // Per router: its worker's driver (the agent's address or the speaker's)
+    // and the worker.
+    let mut workers: HashMap<String, (String, mpsc::UnboundedSender<Job>)> = HashMap::new();
     let mut drivers: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
     // Headends reached through a BGP speaker: one driver per speaker.
-    let mut through_bgp: HashMap<String, Arc<dyn RouterDriver>> = HashMap::new();
+    let mut through_bgp: HashMap<String, (String, Arc<dyn RouterDriver>)> = HashMap::new();
     for speaker in &config.bgp {
         match BgpDriver::new(speaker.clone(), config.timeout) {
             Ok(d) => {
                 let d: Arc<dyn RouterDriver> = Arc::new(d);
                 for router in speaker.headends.keys() {
-                    through_bgp.insert(router.clone(), d.clone());
+                    through_bgp.insert(router.clone(), (format!("bgp {}", speaker.api), d.clone()));
                 }
                 info!(speaker = %speaker.api, headends = speaker.headends.len(), "pushing SR policies through a BGP speaker");
             }
             Err(e) => warn!(speaker = %speaker.api, error = %e, "cannot use this BGP speaker"),
         }
     }
-    let mut synced = false;
     while let Some(update) = updates.recv().await {
         match update {
             Update::Synced => {
-                synced = true;
-                for tx in workers.values() {
+                for (_, tx) in workers.values() {
                     let _ = tx.send(Job::Synced);
                 }
             }
@@ -189,10 +189,17 @@ pub async fn run(
                     (Some(d), _) => Err(d.clone()),
                     (None, Some(mgmt)) => Ok(mgmt),
                     // No agent: its policies say so (see Update::Policy).
-                    (None, None) => continue,
+                    (None, None) => {
+                        workers.remove(&router);
+                        continue;
+                    }
+                };
+                let key = match &mgmt {
+                    Err((key, _)) => key.clone(),
+                    Ok(mgmt) => mgmt.clone(),
                 };
                 let driver = match mgmt {
-                    Err(bgp) => bgp,
+                    Err((_, bgp)) => bgp,
                     Ok(mgmt) => match drivers.get(&mgmt) {
                         Some(d) => d.clone(),
                         None => {
@@ -211,7 +218,10 @@ pub async fn run(
                         }
                     },
                 };
-                let tx = workers.entry(router.clone()).or_insert_with(|| {
+                // A new router, or one whose agent moved: a new worker (the
+                // old one ends with its channel). It reconciles once the
+                // controller has sent all it wants (Update::Synced).
+                if workers.get(&router).is_none_or(|(k, _)| *k != key) {
                     let (tx, rx) = mpsc::unbounded_channel();
                     tokio::spawn(worker::run(
                         router.clone(),
@@ -220,15 +230,12 @@ pub async fn run(
                         feedback.clone(),
                         rx,
                     ));
-                    if synced {
-                        let _ = tx.send(Job::Synced);
-                    }
-                    tx
-                });
-                let _ = tx.send(Job::Sids(sids));
+                    workers.insert(router.clone(), (key, tx));
+                }
+                let _ = workers[&router].1.send(Job::Sids(sids));
             }
             Update::Removed { name } => {
-                for tx in workers.values() {
+                for (_, tx) in workers.values() {
                     let _ = tx.send(Job::Forget(name.clone()));
                 }
             }
@@ -238,7 +245,7 @@ pub async fn run(
                 version,
                 policy,
             } => match workers.get(&headend) {
-                Some(tx) => {
+                Some((_, tx)) => {
                     let _ = tx.send(Job::Policy(name, version, policy));
                 }
                 None => {

@@ -69,8 +69,11 @@ pub struct BgpDriver {
     /// The speaker's AS (in CPN's large community), asked once.
     asn: OnceCell<u32>,
     book: Mutex<Book>,
-    /// One listing at a time; the others wait for it and use it.
-    listing: tokio::sync::Mutex<()>,
+    /// Pushes hold it shared; a listing holds it alone, from the first
+    /// route read to the book replaced, so that no push made meanwhile is
+    /// overwritten by an older listing (and listings follow one another:
+    /// those waiting use the fresh one).
+    gate: tokio::sync::RwLock<()>,
 }
 
 impl BgpDriver {
@@ -95,7 +98,7 @@ impl BgpDriver {
             by_identifier,
             asn: OnceCell::new(),
             book: Mutex::new(Book::default()),
-            listing: tokio::sync::Mutex::new(()),
+            gate: tokio::sync::RwLock::new(()),
         })
     }
 
@@ -108,7 +111,9 @@ impl BgpDriver {
             .asn
             .get_or_try_init(|| async {
                 let r = self.client.clone().get_bgp(api::GetBgpRequest {}).await?;
-                Ok::<u32, DriverError>(r.into_inner().global.map_or(0, |g| g.asn))
+                r.into_inner().global.map(|g| g.asn).ok_or_else(|| {
+                    DriverError::transient("the speaker did not say its AS (GetBgp without global)")
+                })
             })
             .await?;
         Ok(*asn)
@@ -137,7 +142,7 @@ impl BgpDriver {
     /// Lists the speaker's SR Policy routes into the book, unless a listing
     /// younger than [`LISTING_TTL`] is there.
     async fn refresh(&self) -> Result<(), DriverError> {
-        let _one = self.listing.lock().await;
+        let _alone = self.gate.write().await;
         if self
             .book()
             .listed
@@ -200,6 +205,7 @@ impl RouterDriver for BgpDriver {
 
     async fn apply(&self, router: &str, policy: &pb::SrPolicy) -> Result<u64, DriverError> {
         let headend = self.identifier(router)?;
+        let _shared = self.gate.read().await;
         let asn = self.asn().await?;
         let route = path::encode(policy, headend, asn, &self.speaker.next_hop)
             .map_err(DriverError::refused)?;
@@ -232,6 +238,7 @@ impl RouterDriver for BgpDriver {
     }
 
     async fn remove(&self, router: &str, name: &str) -> Result<(), DriverError> {
+        let _shared = self.gate.read().await;
         let nlris: Vec<Nlri> = {
             let book = self.book();
             let routes = book.routes.get(router);

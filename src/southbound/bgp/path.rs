@@ -144,23 +144,24 @@ pub fn encode(
                 p.name, s.sid
             )
         })?;
-        let structure = s.structure.unwrap_or_default();
-        let behavior = api::SRv6EndPointBehavior {
+        // The behavior travels in the SRv6 Endpoint Behavior and SID
+        // Structure; the B-flag says it is there.
+        let behavior = s.structure.map(|st| api::SRv6EndPointBehavior {
             behavior: s.behavior,
-            block_len: structure.locator_block_bits,
-            node_len: structure.locator_node_bits,
-            func_len: structure.function_bits,
-            arg_len: structure.argument_bits,
-        };
+            block_len: st.locator_block_bits,
+            node_len: st.locator_node_bits,
+            func_len: st.function_bits,
+            arg_len: st.argument_bits,
+        });
         segments.push(any(
             "SegmentTypeB",
             &api::SegmentTypeB {
                 flags: Some(api::SegmentFlags {
-                    b_flag: true,
+                    b_flag: behavior.is_some(),
                     ..Default::default()
                 }),
                 sid: sid.octets().to_vec(),
-                endpoint_behavior_structure: Some(behavior),
+                endpoint_behavior_structure: behavior,
             },
         ));
     }
@@ -295,9 +296,8 @@ pub fn decode(path: &api::Path, asn: u32) -> Option<Route> {
             distinguisher: nlri.distinguisher,
             ..Default::default()
         },
-        local: path.source_asn == 0
-            && matches!(path.neighbor_ip.as_str(), "" | "<nil>")
-            && matches!(path.source_id.as_str(), "" | "<nil>"),
+        // GoBGP fills the neighbor of learned paths only.
+        local: matches!(path.neighbor_ip.as_str(), "" | "<nil>"),
     };
     for attr in &path.pattrs {
         if let Some(ext) =
