@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::daemon;
+use common::grpc::policy;
 use cpn::api::convert;
 use cpn::document::{PolicyJson, parse_request};
 use cpn::proto::gobgp as api;
@@ -284,15 +285,6 @@ async fn rib_until(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn policy(c: &mut PolicyServiceClient<Channel>, name: &str) -> PolicyJson {
-    let r = c
-        .get_policy(pb::GetPolicyRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner();
-    convert::policy_from_pb(&r.policy.unwrap()).unwrap()
 }
 
 fn segments(p: &PolicyJson) -> Vec<(Ipv6Addr, u16)> {

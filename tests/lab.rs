@@ -16,6 +16,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::daemon;
+use common::grpc::policy;
 use cpn::api::convert;
 use cpn::document::{PolicyJson, parse_request};
 use cpn::netlink::{links, netns};
@@ -132,15 +133,6 @@ fn burst(netns: &str, addr: Ipv6Addr) {
         Ok(())
     })
     .unwrap();
-}
-
-async fn policy(c: &mut PolicyServiceClient<Channel>, name: &str) -> PolicyJson {
-    let r = c
-        .get_policy(pb::GetPolicyRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner();
-    convert::policy_from_pb(&r.policy.unwrap()).unwrap()
 }
 
 /// Waits until the policy is applied on a path `done` accepts.

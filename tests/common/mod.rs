@@ -225,4 +225,5 @@ impl<'a> IgpView<'a> {
 }
 pub mod certs;
 pub mod daemon;
+pub mod grpc;
 pub mod server;
