@@ -316,7 +316,7 @@ fn down_links() -> BTreeSet<String> {
 /// its wire go down (up), and the underlay reconverges as an IGP would.
 /// The routers' agents see it and report it to the controller.
 pub async fn set_link(link: &str, up: bool) -> Result<(), LabError> {
-    let (_, p) = current()?;
+    let (mut t, p) = current()?;
     let wire = p
         .wires
         .iter()
@@ -334,7 +334,10 @@ pub async fn set_link(link: &str, up: bool) -> Result<(), LabError> {
     }
     let text: String = down.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(lab_path("down-links"), text).map_err(|e| other(LAB_DIR, e))?;
-    let (t, p) = current()?;
+    // The wires stay as they are; only this link's state changed.
+    if let Some(ix) = t.link_ix(link) {
+        t.link_mut(ix).up = up;
+    }
     converge(&t, &p, &handles).await?;
     Ok(())
 }
