@@ -12,7 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use cpn::controller::actor::{self, Command, ControllerHandle};
+use cpn::controller::actor::{self, ControllerHandle};
 use cpn::controller::{Config, Controller, PolicyCounts};
 use cpn::document::parse_event;
 use cpn::router::mock::{Faults, MockAgent};
@@ -20,7 +20,7 @@ use cpn::store::MemoryStore;
 use support::{busiest_core_link, network, policy_count, rss_mb, tiny_requests};
 
 async fn counts(h: &ControllerHandle) -> PolicyCounts {
-    h.ask(Command::Stats).await.unwrap().1
+    h.stats().await.unwrap().1
 }
 
 /// Polls until every policy is applied; prints progress every second.
@@ -95,10 +95,11 @@ fn main() {
 
         let started = Instant::now();
         let (sink, updates) = tokio::sync::mpsc::unbounded_channel();
-        let (handle, _task) = actor::spawn(c, Some(sink));
+        let running = actor::spawn(c, Some(sink));
+        let handle = running.handle;
         tokio::spawn(cpn::southbound::run(
             updates,
-            handle.clone(),
+            running.feedback,
             cpn::southbound::Config::default(),
         ));
         let took = until_applied(&handle, started).await;
@@ -113,11 +114,7 @@ fn main() {
 
         let event = parse_event(&format!("{{link_down: {}}}", busiest.0)).unwrap();
         let started = Instant::now();
-        let changed = handle
-            .ask(|r| Command::Event(event, r))
-            .await
-            .unwrap()
-            .unwrap();
+        let changed = handle.event(event).await.unwrap().unwrap();
         let took = until_applied(&handle, started).await;
         let calls = mock.history().len() - calls;
         println!(

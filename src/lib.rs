@@ -22,6 +22,7 @@ pub mod controller;
 pub mod daemon;
 pub mod document;
 pub mod engine;
+pub mod grpc;
 pub mod lab;
 pub mod metrics;
 pub mod model;

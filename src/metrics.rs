@@ -34,7 +34,7 @@ pub struct MethodLabels {
 /// Labels of the policies gauges.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
-    /// "up" or "down"; southbound: "applied", "pending" or "failed".
+    /// "up" or "down"; southbound: "applied", "pending", "failed" or "disabled".
     pub state: String,
 }
 
@@ -131,6 +131,7 @@ impl Metrics {
         set(&self.southbound, "applied", counts.applied);
         set(&self.southbound, "pending", counts.pending);
         set(&self.southbound, "failed", counts.failed);
+        set(&self.southbound, "disabled", counts.disabled);
         let add = |c: &Counter, v: u64| c.inc_by(v.saturating_sub(c.get()));
         add(&self.events, stats.events);
         add(&self.reoptimizations, stats.reoptimizations);

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use common::daemon;
 use common::grpc::policy;
-use cpn::api::convert;
 use cpn::document::{PolicyJson, parse_request};
+use cpn::proto::convert;
 use cpn::proto::gobgp as api;
 use cpn::proto::gobgp::gobgp_api_client::GobgpApiClient;
 use cpn::proto::v1 as pb;

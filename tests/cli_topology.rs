@@ -80,7 +80,13 @@ fn hostile_input_is_refused_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let lab = std::fs::read(topology("lab.yaml")).unwrap();
 
-    let truncated = write(&dir, "truncated.yaml", &lab[..lab.len() / 2]);
+    // Cut at a line end near the middle: the file just stops.
+    let cut = lab[..lab.len() / 2]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    let truncated = write(&dir, "truncated.yaml", &lab[..cut]);
     let binary: Vec<u8> = (0..50_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
         .collect();

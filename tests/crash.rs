@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::daemon::{self, Daemon};
-use cpn::api::convert;
 use cpn::document::parse_request;
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use tokio::sync::Mutex;

@@ -105,6 +105,7 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
             latency_us: rng.random_range(0..=50),
             storage_tb: BTreeMap::new(),
             pools,
+            prefix: None,
         });
     }
     let mut t = b.build().expect("generated topologies are valid");
@@ -499,7 +500,7 @@ fn check_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
             // Only requests the spec calls malformed.
             let price_without_compute = req.objective == Objective::Price && req.compute.is_none();
             assert!(
-                price_without_compute || e.0.contains("residency"),
+                price_without_compute || e.field == "data.residency",
                 "{}: invalid: {e}",
                 context()
             );

@@ -6,9 +6,9 @@
 mod common;
 
 use common::server::{TestServer, lab, start};
-use cpn::api::convert;
 use cpn::document::{AnswerJson, PolicyJson, answer_json, parse_request, resolve};
 use cpn::engine::Engine;
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::path_service_client::PathServiceClient;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;

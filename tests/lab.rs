@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use common::daemon;
 use common::grpc::policy;
-use cpn::api::convert;
 use cpn::document::{PolicyJson, parse_request};
 use cpn::netlink::{links, netns};
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use tonic::transport::Channel;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use common::certs;
 use common::daemon::{self, Daemon};
 use cpn::api::access::token_hash;
-use cpn::api::convert;
 use cpn::document::parse_request;
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use cpn::proto::v1::topology_service_client::TopologyServiceClient;
@@ -477,7 +477,7 @@ async fn limits_have_clear_errors() {
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
     // A message over the size limit.
-    let huge = "#".repeat(cpn::api::server::MAX_MESSAGE_BYTES + 1);
+    let huge = "#".repeat(cpn::grpc::MAX_MESSAGE_BYTES + 1);
     let e = topo
         .replace_topology(pb::ReplaceTopologyRequest { document: huge })
         .await

@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::server::{TestServer, lab_at, start_mock, start_pushing};
-use cpn::api::convert;
 use cpn::document::{PolicyJson, parse_request};
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use cpn::proto::v1::topology_service_client::TopologyServiceClient;

@@ -1,22 +1,24 @@
-//! The northbound gRPC API (tonic): handlers, proto <-> document conversion,
-//! and errors mapped to gRPC status codes once. Handlers validate and
-//! convert, send a command to the controller task, and await its reply.
+//! The northbound gRPC API (tonic handlers only). Every handler has one
+//! shape, run by [`Api::call`]: authenticate and authorize the caller,
+//! convert the request (`crate::proto::convert`), ask the controller task,
+//! convert the reply; state-changing calls are audited, and every call's
+//! outcome and latency recorded. Errors map to gRPC codes once (`status`).
 
 pub mod access;
-pub mod convert;
 mod path;
 mod policy;
-pub mod server;
 mod status;
 mod topology;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tonic::Status;
+use tonic::{Request, Response, Status};
 
 use crate::controller::actor::ControllerHandle;
 use crate::metrics::Metrics;
+use access::{Action, Caller};
 
 /// The state every handler shares: the controller handle, metrics, and the
 /// access rules.
@@ -25,6 +27,14 @@ pub struct Api {
     controller: ControllerHandle,
     metrics: Arc<Metrics>,
     access: Arc<access::Access>,
+}
+
+/// Whether a call is written to the audit log, and under what target.
+enum Audit<Req> {
+    /// A read: not audited.
+    No,
+    /// A change: audited, the target named from the request.
+    Target(fn(&Req) -> String),
 }
 
 impl Api {
@@ -42,13 +52,36 @@ impl Api {
         }
     }
 
-    /// Records a request's outcome and latency; passes the result on.
-    fn observe<T>(
+    /// Runs one call of `method`: checks that the caller may do `action`,
+    /// runs `body` with the caller and the request, audits the outcome when
+    /// `audit` asks, and records it.
+    async fn call<Req, Resp, Fut>(
         &self,
-        method: &str,
-        result: Result<T, Status>,
-        started: Instant,
-    ) -> Result<T, Status> {
+        method: &'static str,
+        action: Action,
+        audit: Audit<Req>,
+        request: Request<Req>,
+        body: impl FnOnce(Caller, Req) -> Fut,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Fut: Future<Output = Result<Resp, Status>>,
+    {
+        let started = Instant::now();
+        let caller = self.access.check(&request, action, method);
+        let target = match audit {
+            Audit::No => None,
+            Audit::Target(name) => Some(name(request.get_ref())),
+        };
+        let result = match &caller {
+            Ok(c) => body(c.clone(), request.into_inner())
+                .await
+                .map(Response::new),
+            Err(s) => Err(s.clone()),
+        };
+        if let Some(target) = target {
+            self.access
+                .audit(caller.as_ref().ok(), method, &target, &result);
+        }
         let code = match &result {
             Ok(_) => tonic::Code::Ok,
             Err(s) => s.code(),

@@ -1,13 +1,10 @@
 //! `cpn.v1.TopologyService`: the live topology, its replacement, events.
 
-use std::time::Instant;
-
 use tonic::{Request, Response, Status};
 
 use super::access::Action;
-use super::status::{gone, status};
-use super::{Api, convert};
-use crate::controller::actor::Command;
+use super::{Api, Audit};
+use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::topology_service_server::TopologyService;
 use crate::topology_file::{self, TopologyDocument};
@@ -18,113 +15,105 @@ impl TopologyService for Api {
         &self,
         request: Request<pb::GetTopologyRequest>,
     ) -> Result<Response<pb::GetTopologyResponse>, Status> {
-        let started = Instant::now();
-        let result = async {
-            self.access
-                .check(&request, Action::ReadTopology, "GetTopology")?;
-            let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
-            Ok(Response::new(pb::GetTopologyResponse {
-                topology: Some(convert::topology(&t)),
-            }))
-        }
-        .await;
-        self.observe("GetTopology", result, started)
+        self.call(
+            "GetTopology",
+            Action::ReadTopology,
+            Audit::No,
+            request,
+            |_, _| async move {
+                let t = self.controller.topology().await?;
+                Ok(pb::GetTopologyResponse {
+                    topology: Some(convert::topology(&t)),
+                })
+            },
+        )
+        .await
     }
 
     async fn export_topology(
         &self,
         request: Request<pb::ExportTopologyRequest>,
     ) -> Result<Response<pb::ExportTopologyResponse>, Status> {
-        let started = Instant::now();
-        let result = async {
-            self.access
-                .check(&request, Action::ReadTopology, "ExportTopology")?;
-            let t = self.controller.ask(Command::Topology).await.map_err(gone)?;
-            let yaml = serde_yaml::to_string(&TopologyDocument::from_topology(&t))
-                .map_err(|e| Status::internal(e.to_string()))?;
-            let down_routers = t
-                .routers()
-                .filter(|(_, r)| !r.up)
-                .map(|(_, r)| r.id.to_string())
-                .collect();
-            Ok(Response::new(pb::ExportTopologyResponse {
-                yaml,
-                down_routers,
-            }))
-        }
-        .await;
-        self.observe("ExportTopology", result, started)
+        self.call(
+            "ExportTopology",
+            Action::ReadTopology,
+            Audit::No,
+            request,
+            |_, _| async move {
+                let t = self.controller.topology().await?;
+                let yaml = serde_yaml::to_string(&TopologyDocument::from_topology(&t))
+                    .map_err(|e| Status::internal(e.to_string()))?;
+                let down_routers = t
+                    .routers()
+                    .filter(|(_, r)| !r.up)
+                    .map(|(_, r)| r.id.to_string())
+                    .collect();
+                Ok(pb::ExportTopologyResponse { yaml, down_routers })
+            },
+        )
+        .await
     }
 
     async fn replace_topology(
         &self,
         request: Request<pb::ReplaceTopologyRequest>,
     ) -> Result<Response<pb::ReplaceTopologyResponse>, Status> {
-        let started = Instant::now();
-        let caller = self
-            .access
-            .check(&request, Action::ChangeNetwork, "ReplaceTopology");
-        let result = async {
-            caller.clone()?;
-            let text = request.into_inner().document;
-            // Parsing a large document is CPU work: keep it off the runtime.
-            let topology =
-                tokio::task::spawn_blocking(move || topology_file::parse_str(&text, "document"))
-                    .await
-                    .map_err(|e| Status::internal(e.to_string()))?
-                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
-            check_elements(&topology)?;
-            let affected = self
-                .controller
-                .ask(|r| Command::Replace(Box::new(topology), r))
+        let audit = Audit::Target(|_: &pb::ReplaceTopologyRequest| "topology".to_owned());
+        self.call(
+            "ReplaceTopology",
+            Action::ChangeNetwork,
+            audit,
+            request,
+            |_, r| async move {
+                let text = r.document;
+                // Parsing a large document is CPU work: keep it off the runtime.
+                let topology = tokio::task::spawn_blocking(move || {
+                    topology_file::parse_str(&text, "document")
+                })
                 .await
-                .map_err(gone)?
-                .map_err(status)?;
-            Ok(Response::new(pb::ReplaceTopologyResponse {
-                affected_policies: affected,
-            }))
-        }
-        .await;
-        self.access
-            .audit(caller.as_ref().ok(), "ReplaceTopology", "topology", &result);
-        self.observe("ReplaceTopology", result, started)
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+                check_elements(&topology)?;
+                let affected = self.controller.replace(topology).await??;
+                Ok(pb::ReplaceTopologyResponse {
+                    affected_policies: affected,
+                })
+            },
+        )
+        .await
     }
 
     async fn apply_event(
         &self,
         request: Request<pb::ApplyEventRequest>,
     ) -> Result<Response<pb::ApplyEventResponse>, Status> {
-        let started = Instant::now();
-        let caller = self
-            .access
-            .check(&request, Action::ChangeNetwork, "ApplyEvent");
-        let mut target = String::new();
-        let result = async {
-            caller.clone()?;
-            let event = request
-                .into_inner()
-                .event
-                .ok_or_else(|| Status::invalid_argument("event is required"))?;
-            let event = convert::event_from_pb(&event)?;
-            target = format!("{event:?}");
-            let affected = self
-                .controller
-                .ask(|r| Command::Event(event, r))
-                .await
-                .map_err(gone)?
-                .map_err(status)?;
-            Ok(Response::new(pb::ApplyEventResponse {
-                affected_policies: affected,
-            }))
-        }
-        .await;
-        self.access
-            .audit(caller.as_ref().ok(), "ApplyEvent", &target, &result);
-        self.observe("ApplyEvent", result, started)
+        let audit = Audit::Target(|r: &pb::ApplyEventRequest| match &r.event {
+            Some(e) => {
+                convert::event_from_pb(e).map_or_else(|e| e.to_string(), |d| format!("{d:?}"))
+            }
+            None => String::new(),
+        });
+        self.call(
+            "ApplyEvent",
+            Action::ChangeNetwork,
+            audit,
+            request,
+            |_, r| async move {
+                let event = r
+                    .event
+                    .ok_or_else(|| Status::invalid_argument("event is required"))?;
+                let event = convert::event_from_pb(&event)?;
+                let affected = self.controller.event(event).await??;
+                Ok(pb::ApplyEventResponse {
+                    affected_policies: affected,
+                })
+            },
+        )
+        .await
     }
 }
 
-/// (A document is at most `server::MAX_MESSAGE_BYTES`, as every message.)
+/// (A document is at most `grpc::MAX_MESSAGE_BYTES`, as every message.)
 /// Most routers, links and data centers (together) a topology may have.
 pub const MAX_ELEMENTS: usize = 1_000_000;
 

@@ -2,17 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use cpn::api::access::Access;
-use cpn::controller::actor::{self, Command};
-use cpn::controller::{Config, Controller};
-use cpn::daemon::{LogFormat, TlsArgs, init_logs, signal};
-use cpn::metrics::Metrics;
+use cpn::daemon::{self, DaemonError, LogFormat, TlsArgs, init_logs, signal};
 use cpn::store::{MemoryStore, RedbStore, Store};
-use tokio::sync::watch;
 use tracing::{info, warn};
 
 /// The CPN controller: topology, compute-aware SRv6 policies, southbound pushes.
@@ -85,22 +81,43 @@ struct Args {
     log_format: LogFormat,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit status when the store failed (EX_SOFTWARE): nothing unpersisted
+/// was acknowledged; restart on the same data directory.
+const EXIT_STORE: u8 = 70;
+
+fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            match e.downcast_ref::<DaemonError>() {
+                Some(DaemonError::Store(_)) => ExitCode::from(EXIT_STORE),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(
         (0.0..1.0).contains(&args.reopt_threshold),
         "--reopt-threshold must be in [0, 1), got {}",
         args.reopt_threshold
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run(args))
-}
-
-async fn run(args: Args) -> anyhow::Result<()> {
-    let initial = match &args.topology {
+    let topology = match &args.topology {
         Some(path) => {
             Some(cpn::topology_file::load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?)
         }
@@ -113,14 +130,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Box::new(MemoryStore::default())
         }
     };
-    let config = Config {
-        reopt_threshold: args.reopt_threshold,
-        ..Config::default()
-    };
-    let controller = tokio::task::spawn_blocking(move || Controller::open(store, initial, config))
-        .await?
-        .context("cannot start the controller")?;
-    let tls = args.tls.server_tls()?;
     let agent_tls = match &args.agent_ca {
         Some(ca) => Some(cpn::tls::ClientTls {
             ca: ca.clone(),
@@ -132,131 +141,36 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }),
         None => None,
     };
-    let access = match &args.access {
-        Some(path) => {
-            let a =
-                Access::load(path, controller.topology()).map_err(|e| anyhow::anyhow!("{e}"))?;
-            info!(access = %path.display(), "bearer tokens required");
-            a
-        }
-        None => {
-            warn!("no --access file: the API is open to every caller");
-            Access::open()
-        }
-    };
-    let mut access = access.with_rate(args.rate_limit);
-    if let Some(path) = &args.audit_log {
-        access = access
-            .with_audit_file(path)
-            .with_context(|| format!("cannot open the audit log {}", path.display()))?;
-    }
-    let bgp = match &args.southbound {
-        Some(path) => cpn::southbound::config::load(path, controller.topology())
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-        None => Vec::new(),
-    };
-    let t = controller.topology();
-    info!(
-        topology = t.name(),
-        routers = t.router_count(),
-        links = t.link_count(),
-        datacenters = t.datacenters().len(),
-        policies = controller.policies().count(),
-        "controller ready"
-    );
-    let (sink, updates) = if args.no_southbound {
-        warn!("--no-southbound: policies are not pushed to routers");
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        (Some(tx), Some(rx))
-    };
-    let (handle, task) = actor::spawn(controller, sink);
-    if let Some(updates) = updates {
-        let config = cpn::southbound::Config {
-            timeout: std::time::Duration::from_millis(args.push_timeout_ms),
-            reconcile_interval: std::time::Duration::from_secs_f64(
-                args.reconcile_interval.max(0.1),
-            ),
-            backoff_max: std::time::Duration::from_millis(args.retry_max_ms.max(100)),
-            bgp,
-            agent_tls,
+    let southbound = (!args.no_southbound).then(|| cpn::southbound::Config {
+        timeout: Duration::from_millis(args.push_timeout_ms),
+        reconcile_interval: Duration::from_secs_f64(args.reconcile_interval.max(0.1)),
+        backoff_max: Duration::from_millis(args.retry_max_ms.max(100)),
+        agent_tls,
+        ..Default::default()
+    });
+    let config = daemon::Config {
+        controller: cpn::controller::Config {
+            reopt_threshold: args.reopt_threshold,
             ..Default::default()
-        };
-        tokio::spawn(cpn::southbound::run(updates, handle.clone(), config));
-    }
-    let metrics = Arc::new(Metrics::new());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
+        },
+        southbound,
+        southbound_file: args.southbound.clone(),
+        access_file: args.access.clone(),
+        audit_log: args.audit_log.clone(),
+        rate_limit: args.rate_limit,
+        call_timeout: Duration::from_millis(args.call_timeout_ms.max(1)),
+        tls: args.tls.server_tls()?,
+        allow_plaintext: args.allow_plaintext,
+        metrics: args.metrics_listen,
+        ..daemon::Config::new(topology, store)
     };
-
-    let mut metrics_task = None;
-    if let Some(addr) = args.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
-        info!(
-            url = cpn::metrics::describe(listener.local_addr()?),
-            "serving metrics"
-        );
-        let (m, h) = (metrics.clone(), handle.clone());
-        let refresh = move || {
-            let (m, h) = (m.clone(), h.clone());
-            Box::pin(async move {
-                if let Ok((stats, counts)) = h.ask(Command::Stats).await {
-                    m.update(&stats, &counts);
-                }
-            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-        };
-        metrics_task = Some(tokio::spawn(cpn::metrics::serve(
-            listener,
-            metrics.clone(),
-            refresh,
-            stopped(stop_rx.clone()),
-        )));
-    }
-
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let transport = match &tls {
-        Some(t) => t.describe(),
-        None if addr.ip().is_loopback() => {
-            "plaintext (loopback only; use --tls-cert/--tls-key beyond)"
-        }
-        None if args.allow_plaintext => {
-            warn!(%addr, "serving plaintext gRPC on a non-loopback address (--allow-plaintext)");
-            "plaintext"
-        }
-        None => anyhow::bail!(
-            "{addr} is not a loopback address: give --tls-cert and --tls-key (or --allow-plaintext)"
-        ),
-    };
-    info!(%addr, transport, "serving gRPC");
-    let options = cpn::api::server::Options {
-        access: Arc::new(access),
-        tls,
-        call_timeout: std::time::Duration::from_millis(args.call_timeout_ms.max(1)),
-    };
-    let server = tokio::spawn(cpn::api::server::serve_with(
-        listener,
-        handle,
-        metrics,
-        options,
-        stopped(stop_rx),
-    ));
-
-    signal().await;
-    info!("shutting down: finishing calls in flight");
-    let _ = stop_tx.send(true);
-    server.await??;
-    if let Some(m) = metrics_task {
-        m.await??;
-    }
-    // Every handle is gone with the server: the controller task ends.
-    task.await?;
+    daemon::run(config, listener, async {
+        signal().await;
+    })
+    .await?;
     match &args.data_dir {
         Some(dir) => info!(data_dir = %dir.display(), "stopped; state is on disk"),
         None => info!("stopped; the state was in memory only"),

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::bench::random_requests;
 use super::client::{Target, connect};
-use crate::api::convert;
 use crate::document::{ComputeDoc, ConstraintsDoc, RequestDoc};
+use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_client::PathServiceClient;
 use crate::proto::v1::policy_service_client::PolicyServiceClient;
@@ -105,7 +105,7 @@ pub async fn run(target: &Target, args: LoadArgs) -> anyhow::Result<LoadReport> 
     anyhow::ensure!(args.clients > 0, "--clients must be at least 1");
     let channel = connect(target).await?;
     let exported = TopologyServiceClient::new(channel.clone())
-        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES)
+        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES)
         .export_topology(pb::ExportTopologyRequest {})
         .await?
         .into_inner();

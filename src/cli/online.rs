@@ -10,8 +10,8 @@ use tonic::{Code, Status};
 use super::client::{Target, connect};
 use super::path::{EXIT_INFEASIBLE, PathArgs, read_input};
 use super::render;
-use crate::api::convert;
 use crate::document::{self, ErrorJson};
+use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_client::PathServiceClient;
 use crate::proto::v1::policy_service_client::PolicyServiceClient;
@@ -26,6 +26,13 @@ pub struct Failure {
     pub code: u8,
     /// What went wrong.
     pub message: String,
+}
+
+/// A reply the server sent that this cpnctl cannot read (a newer server?).
+fn unreadable(e: crate::document::FieldError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the server sent a policy this cpnctl cannot read ({e}); is it a newer version?"
+    )
 }
 
 fn fail(status: Status) -> anyhow::Error {
@@ -115,7 +122,7 @@ fn parse_request_file(path: &Path) -> anyhow::Result<document::RequestDoc> {
 /// `cpnctl --server URL policy ...`
 pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<ExitCode> {
     let mut client = PolicyServiceClient::new(connect(target).await?)
-        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
     match command {
         PolicyCommand::Install {
             name,
@@ -128,7 +135,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 request: Some(convert::request_to_pb(&doc)),
             };
             let p = client.install_policy(r).await.map_err(fail)?.into_inner();
-            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(fail)?;
+            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(unreadable)?;
             if json {
                 print_json(&p)?
             } else {
@@ -146,7 +153,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 .iter()
                 .map(convert::policy_from_pb)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(fail)?;
+                .map_err(unreadable)?;
             if json {
                 print_json(&list)?
             } else {
@@ -159,7 +166,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 .await
                 .map_err(fail)?
                 .into_inner();
-            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(fail)?;
+            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(unreadable)?;
             if json {
                 print_json(&p)?
             } else {
@@ -190,7 +197,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                     .as_ref()
                     .map(convert::policy_from_pb)
                     .transpose()
-                    .map_err(fail)?;
+                    .map_err(unreadable)?;
                 if json {
                     let v = serde_json::json!({"sequence": c.sequence, "kind": kind, "name": c.name, "policy": policy});
                     println!("{v}");
@@ -242,7 +249,7 @@ pub async fn event(target: &Target, args: EventArgs) -> anyhow::Result<ExitCode>
 /// The live topology as a model (for pictures).
 async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology> {
     let mut client = TopologyServiceClient::new(connect(target).await?)
-        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
     let r = client
         .export_topology(pb::ExportTopologyRequest {})
         .await
@@ -264,7 +271,7 @@ async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology
 /// `cpnctl --server URL topology [--json]`: the live topology.
 pub async fn topology(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
     let mut client = TopologyServiceClient::new(connect(target).await?)
-        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
     let r = client
         .export_topology(pb::ExportTopologyRequest {})
         .await
@@ -294,7 +301,7 @@ pub async fn topology(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
 /// `cpnctl --server URL path ...`
 pub async fn path(target: &Target, args: PathArgs) -> anyhow::Result<ExitCode> {
     let mut client = PathServiceClient::new(connect(target).await?)
-        .max_decoding_message_size(crate::api::server::MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
     if let Some(batch) = &args.requests {
         let text = read_input(batch)?;
         let (mut bad, mut infeasible) = (false, false);

@@ -126,21 +126,25 @@ fn batch_mode(t: &Topology, engine: &Engine, file: &Path) -> anyhow::Result<Exit
         if line.trim().is_empty() {
             continue;
         }
-        let answer = document::parse_request(&line)
-            .and_then(|doc| document::resolve(&doc, t))
-            .map_err(|e| QueryError::Invalid(crate::engine::InvalidRequest(e)))
-            .and_then(|req| engine.query(t, &req));
-        match answer {
-            Ok(a) => serde_json::to_writer(&mut out, &answer_json(t, &a))?,
-            Err(QueryError::Invalid(e)) => {
+        // Bad input: the document, its ids, or the request's values.
+        let query = document::parse_request(&line)
+            .and_then(|doc| document::resolve(&doc, t).map_err(|e| e.to_string()))
+            .map(|req| engine.query(t, &req));
+        let bad_line = |e: &dyn std::fmt::Display| document::ErrorJson {
+            error: format!("line {}: {e}", n + 1),
+            rejected: None,
+        };
+        match query {
+            Ok(Ok(a)) => serde_json::to_writer(&mut out, &answer_json(t, &a))?,
+            Err(e) => {
                 bad = true;
-                let error = document::ErrorJson {
-                    error: format!("line {}: {e}", n + 1),
-                    rejected: None,
-                };
-                serde_json::to_writer(&mut out, &error)?;
+                serde_json::to_writer(&mut out, &bad_line(&e))?;
             }
-            Err(QueryError::NoPlacement(e)) => {
+            Ok(Err(QueryError::Invalid(e))) => {
+                bad = true;
+                serde_json::to_writer(&mut out, &bad_line(&e))?;
+            }
+            Ok(Err(QueryError::NoPlacement(e))) => {
                 infeasible = true;
                 serde_json::to_writer(&mut out, &error_json(t, &e))?;
             }

@@ -89,7 +89,7 @@ pub fn run(command: TopologyCommand) -> anyhow::Result<()> {
         TopologyCommand::Show { file, json } => {
             let t = load(&file)?;
             if json {
-                let proto = crate::api::convert::topology(&t);
+                let proto = crate::proto::convert::topology(&t);
                 println!("{}", serde_json::to_string_pretty(&topology_json(&proto))?);
             } else {
                 print!("{}", show(&t));
@@ -277,7 +277,7 @@ fn topology_json(t: &crate::proto::v1::Topology) -> serde_json::Value {
         _ => "unknown",
     };
     let kind = |k: i32| {
-        crate::api::convert::pool_kind_from(k, "kind")
+        crate::proto::convert::pool_kind_from(k, "kind")
             .map(|k| k.to_string())
             .unwrap_or_default()
     };

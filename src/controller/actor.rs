@@ -1,18 +1,23 @@
-//! The one tokio task that owns the controller: handlers send it a command
-//! with a oneshot responder and await the reply; changes are broadcast to
-//! watchers in order.
+//! The one task that owns the controller. Callers hold a
+//! [`ControllerHandle`] whose methods send a command with a oneshot
+//! responder and await the reply; commands run one at a time, in order, in
+//! groups that share one durable commit; changes are broadcast to watchers
+//! in order, and desired state goes to the outbox.
+
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
     Change, ChangeKind, Controller, ControllerError, PolicyCounts, ResumeError, Scope, Southbound,
-    SouthboundState, Stats,
+    SouthboundState, Stats, desired,
 };
 use crate::document::{
     AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json, error_json,
 };
 use crate::model::Topology;
-use crate::southbound::{Sink, Update, desired};
+use crate::store::StoreError;
 
 type Reply<T> = oneshot::Sender<T>;
 
@@ -20,244 +25,458 @@ type Reply<T> = oneshot::Sender<T>;
 /// sequence number the watcher has (live changes up to it are skipped).
 pub type Subscription = (Vec<Change>, broadcast::Receiver<Change>, u64);
 
+/// A path query's outcome: the answer, or "nothing feasible" with every
+/// data center's reason.
+pub type QueryOutcome = Result<AnswerJson, ErrorJson>;
+
 /// A request to the controller task.
-pub enum Command {
-    /// Path query (no install): the answer, or "nothing feasible" with
-    /// every data center's reason; bad input is the outer error.
-    Query(
-        RequestDoc,
-        Scope,
-        Reply<Result<Result<AnswerJson, ErrorJson>, ControllerError>>,
-    ),
-    /// Install a policy.
-    Install(
-        String,
-        RequestDoc,
-        Scope,
-        Reply<Result<PolicyJson, ControllerError>>,
-    ),
-    /// Remove a policy.
-    Remove(String, Scope, Reply<Result<(), ControllerError>>),
-    /// One policy.
-    Get(String, Scope, Reply<Result<PolicyJson, ControllerError>>),
-    /// Every policy in the scope.
-    List(Scope, Reply<Vec<PolicyJson>>),
-    /// Apply an event.
-    Event(EventDoc, Reply<Result<Vec<String>, ControllerError>>),
-    /// Replace the topology.
-    Replace(Box<Topology>, Reply<Result<Vec<String>, ControllerError>>),
-    /// The live topology (a snapshot).
-    Topology(Reply<std::sync::Arc<Topology>>),
-    /// Subscribe to changes after a resume point.
-    Watch(u64, Reply<Result<Subscription, ResumeError>>),
-    /// Southbound status of a policy, for one version.
-    Southbound(String, u64, Southbound),
-    /// Counters and policy counts.
-    Stats(Reply<(Stats, PolicyCounts)>),
+enum Command {
+    Query {
+        request: RequestDoc,
+        scope: Scope,
+        reply: Reply<Result<QueryOutcome, ControllerError>>,
+    },
+    Install {
+        name: String,
+        request: RequestDoc,
+        scope: Scope,
+        reply: Reply<Result<PolicyJson, ControllerError>>,
+    },
+    Remove {
+        name: String,
+        scope: Scope,
+        reply: Reply<Result<(), ControllerError>>,
+    },
+    Get {
+        name: String,
+        scope: Scope,
+        reply: Reply<Result<PolicyJson, ControllerError>>,
+    },
+    List {
+        scope: Scope,
+        reply: Reply<Vec<PolicyJson>>,
+    },
+    Event {
+        event: EventDoc,
+        reply: Reply<Result<Vec<String>, ControllerError>>,
+    },
+    Replace {
+        topology: Box<Topology>,
+        reply: Reply<Result<Vec<String>, ControllerError>>,
+    },
+    Topology {
+        reply: Reply<Arc<Topology>>,
+    },
+    Watch {
+        after: u64,
+        reply: Reply<Result<Subscription, ResumeError>>,
+    },
+    Stats {
+        reply: Reply<(Stats, PolicyCounts)>,
+    },
+    /// From the readers of the outbox, in the order they sent it.
+    Feedback(Feedback),
 }
 
-/// A cheap handle to the controller task.
+/// A cheap handle to the controller task; the task stops when every handle
+/// is dropped.
 #[derive(Clone)]
 pub struct ControllerHandle {
     tx: mpsc::Sender<Command>,
 }
 
-/// A handle that does not keep the controller task alive (for the
-/// southbound, which must not hold up a shutdown).
-#[derive(Clone)]
-pub struct WeakControllerHandle {
-    tx: mpsc::WeakSender<Command>,
-}
-
-impl WeakControllerHandle {
-    /// The handle, while the task runs.
-    pub fn upgrade(&self) -> Option<ControllerHandle> {
-        self.tx.upgrade().map(|tx| ControllerHandle { tx })
-    }
-}
-
-/// The task is gone (shutting down).
+/// The task is gone (shutting down, or stopped by a store failure).
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("the controller is shutting down")]
 pub struct Gone;
 
 impl ControllerHandle {
-    /// Sends a command built around a fresh responder and awaits the reply.
-    pub async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Gone> {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Gone> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(make(tx)).await.map_err(|_| Gone)?;
         rx.await.map_err(|_| Gone)
     }
 
-    /// A handle that does not keep the task alive.
-    pub fn downgrade(&self) -> WeakControllerHandle {
-        WeakControllerHandle {
-            tx: self.tx.downgrade(),
-        }
+    /// Answers a path query on the live network (reservations included).
+    pub async fn query(
+        &self,
+        request: RequestDoc,
+        scope: Scope,
+    ) -> Result<Result<QueryOutcome, ControllerError>, Gone> {
+        self.ask(|reply| Command::Query {
+            request,
+            scope,
+            reply,
+        })
+        .await
     }
 
-    /// Sends a command without a reply.
-    pub async fn tell(&self, command: Command) -> Result<(), Gone> {
-        self.tx.send(command).await.map_err(|_| Gone)
+    /// Installs a policy; acknowledged once it is durable.
+    pub async fn install(
+        &self,
+        name: String,
+        request: RequestDoc,
+        scope: Scope,
+    ) -> Result<Result<PolicyJson, ControllerError>, Gone> {
+        self.ask(|reply| Command::Install {
+            name,
+            request,
+            scope,
+            reply,
+        })
+        .await
+    }
+
+    /// Removes a policy; acknowledged once it is durable.
+    pub async fn remove(
+        &self,
+        name: String,
+        scope: Scope,
+    ) -> Result<Result<(), ControllerError>, Gone> {
+        self.ask(|reply| Command::Remove { name, scope, reply })
+            .await
+    }
+
+    /// One policy.
+    pub async fn get(
+        &self,
+        name: String,
+        scope: Scope,
+    ) -> Result<Result<PolicyJson, ControllerError>, Gone> {
+        self.ask(|reply| Command::Get { name, scope, reply }).await
+    }
+
+    /// Every policy in the scope, by name.
+    pub async fn list(&self, scope: Scope) -> Result<Vec<PolicyJson>, Gone> {
+        self.ask(|reply| Command::List { scope, reply }).await
+    }
+
+    /// Applies an event; the names of the policies it changed.
+    pub async fn event(
+        &self,
+        event: EventDoc,
+    ) -> Result<Result<Vec<String>, ControllerError>, Gone> {
+        self.ask(|reply| Command::Event { event, reply }).await
+    }
+
+    /// Replaces the topology; the names of the policies it changed.
+    pub async fn replace(
+        &self,
+        topology: Topology,
+    ) -> Result<Result<Vec<String>, ControllerError>, Gone> {
+        self.ask(|reply| Command::Replace {
+            topology: Box::new(topology),
+            reply,
+        })
+        .await
+    }
+
+    /// The live topology (a snapshot, shared until it changes).
+    pub async fn topology(&self) -> Result<Arc<Topology>, Gone> {
+        self.ask(|reply| Command::Topology { reply }).await
+    }
+
+    /// Subscribes to changes after sequence `after` (0: from now).
+    pub async fn watch(&self, after: u64) -> Result<Result<Subscription, ResumeError>, Gone> {
+        self.ask(|reply| Command::Watch { after, reply }).await
+    }
+
+    /// Counters and policy counts.
+    pub async fn stats(&self) -> Result<(Stats, PolicyCounts), Gone> {
+        self.ask(|reply| Command::Stats { reply }).await
     }
 }
 
 /// Commands handled before one group commit, at most.
 pub const GROUP: usize = 256;
 
-/// Starts the task; it stops when every handle is dropped. Returns the
-/// handle and the task.
+/// The running controller task.
+pub struct Running {
+    /// Its handle.
+    pub handle: ControllerHandle,
+    /// Where the readers of the outbox send feedback.
+    pub feedback: FeedbackSender,
+    /// The task: it ends when every handle is gone (`Ok`), or when a
+    /// group's writes could not be made durable (`Err`: nothing of that
+    /// group was acknowledged, and only a restart from the store is
+    /// consistent, so the caller should stop).
+    pub task: tokio::task::JoinHandle<Result<(), StoreError>>,
+}
+
+/// Starts the task on `controller`, writing desired state to `outbox` (none:
+/// nothing is pushed, and policies say so).
 ///
 /// Commands are handled in groups: every command already queued (up to
 /// [`GROUP`]) is handled, the group's writes are committed at once, and only
-/// then are the replies sent and the changes broadcast. If the commit fails,
-/// the process stops: nothing of the group was acknowledged, and a restart
-/// from the store is consistent.
-pub fn spawn(
-    mut controller: Controller,
-    southbound: Option<Sink>,
-) -> (ControllerHandle, tokio::task::JoinHandle<()>) {
+/// then are the replies sent, the changes broadcast and the desired state
+/// written to the outbox.
+pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
     let (tx, mut rx) = mpsc::channel::<Command>(4096);
+    let (feedback_tx, mut feedback_rx) = mpsc::unbounded_channel::<Feedback>();
+    // Feedback joins the commands in the order it was sent; a weak sender,
+    // so that it does not keep the task alive.
+    let weak = tx.downgrade();
+    tokio::spawn(async move {
+        while let Some(f) = feedback_rx.recv().await {
+            let Some(tx) = weak.upgrade() else { return };
+            if tx.send(Command::Feedback(f)).await.is_err() {
+                return;
+            }
+        }
+    });
     let (changes, _) = broadcast::channel::<Change>(65_536);
     controller.defer_commits();
-    if let Some(sink) = &southbound {
-        push_everything(&mut controller, sink);
+    if outbox.is_none() {
+        controller.disable_southbound();
     }
     let task = tokio::task::spawn_blocking(move || {
-        // One thread owns the state; commands run one at a time, in order.
-        let mut snapshot: Option<(u64, std::sync::Arc<Topology>)> = None;
+        let mut actor = Actor {
+            c: controller,
+            changes,
+            outbox,
+            snapshot: None,
+        };
+        actor.push_everything();
+        actor.run(&mut rx)
+    });
+    Running {
+        handle: ControllerHandle { tx },
+        feedback: FeedbackSender(feedback_tx),
+        task,
+    }
+}
+
+struct Actor {
+    c: Controller,
+    changes: broadcast::Sender<Change>,
+    outbox: Option<Outbox>,
+    /// The last topology snapshot handed out, and its generation.
+    snapshot: Option<(u64, Arc<Topology>)>,
+}
+
+impl Actor {
+    fn run(&mut self, rx: &mut mpsc::Receiver<Command>) -> Result<(), StoreError> {
         let mut replies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
         while let Some(first) = rx.blocking_recv() {
-            let mut replaced = matches!(first, Command::Replace(..));
-            replies.push(handle(&mut controller, first, &changes, &mut snapshot));
+            let mut replaced = matches!(first, Command::Replace { .. });
+            replies.push(self.handle(first));
             while replies.len() < GROUP {
                 match rx.try_recv() {
                     Ok(command) => {
-                        replaced |= matches!(command, Command::Replace(..));
-                        replies.push(handle(&mut controller, command, &changes, &mut snapshot))
+                        replaced |= matches!(command, Command::Replace { .. });
+                        replies.push(self.handle(command));
                     }
                     Err(_) => break,
                 }
             }
-            if let Err(e) = controller.flush() {
+            if let Err(e) = self.c.flush() {
                 tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
-                std::process::exit(70);
+                return Err(e);
             }
             for reply in replies.drain(..) {
                 reply();
             }
-            let fresh = controller.drain_changes(changes.receiver_count() > 0);
-            if let Some(sink) = &southbound {
-                if replaced {
-                    // Routers, links or data centers may have come or gone,
-                    // SIDs and agents with them (events move no SID): the
-                    // southbound hears everything again, as at start, so
-                    // that a new router's worker knows all it should hold
-                    // before it reconciles.
-                    push_everything(&mut controller, sink);
-                } else {
-                    push_changes(&mut controller, sink, &fresh);
-                }
+            let fresh = self.c.drain_changes(self.changes.receiver_count() > 0);
+            if replaced {
+                // Routers, links or data centers may have come or gone,
+                // SIDs and agents with them (events move no SID): the
+                // outbox hears everything again, as at start, so that a new
+                // router's reader knows all it should hold before it
+                // reconciles.
+                self.push_everything();
+            } else {
+                self.push_changes(&fresh);
             }
             for change in fresh {
                 // No watcher is fine.
-                let _ = changes.send(change);
+                let _ = self.changes.send(change);
             }
         }
         // Every handle is gone: persist what is left.
-        if let Err(e) = controller.flush() {
+        self.c.flush().inspect_err(|e| {
             tracing::error!(error = %e, "cannot persist state at shutdown");
-        }
-    });
-    (ControllerHandle { tx }, task)
-}
-
-/// Every router's SIDs and every policy's desired state (at start), then
-/// the mark that the southbound now knows all it should.
-fn push_everything(c: &mut Controller, sink: &Sink) {
-    push_routers(c.topology(), sink);
-    let names: Vec<String> = c.policies().map(|p| p.name.clone()).collect();
-    push_policies(c, sink, names.iter().map(String::as_str));
-    let _ = sink.send(Update::Synced);
-}
-
-/// Every router's agent and local SIDs.
-fn push_routers(t: &Topology, sink: &Sink) {
-    for (r, router) in t.routers() {
-        let _ = sink.send(Update::Router {
-            router: router.id.to_string(),
-            mgmt: router.mgmt.clone(),
-            sids: desired::router(t, r),
-        });
+        })
     }
-}
 
-/// Desired state of the policies that changed (southbound-only changes
-/// excepted), and their status set to pending.
-fn push_changes(c: &mut Controller, sink: &Sink, changes: &[Change]) {
-    let mut names: Vec<&str> = changes
-        .iter()
-        .filter(|ch| ch.kind != ChangeKind::Southbound)
-        .map(|ch| ch.name.as_str())
-        .collect();
-    names.dedup();
-    push_policies(c, sink, names.into_iter());
-}
-
-fn push_policies<'a>(c: &mut Controller, sink: &Sink, names: impl Iterator<Item = &'a str>) {
-    let mut pending = Vec::new();
-    for name in names {
-        let t = c.topology();
-        match c.policy(name) {
-            None => {
-                // Removed: whichever worker holds it drops it.
-                let _ = sink.send(Update::Removed {
-                    name: name.to_owned(),
-                });
-            }
-            Some(p) => {
-                let headend = p.request.from.clone();
-                let version = p.version;
-                let policy = desired::policy(t, p);
-                let detail = match &policy {
-                    Some(_) => format!("pushing version {version} to headend {headend}"),
-                    None => format!("removing it from headend {headend} (the policy is down)"),
-                };
-                pending.push((name.to_owned(), version, detail));
-                let _ = sink.send(Update::Policy {
-                    headend,
-                    name: name.to_owned(),
-                    version,
-                    policy,
-                });
-            }
+    fn send(&self, desired: Desired) {
+        if let Some(outbox) = &self.outbox {
+            // A reader that has gone away is the southbound shutting down.
+            let _ = outbox.send(desired);
         }
     }
-    for (name, version, detail) in pending {
-        c.set_southbound(
-            &name,
-            version,
-            Southbound {
+
+    /// Every router's SIDs and every policy's desired state, then the mark
+    /// that the readers now know all they should.
+    fn push_everything(&mut self) {
+        if self.outbox.is_none() {
+            return;
+        }
+        let t = self.c.topology();
+        for (r, _) in t.routers() {
+            self.send(Desired::Router(desired::router(t, r)));
+        }
+        let names: Vec<String> = self.c.policies().map(|p| p.name.clone()).collect();
+        self.push_policies(names.iter().map(String::as_str));
+        self.send(Desired::Synced);
+    }
+
+    /// Desired state of the policies that changed (southbound-only changes
+    /// excepted).
+    fn push_changes(&mut self, changes: &[Change]) {
+        if self.outbox.is_none() {
+            return;
+        }
+        let mut names: Vec<&str> = changes
+            .iter()
+            .filter(|ch| ch.kind != ChangeKind::Southbound)
+            .map(|ch| ch.name.as_str())
+            .collect();
+        names.dedup();
+        self.push_policies(names.into_iter());
+    }
+
+    /// Desired state of `names`, each marked pending until its push is
+    /// reported.
+    fn push_policies<'a>(&mut self, names: impl Iterator<Item = &'a str>) {
+        let mut pending = Vec::new();
+        for name in names {
+            let t = self.c.topology();
+            let Some(p) = self.c.policy(name) else {
+                // Removed: whichever reader holds it drops it.
+                self.send(Desired::Removed {
+                    name: name.to_owned(),
+                });
+                continue;
+            };
+            let headend = p.request.from.clone();
+            let policy = desired::policy(t, p);
+            let detail = match &policy {
+                Some(_) => format!("pushing version {} to headend {headend}", p.version),
+                None => format!("removing it from headend {headend} (the policy is down)"),
+            };
+            pending.push((name.to_owned(), p.version, detail));
+            self.send(Desired::Policy {
+                headend,
+                name: name.to_owned(),
+                version: p.version,
+                policy,
+            });
+        }
+        for (name, version, detail) in pending {
+            let status = Southbound {
                 state: SouthboundState::Pending,
                 detail: Some(detail),
-            },
-        );
+            };
+            self.c.set_southbound(&name, version, status);
+        }
     }
-}
 
-fn snapshot(
-    c: &Controller,
-    cache: &mut Option<(u64, std::sync::Arc<Topology>)>,
-) -> std::sync::Arc<Topology> {
-    let generation = c.topology().generation();
-    if let Some((g, t)) = cache
-        && *g == generation
-    {
-        return t.clone();
+    fn snapshot(&mut self) -> Arc<Topology> {
+        let generation = self.c.topology().generation();
+        if let Some((g, t)) = &self.snapshot
+            && *g == generation
+        {
+            return t.clone();
+        }
+        let t = Arc::new(self.c.topology().clone());
+        self.snapshot = Some((generation, t.clone()));
+        t
     }
-    let t = std::sync::Arc::new(c.topology().clone());
-    *cache = Some((generation, t.clone()));
-    t
+
+    /// The scope covers policy `name` (one that does not exist is left to
+    /// the command, which says so).
+    fn permit_policy(&self, scope: &Scope, name: &str) -> Result<(), ControllerError> {
+        match self.c.policy(name) {
+            Some(p) => scope.permit(self.c.topology(), &p.request.from),
+            None => Ok(()),
+        }
+    }
+
+    /// Handles one command; returns what sends its reply after the commit.
+    fn handle(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
+        let c = &mut self.c;
+        match command {
+            Command::Query {
+                request,
+                scope,
+                reply,
+            } => {
+                let t = c.topology();
+                let r = match scope
+                    .permit_request(t, &request.from)
+                    .and_then(|()| c.query(&request))
+                {
+                    Ok(a) => Ok(Ok(answer_json(t, &a))),
+                    Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
+                    Err(e) => Err(e),
+                };
+                later(reply, r)
+            }
+            Command::Install {
+                name,
+                request,
+                scope,
+                reply,
+            } => {
+                let r = scope
+                    .permit_request(c.topology(), &request.from)
+                    .and_then(|()| c.install(&name, request));
+                later(reply, r)
+            }
+            Command::Remove { name, scope, reply } => {
+                let r = self
+                    .permit_policy(&scope, &name)
+                    .and_then(|()| self.c.remove(&name));
+                later(reply, r)
+            }
+            Command::Get { name, scope, reply } => {
+                let r = self
+                    .permit_policy(&scope, &name)
+                    .and_then(|()| self.c.policy_json(&name));
+                later(reply, r)
+            }
+            Command::List { scope, reply } => {
+                let t = c.topology();
+                let mut all = c.policies_json();
+                all.retain(|p| scope.covers(t, &p.request.from));
+                later(reply, all)
+            }
+            Command::Event { event, reply } => later(reply, c.apply_event(&event)),
+            Command::Replace { topology, reply } => later(reply, c.replace_topology(*topology)),
+            Command::Topology { reply } => later(reply, self.snapshot()),
+            Command::Watch { after, reply } => {
+                // Changes of this group are broadcast after the flush, so a
+                // subscription taken now misses none of them; the backlog
+                // holds the ones before.
+                let rx = self.changes.subscribe();
+                let subscription = if after == 0 {
+                    Ok((Vec::new(), rx, c.last_sequence()))
+                } else {
+                    c.changes_since(after).map(|b| {
+                        let last = b.last().map_or(after, |x| x.sequence);
+                        (b, rx, last)
+                    })
+                };
+                later(reply, subscription)
+            }
+            Command::Stats { reply } => later(reply, (c.stats().clone(), c.policy_counts())),
+            Command::Feedback(Feedback::Status {
+                name,
+                version,
+                southbound,
+            }) => {
+                c.set_southbound(&name, version, southbound);
+                Box::new(|| {})
+            }
+            Command::Feedback(Feedback::Report { router, event }) => {
+                tracing::info!(%router, ?event, "router report");
+                if let Err(e) = c.apply_event(&event) {
+                    tracing::warn!(%router, error = %e, "a router's report was refused");
+                }
+                Box::new(|| {})
+            }
+        }
+    }
 }
 
 /// Sends a reply later, after the group commit. A dropped responder means
@@ -266,78 +485,4 @@ fn later<T: Send + 'static>(reply: Reply<T>, value: T) -> Box<dyn FnOnce() + Sen
     Box::new(move || {
         let _ = reply.send(value);
     })
-}
-
-/// The scope covers policy `name` (one that does not exist is left to the
-/// command, which says so).
-fn permit_policy(c: &Controller, scope: &Scope, name: &str) -> Result<(), ControllerError> {
-    match c.policy(name) {
-        Some(p) => scope.permit(c.topology(), &p.request.from),
-        None => Ok(()),
-    }
-}
-
-fn handle(
-    c: &mut Controller,
-    command: Command,
-    changes: &broadcast::Sender<Change>,
-    cache: &mut Option<(u64, std::sync::Arc<Topology>)>,
-) -> Box<dyn FnOnce() + Send> {
-    match command {
-        Command::Query(doc, scope, reply) => {
-            let t = c.topology();
-            let r = match scope
-                .permit_request(t, &doc.from)
-                .and_then(|()| c.query(&doc))
-            {
-                Ok(a) => Ok(Ok(answer_json(t, &a))),
-                Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
-                Err(e) => Err(e),
-            };
-            later(reply, r)
-        }
-        Command::Install(name, doc, scope, reply) => {
-            let r = scope
-                .permit_request(c.topology(), &doc.from)
-                .and_then(|()| c.install(&name, doc));
-            later(reply, r)
-        }
-        Command::Remove(name, scope, reply) => {
-            let r = permit_policy(c, &scope, &name).and_then(|()| c.remove(&name));
-            later(reply, r)
-        }
-        Command::Get(name, scope, reply) => {
-            let r = permit_policy(c, &scope, &name).and_then(|()| c.policy_json(&name));
-            later(reply, r)
-        }
-        Command::List(scope, reply) => {
-            let t = c.topology();
-            let mut all = c.policies_json();
-            all.retain(|p| scope.covers(t, &p.request.from));
-            later(reply, all)
-        }
-        Command::Event(e, reply) => later(reply, c.apply_event(&e)),
-        Command::Replace(t, reply) => later(reply, c.replace_topology(*t)),
-        Command::Topology(reply) => later(reply, snapshot(c, cache)),
-        Command::Watch(after, reply) => {
-            // Changes of this group are broadcast after the flush, so a
-            // subscription taken now misses none of them; the backlog holds
-            // the ones before.
-            let rx = changes.subscribe();
-            let subscription = if after == 0 {
-                Ok((Vec::new(), rx, c.last_sequence()))
-            } else {
-                c.changes_since(after).map(|b| {
-                    let last = b.last().map_or(after, |x| x.sequence);
-                    (b, rx, last)
-                })
-            };
-            later(reply, subscription)
-        }
-        Command::Southbound(name, version, s) => {
-            c.set_southbound(&name, version, s);
-            Box::new(|| {})
-        }
-        Command::Stats(reply) => later(reply, (c.stats().clone(), c.policy_counts())),
-    }
 }

@@ -2,7 +2,7 @@
 //! checked, and what it touched reported so that only the affected policies
 //! are re-optimized.
 
-use crate::document::EventDoc;
+use crate::document::{EventDoc, FieldError};
 use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
 
 /// What an event changed.
@@ -21,13 +21,14 @@ pub struct Touched {
     pub may_free: bool,
 }
 
-fn link(t: &Topology, id: &str) -> Result<LinkIx, String> {
-    t.link_ix(id).ok_or_else(|| format!("unknown link `{id}`"))
+fn link(t: &Topology, field: &str, id: &str) -> Result<LinkIx, FieldError> {
+    t.link_ix(id)
+        .ok_or_else(|| FieldError::new(field, format!("unknown link `{id}`")))
 }
 
-fn router(t: &Topology, id: &str) -> Result<RouterIx, String> {
+fn router(t: &Topology, field: &str, id: &str) -> Result<RouterIx, FieldError> {
     t.router_ix(id)
-        .ok_or_else(|| format!("unknown router `{id}`"))
+        .ok_or_else(|| FieldError::new(field, format!("unknown router `{id}`")))
 }
 
 fn intra_operators(t: &Topology, l: LinkIx) -> Vec<OperatorIx> {
@@ -37,39 +38,40 @@ fn intra_operators(t: &Topology, l: LinkIx) -> Vec<OperatorIx> {
 }
 
 /// Checks and applies `event` to `t`. Nothing is changed on error.
-pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, String> {
+pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> {
     let mut touched = Touched::default();
     match event {
         EventDoc::LinkDown(id) | EventDoc::LinkUp(id) => {
-            let l = link(t, id)?;
             let up = matches!(event, EventDoc::LinkUp(_));
+            let l = link(t, if up { "link_up" } else { "link_down" }, id)?;
             t.link_mut(l).up = up;
             touched.links.push(l);
             touched.igp_operators = intra_operators(t, l);
             touched.may_free = up;
         }
         EventDoc::RouterDown(id) | EventDoc::RouterUp(id) => {
-            let r = router(t, id)?;
             let up = matches!(event, EventDoc::RouterUp(_));
+            let r = router(t, if up { "router_up" } else { "router_down" }, id)?;
             t.set_router_up(r, up);
             touched.routers.push(r);
             touched.igp_operators = vec![t.router(r).operator];
             touched.may_free = up;
         }
         EventDoc::SetLink(s) => {
-            let l = link(t, &s.id)?;
+            let l = link(t, "set_link.id", &s.id)?;
             let cur = t.link(l).clone();
             let bandwidth = s.bandwidth_mbps.unwrap_or(cur.bandwidth_mbps);
             let used = s.used_mbps.unwrap_or(cur.used_mbps);
             if s.igp == Some(0) {
-                return Err("set_link.igp: 0 must be >= 1".into());
+                return Err(FieldError::new("set_link.igp", "0 must be >= 1"));
             }
             if bandwidth == 0 {
-                return Err("set_link.bandwidth_mbps: 0 must be > 0".into());
+                return Err(FieldError::new("set_link.bandwidth_mbps", "0 must be > 0"));
             }
             if used > bandwidth {
-                return Err(format!(
-                    "set_link.used_mbps: {used} must not exceed bandwidth_mbps {bandwidth}"
+                return Err(FieldError::new(
+                    "set_link.used_mbps",
+                    format!("{used} must not exceed bandwidth_mbps {bandwidth}"),
                 ));
             }
             let metrics_change = s.latency_us.is_some()
@@ -99,27 +101,30 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, String> {
             touched.may_free = true;
         }
         EventDoc::SetPool(s) => {
-            let dc = t
-                .datacenter_ix(&s.datacenter)
-                .ok_or_else(|| format!("unknown data center `{}`", s.datacenter))?;
+            let dc = t.datacenter_ix(&s.datacenter).ok_or_else(|| {
+                FieldError::new(
+                    "set_pool.datacenter",
+                    format!("unknown data center `{}`", s.datacenter),
+                )
+            })?;
             let Some(pool) = t.datacenter(dc).pool(s.kind).cloned() else {
-                return Err(format!(
-                    "data center `{}` has no {} pool",
-                    s.datacenter, s.kind
+                return Err(FieldError::new(
+                    "set_pool.kind",
+                    format!("data center `{}` has no {} pool", s.datacenter, s.kind),
                 ));
             };
             let tflops = s.used_tflops.unwrap_or(pool.used_tflops);
             let memory = s.used_memory_gb.unwrap_or(pool.used_memory_gb);
             if !(tflops.is_finite() && (0.0..=pool.tflops).contains(&tflops)) {
-                return Err(format!(
-                    "set_pool.used_tflops: {tflops} must be between 0 and {}",
-                    pool.tflops
+                return Err(FieldError::new(
+                    "set_pool.used_tflops",
+                    format!("{tflops} must be between 0 and {}", pool.tflops),
                 ));
             }
             if !(memory.is_finite() && (0.0..=pool.memory_gb).contains(&memory)) {
-                return Err(format!(
-                    "set_pool.used_memory_gb: {memory} must be between 0 and {}",
-                    pool.memory_gb
+                return Err(FieldError::new(
+                    "set_pool.used_memory_gb",
+                    format!("{memory} must be between 0 and {}", pool.memory_gb),
                 ));
             }
             let p = t.pool_mut(dc, s.kind).expect("checked above");

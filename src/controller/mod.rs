@@ -18,9 +18,11 @@
 //!   available, so a path sharing links with the old one is not charged twice.
 
 pub mod actor;
+mod desired;
 mod events;
 mod index;
 mod log;
+pub mod outbox;
 mod policy;
 mod rebuild;
 mod reopt;
@@ -29,6 +31,7 @@ mod scope;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+pub use desired::{PREFERENCE, binding_sid, color, distinguisher};
 pub use events::Touched;
 pub use log::{Change, ChangeKind, ChangeLog, Logged, ResumeError};
 pub use policy::{
@@ -36,7 +39,9 @@ pub use policy::{
 };
 pub use scope::Scope;
 
-use crate::document::{EventDoc, PolicyJson, RequestDoc, placement_json, rejections_json, resolve};
+use crate::document::{
+    EventDoc, FieldError, PolicyJson, RequestDoc, placement_json, rejections_json, resolve,
+};
 use crate::engine::{Engine, NoPlacement, PathAnswer, QueryError};
 use crate::model::Topology;
 use crate::store::{Batch, Store, StoreError};
@@ -65,9 +70,9 @@ impl Default for Config {
 /// Why an operation was refused; nothing changed.
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
-    /// Bad input: the message names the field or id.
-    #[error("{0}")]
-    InvalidArgument(String),
+    /// Bad input: the field at fault, and why.
+    #[error(transparent)]
+    InvalidArgument(#[from] FieldError),
     /// No such policy.
     #[error("{0}")]
     NotFound(String),
@@ -88,7 +93,9 @@ pub enum ControllerError {
 impl From<QueryError> for ControllerError {
     fn from(e: QueryError) -> Self {
         match e {
-            QueryError::Invalid(e) => ControllerError::InvalidArgument(e.0),
+            QueryError::Invalid(e) => {
+                ControllerError::InvalidArgument(FieldError::new(e.field, e.message))
+            }
             QueryError::NoPlacement(e) => ControllerError::NoPlacement(e),
         }
     }
@@ -121,6 +128,8 @@ pub struct PolicyCounts {
     pub pending: usize,
     /// Southbound: the last push was refused.
     pub failed: usize,
+    /// Southbound: the controller pushes nothing.
+    pub disabled: usize,
 }
 
 /// The state owner.
@@ -139,6 +148,8 @@ pub struct Controller {
     deferred: bool,
     pending: Batch,
     stats: Stats,
+    /// Nothing reads the outbox: policies say so instead of "pending".
+    southbound_off: bool,
 }
 
 impl Controller {
@@ -152,10 +163,9 @@ impl Controller {
         let stored = store.load()?;
         let Some(doc) = &stored.topology else {
             let topology = initial.ok_or_else(|| {
-                ControllerError::InvalidArgument(
-                    "no topology: the data directory holds none yet, give one with --topology FILE"
-                        .into(),
-                )
+                ControllerError::InvalidArgument(FieldError::whole(
+                    "no topology: the data directory holds none yet, give one with --topology FILE",
+                ))
             })?;
             let batch = Batch {
                 topology: Some(topology_state(&topology)),
@@ -203,6 +213,7 @@ impl Controller {
             deferred: false,
             pending: Batch::default(),
             stats: Stats::default(),
+            southbound_off: false,
         }
     }
 
@@ -213,6 +224,24 @@ impl Controller {
     /// store is consistent.
     pub fn defer_commits(&mut self) {
         self.deferred = true;
+    }
+
+    /// Nothing will push policies to routers: every policy's southbound
+    /// status says so, now and from now on.
+    pub fn disable_southbound(&mut self) {
+        self.southbound_off = true;
+        for p in self.policies.values_mut() {
+            p.southbound = Southbound::disabled();
+        }
+    }
+
+    /// The southbound status of a policy not pushed yet.
+    fn unpushed(&self) -> Southbound {
+        if self.southbound_off {
+            Southbound::disabled()
+        } else {
+            Southbound::default()
+        }
     }
 
     /// Commits what waits (group commit); a no-op when nothing does.
@@ -257,6 +286,7 @@ impl Controller {
                 SouthboundState::Applied => n.applied += 1,
                 SouthboundState::Pending => n.pending += 1,
                 SouthboundState::Failed => n.failed += 1,
+                SouthboundState::Disabled => n.disabled += 1,
             }
         }
         n
@@ -290,7 +320,7 @@ impl Controller {
 
     /// Answers a path query on the live network (reservations included).
     pub fn query(&self, doc: &RequestDoc) -> Result<PathAnswer, ControllerError> {
-        let req = resolve(doc, &self.topology).map_err(ControllerError::InvalidArgument)?;
+        let req = resolve(doc, &self.topology)?;
         Ok(self.engine.query(&self.topology, &req)?)
     }
 
@@ -338,13 +368,13 @@ impl Controller {
 
     /// Installs a policy: computes, reserves, persists.
     pub fn install(&mut self, name: &str, doc: RequestDoc) -> Result<PolicyJson, ControllerError> {
-        validate_name(name).map_err(ControllerError::InvalidArgument)?;
+        validate_name(name)?;
         if self.policies.contains_key(name) {
             return Err(ControllerError::AlreadyExists(format!(
                 "a policy named `{name}` exists; remove it first"
             )));
         }
-        let req = resolve(&doc, &self.topology).map_err(ControllerError::InvalidArgument)?;
+        let req = resolve(&doc, &self.topology)?;
         let mut answer = self.engine.query(&self.topology, &req)?;
         // The explanation goes back with this reply; the policy keeps only
         // its placement (see `policy_json`).
@@ -359,7 +389,7 @@ impl Controller {
             },
             version: 1,
             order: self.next_order,
-            southbound: Southbound::default(),
+            southbound: self.unpushed(),
         };
         let mut batch = Batch {
             sequence: self.log.last() + 1,
@@ -411,7 +441,7 @@ impl Controller {
     /// names of the policies that changed.
     pub fn apply_event(&mut self, event: &EventDoc) -> Result<Vec<String>, ControllerError> {
         let mut t = self.topology.clone();
-        let touched = events::apply(&mut t, event).map_err(ControllerError::InvalidArgument)?;
+        let touched = events::apply(&mut t, event)?;
         let mut full = BTreeSet::new();
         for &l in &touched.links {
             full.extend(self.index.on_link(l).cloned());
@@ -478,7 +508,8 @@ impl Controller {
         let mut changed = Vec::new();
         let mut policies = BTreeMap::new();
         for record in records {
-            let (policy, kind) = rebuild::adopt_record(&self.engine, &mut t, record);
+            let (mut policy, kind) = rebuild::adopt_record(&self.engine, &mut t, record);
+            policy.southbound = self.unpushed();
             if let Some(kind) = kind {
                 changed.push((policy.name.clone(), kind));
             }

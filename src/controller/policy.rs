@@ -1,7 +1,7 @@
 //! Policies: an installed path query, its current placement, and what it
 //! reserves (bandwidth on its primary links, compute and memory in its pool).
 
-use crate::document::RequestDoc;
+use crate::document::{FieldError, RequestDoc};
 use crate::engine::{PathAnswer, PathRequest, Placement};
 use crate::model::{DatacenterIx, LinkIx, PoolKind, Topology};
 use crate::store::{PathRecord, PolicyRecord, StateRecord};
@@ -10,19 +10,23 @@ use crate::store::{PathRecord, PolicyRecord, StateRecord};
 pub const MAX_NAME_LEN: usize = 128;
 
 /// Checks a policy name: 1-128 of letters, digits, `.`, `_`, `-`.
-pub fn validate_name(name: &str) -> Result<(), String> {
+pub fn validate_name(name: &str) -> Result<(), FieldError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        return Err(format!(
-            "policy name must be 1 to {MAX_NAME_LEN} characters, got {}",
-            name.len()
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "policy name must be 1 to {MAX_NAME_LEN} characters, got {}",
+                name.len()
+            ),
         ));
     }
     if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!(
-            "policy name `{name}` has `{c}`; use letters, digits, '.', '_' and '-'"
+        return Err(FieldError::new(
+            "name",
+            format!("policy name `{name}` has `{c}`; use letters, digits, '.', '_' and '-'"),
         ));
     }
     Ok(())
@@ -112,6 +116,8 @@ impl Reservation {
 pub enum SouthboundState {
     /// The headend holds the current version.
     Applied,
+    /// The controller pushes nothing (`cpnd --no-southbound`).
+    Disabled,
     /// A push is under way or waits.
     Pending,
     /// The last push failed; retries continue.
@@ -125,6 +131,7 @@ impl SouthboundState {
             SouthboundState::Applied => "applied",
             SouthboundState::Pending => "pending",
             SouthboundState::Failed => "failed",
+            SouthboundState::Disabled => "disabled",
         }
     }
 }
@@ -136,6 +143,19 @@ pub struct Southbound {
     pub state: SouthboundState,
     /// What is pending, or the last error.
     pub detail: Option<String>,
+}
+
+impl Southbound {
+    /// The status of every policy of a controller that pushes nothing.
+    pub fn disabled() -> Self {
+        Southbound {
+            state: SouthboundState::Disabled,
+            detail: Some(
+                "the controller runs without a southbound (--no-southbound): nothing is pushed"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl Default for Southbound {
@@ -228,9 +248,14 @@ mod tests {
     #[test]
     fn names() {
         assert!(validate_name("train-job_1.v2").is_ok());
-        assert!(validate_name("").unwrap_err().contains("1 to 128"));
+        assert!(validate_name("").unwrap_err().message.contains("1 to 128"));
         assert!(validate_name(&"x".repeat(129)).is_err());
-        assert!(validate_name("a b").unwrap_err().contains("has ` `"));
+        assert!(
+            validate_name("a b")
+                .unwrap_err()
+                .message
+                .contains("has ` `")
+        );
         assert!(validate_name("a/b").is_err());
     }
 }

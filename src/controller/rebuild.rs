@@ -134,7 +134,7 @@ pub fn adopt_record(
                         Err(e) => {
                             let msg = match e {
                                 QueryError::NoPlacement(e) => e.message,
-                                QueryError::Invalid(e) => e.0,
+                                QueryError::Invalid(e) => e.to_string(),
                             };
                             let reason = match why {
                                 Some(why) => format!("{why}; {msg}"),
@@ -153,7 +153,9 @@ pub fn adopt_record(
                         let b = backup.as_ref().map(|b| skeleton(t, &req, b)).transpose()?;
                         Ok((p, b))
                     });
-                    match held.and_then(|(p, b)| engine.recheck(t, &req, &p, b.as_ref())) {
+                    match held
+                        .and_then(|(p, b)| engine.recheck(t, &req, &p, b.as_ref()).map_err(|e| e.0))
+                    {
                         Ok((primary, backup)) => {
                             let answer = PathAnswer {
                                 headend: req.from,

@@ -289,7 +289,7 @@ pub(super) fn reevaluate(
             // as available while it looks for its next placement.
             reservation.release(t);
             let checked = match cut(t, answer) {
-                Some(why) => Err(why),
+                Some(why) => Err(crate::engine::Broken(why)),
                 None => engine.recheck(t, &req, &answer.primary, answer.backup.as_ref()),
             };
             match checked {
@@ -330,7 +330,7 @@ pub(super) fn reevaluate(
                     Err(QueryError::NoPlacement(e)) => {
                         down_outcome(p, format!("{why}; {}", e.message))
                     }
-                    Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {}", e.0)),
+                    Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {e}")),
                 },
             }
         }
@@ -342,7 +342,7 @@ pub(super) fn reevaluate(
             Err(e) => {
                 let message = match e {
                     QueryError::NoPlacement(e) => e.message,
-                    QueryError::Invalid(e) => e.0,
+                    QueryError::Invalid(e) => e.to_string(),
                 };
                 let _ = reason;
                 Outcome {

@@ -5,6 +5,7 @@
 
 mod answer;
 mod event;
+mod field;
 mod policy;
 mod request;
 
@@ -13,6 +14,7 @@ pub use answer::{
     error_json, placement_json, rejections_json,
 };
 pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
+pub use field::FieldError;
 pub use policy::PolicyJson;
 pub use request::{
     ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::FieldError;
 use crate::engine::{
     ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection, Residency,
 };
@@ -102,10 +103,10 @@ pub fn parse_request(text: &str) -> Result<RequestDoc, String> {
 }
 
 /// Resolves ids against `t`; the error names the field and the unknown id.
-pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, String> {
+pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, FieldError> {
     let router = |field: &str, id: &str| {
         t.router_ix(id)
-            .ok_or_else(|| format!("{field}: unknown router `{id}`"))
+            .ok_or_else(|| FieldError::new(field, format!("unknown router `{id}`")))
     };
     let from = router("from", &doc.from)?;
     let to = match &doc.to {
@@ -113,7 +114,12 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, String> {
         Some(id) => Some(match (t.datacenter_ix(id), t.router_ix(id)) {
             (Some(dc), _) => Destination::Datacenter(dc),
             (None, Some(r)) => Destination::Router(r),
-            (None, None) => return Err(format!("to: unknown data center or router `{id}`")),
+            (None, None) => {
+                return Err(FieldError::new(
+                    "to",
+                    format!("unknown data center or router `{id}`"),
+                ));
+            }
         }),
     };
     let c = doc.constraints.clone().unwrap_or_default();
@@ -123,8 +129,9 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, String> {
             let mut ops = ids
                 .iter()
                 .map(|id| {
-                    t.operator_ix(id)
-                        .ok_or_else(|| format!("constraints.operators: unknown operator `{id}`"))
+                    t.operator_ix(id).ok_or_else(|| {
+                        FieldError::new("constraints.operators", format!("unknown operator `{id}`"))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             ops.sort_unstable();
@@ -141,8 +148,9 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, String> {
         .avoid_links
         .iter()
         .map(|id| {
-            t.link_ix(id)
-                .ok_or_else(|| format!("constraints.avoid_links: unknown link `{id}`"))
+            t.link_ix(id).ok_or_else(|| {
+                FieldError::new("constraints.avoid_links", format!("unknown link `{id}`"))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PathRequest {
@@ -214,7 +222,7 @@ mod tests {
         let t = lab();
         let err = |text: &str| match parse_request(text) {
             Err(e) => e,
-            Ok(doc) => resolve(&doc, &t).unwrap_err(),
+            Ok(doc) => resolve(&doc, &t).unwrap_err().to_string(),
         };
         assert_eq!(err("from: zz\nto: b3\n"), "from: unknown router `zz`");
         assert_eq!(

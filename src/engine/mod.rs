@@ -27,6 +27,7 @@ use std::sync::Mutex;
 pub use answer::{Metrics, NoPlacement, PathAnswer, Placement, Rejection, Segment};
 pub use disjoint::{RoutedPath, disjoint};
 pub use prune::{InvalidRequest, fmt_num};
+pub use recheck::Broken;
 pub use request::{
     ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection, Residency,
 };
@@ -85,7 +86,7 @@ impl Engine {
         request: &PathRequest,
         primary: &Placement,
         backup: Option<&Placement>,
-    ) -> Result<(Placement, Option<Placement>), String> {
+    ) -> Result<(Placement, Option<Placement>), Broken> {
         let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
         recheck::recheck(t, request, &mut igp, primary, backup)
     }

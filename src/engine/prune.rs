@@ -6,10 +6,17 @@ use super::request::{Destination, PathRequest, Residency};
 use super::search::{Masks, Sink};
 use crate::model::{DatacenterIx, Router, RouterIx, Topology};
 
-/// Why a request is malformed for this topology (exit status 1, not 2).
+/// Why a request is malformed for this topology (exit status 1, not 2):
+/// the request field at fault (`compute.tflops`; empty when it is the
+/// request as a whole) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InvalidRequest(pub String);
+#[error("{}{message}", if field.is_empty() { String::new() } else { format!("{field}: ") })]
+pub struct InvalidRequest {
+    /// The field, as the request document spells it.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
 
 /// A destination the search may end at.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,30 +53,36 @@ pub struct Pruned {
 
 /// Checks what depends on the request alone (and the ids in it).
 pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
-    let bad = |m: String| Err(InvalidRequest(m));
+    let bad = |field: &'static str, message: String| Err(InvalidRequest { field, message });
     let headend = t.router(req.from);
     if let Some(c) = &req.compute {
         if !(c.tflops.is_finite() && c.tflops > 0.0) {
-            return bad(format!("compute.tflops must be > 0, got {}", c.tflops));
+            return bad("compute.tflops", format!("must be > 0, got {}", c.tflops));
         }
         if !(c.memory_gb.is_finite() && c.memory_gb >= 0.0) {
-            return bad(format!(
-                "compute.memory_gb must be >= 0, got {}",
-                c.memory_gb
-            ));
+            return bad(
+                "compute.memory_gb",
+                format!("must be >= 0, got {}", c.memory_gb),
+            );
         }
         if let Some(Destination::Router(r)) = req.to {
-            return bad(format!(
-                "compute needs a data center, but `to` names router `{}`",
-                t.router(r).id
-            ));
+            return bad(
+                "to",
+                format!(
+                    "compute needs a data center, but `to` names router `{}`",
+                    t.router(r).id
+                ),
+            );
         }
     }
     if req.compute.is_none() && req.to.is_none() {
-        return bad("a request needs `compute`, `to`, or both".into());
+        return bad("", "a request needs `compute`, `to`, or both".into());
     }
     if req.objective == super::request::Objective::Price && req.compute.is_none() {
-        return bad("objective `price` needs `compute` (price is per TFLOPS)".into());
+        return bad(
+            "objective",
+            "objective `price` needs `compute` (price is per TFLOPS)".into(),
+        );
     }
     let missing = match req.residency {
         Residency::City => headend.city.is_none().then_some("city"),
@@ -77,10 +90,13 @@ pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
         _ => None,
     };
     if let Some(field) = missing {
-        return bad(format!(
-            "residency `{field}` needs headend `{}` to have a {field} in the topology",
-            headend.id
-        ));
+        return bad(
+            "data.residency",
+            format!(
+                "residency `{field}` needs headend `{}` to have a {field} in the topology",
+                headend.id
+            ),
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | wire `w` (1-based: links by id, then router hosts by router id, then data center hosts by data center id and gateway) | `fd00:1ab:0:w::/64`, the first end `::1`, the second `::2` |
 //! | the host behind router `r` | `::2` of its wire; the wire's /64 is the host prefix |
-//! | a data center's service address | `fd00:dc:N::1` on the data center host, N as in `desired::datacenter_prefix` |
+//! | a data center's service address | the data center's prefix with host part `::1`, on the data center host |
 //!
 //! Routes (protocol [`LAB_PROTOCOL`](crate::netlink::routes::LAB_PROTOCOL)):
 //! each router reaches every locator of its own operator along the
@@ -31,7 +31,6 @@ use std::net::Ipv6Addr;
 use ipnetwork::Ipv6Network;
 
 use crate::model::{DatacenterIx, LinkIx, RouterIx, Topology};
-use crate::southbound::desired::datacenter_prefix;
 
 /// Prefix of every lab namespace's name.
 pub const NETNS_PREFIX: &str = "cpn-";
@@ -144,9 +143,9 @@ fn wire_addr(number: u16, host: u16) -> Ipv6Addr {
 }
 
 /// The service address of a data center.
-pub fn datacenter_addr(dc: DatacenterIx) -> Ipv6Addr {
-    let net = datacenter_prefix(dc).network().segments();
-    Ipv6Addr::new(net[0], net[1], net[2], net[3], 0, 0, 0, 1)
+pub fn datacenter_addr(t: &Topology, dc: DatacenterIx) -> Ipv6Addr {
+    let prefix = t.datacenter(dc).prefix;
+    Ipv6Addr::from(u128::from(prefix.network()) | 1)
 }
 
 /// Why a topology cannot be a lab.
@@ -244,7 +243,7 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
     for &d in &dcs {
         let dc = t.datacenter(d);
         let id = dc.id.to_string();
-        let addr = datacenter_addr(d);
+        let addr = datacenter_addr(t, d);
         p.addresses
             .push((datacenter_netns(&id), "lo".into(), addr, 128));
         p.datacenters.insert(id.clone(), addr);
@@ -400,7 +399,7 @@ pub fn datacenter_routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
         {
             out.push(PlannedRoute {
                 netns: w.ends[0].netns.clone(),
-                prefix: datacenter_prefix(d),
+                prefix: t.datacenter(d).prefix,
                 next_hops: vec![(w.ends[1].addr, w.ends[0].interface.clone())],
             });
         }
@@ -430,7 +429,7 @@ mod tests {
             first.ends[1].addr,
             "fd00:1ab:0:1::2".parse::<Ipv6Addr>().unwrap()
         );
-        // dc-central, dc-north, dc-west: fd00:dc:1::1, 2, 3.
+        // dc-west declares fd00:dc:3::/64 in lab.yaml.
         assert_eq!(
             p.datacenters["dc-west"],
             "fd00:dc:3::1".parse::<Ipv6Addr>().unwrap()
@@ -465,7 +464,7 @@ mod tests {
         assert_eq!(at_a1(&routes(&t, &p)), Some(1));
         // Data center prefixes only at gateways, and never in the
         // forwarding routes.
-        let dc = datacenter_prefix(t.datacenter_ix("dc-central").unwrap());
+        let dc = t.datacenter(t.datacenter_ix("dc-central").unwrap()).prefix;
         assert!(!routes(&t, &p).iter().any(|r| r.prefix == dc));
         let mut at: Vec<String> = datacenter_routes(&t, &p)
             .into_iter()

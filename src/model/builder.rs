@@ -1,20 +1,20 @@
-//! Building a valid [`Topology`] from drafts: every rule of the topology
-//! spec that is about meaning (ids, references, ranges, locators), checked in
-//! one place and all reported at once, each naming the item and field.
+//! Building a valid [`Topology`] from drafts: the drafts as file formats
+//! give them, the rules checked (all at once, in `checks`), then the
+//! topology assembled in id order with its SIDs allocated.
 //!
 //! File formats (YAML, the gRPC API) convert into drafts and map the
-//! [`Place`] of each error back to a line or a field path.
+//! [`Place`](super::Place) of each error back to a line or a field path.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
-use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
+use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
-use super::sid::{MAX_ADJACENCIES, MAX_DATACENTERS_PER_ROUTER, RouterSids, SidTable};
+use super::problems::BuildErrors;
+use super::sid::{RouterSids, SidTable};
 use super::topology::{Adjacency, LinkIx, RouterIx, Topology, next_instance};
 
 /// A router as written, before its operator is resolved.
@@ -134,171 +134,9 @@ pub struct DatacenterDraft {
     pub storage_tb: BTreeMap<String, f64>,
     /// Pools, at least one, one per kind.
     pub pools: Vec<PoolDraft>,
-}
-
-/// The list of a topology an item comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Section {
-    /// `operators`
-    Operators,
-    /// `routers`
-    Routers,
-    /// `links`
-    Links,
-    /// `datacenters`
-    Datacenters,
-}
-
-impl Section {
-    /// The key of this list in a topology document.
-    pub fn key(self) -> &'static str {
-        match self {
-            Section::Operators => "operators",
-            Section::Routers => "routers",
-            Section::Links => "links",
-            Section::Datacenters => "datacenters",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            Section::Operators => "operator",
-            Section::Routers => "router",
-            Section::Links => "link",
-            Section::Datacenters => "datacenter",
-        }
-    }
-}
-
-/// Where a problem is: an item (by list and position as given) and a field
-/// path inside it (`"operator"`, `"pools[1].tflops"`), or a whole list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Place {
-    /// The list.
-    pub section: Section,
-    /// Position in the list as given; `None` for the list itself.
-    pub index: Option<usize>,
-    /// The item's id, when it has one.
-    pub id: Option<String>,
-    /// Field path inside the item; empty for the whole item.
-    pub field: String,
-}
-
-impl Place {
-    /// The path of this place in a document: `routers[3].operator`.
-    pub fn path(&self) -> String {
-        let mut path = self.section.key().to_owned();
-        if let Some(i) = self.index {
-            path.push_str(&format!("[{i}]"));
-        }
-        if !self.field.is_empty() {
-            path.push('.');
-            path.push_str(&self.field);
-        }
-        path
-    }
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.id {
-            Some(id) => write!(f, "{} `{}` ({})", self.section.noun(), id, self.path()),
-            None => f.write_str(&self.path()),
-        }
-    }
-}
-
-/// What is wrong.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum Problem {
-    /// A list that needs at least one item has none.
-    #[error("at least one {0} is required")]
-    Empty(&'static str),
-    /// An id used twice.
-    #[error("duplicate id `{id}`, first used by {first}")]
-    DuplicateId {
-        /// The id.
-        id: String,
-        /// Where it was first defined.
-        first: Box<Place>,
-    },
-    /// A reference to something that does not exist.
-    #[error("unknown {kind} `{id}`")]
-    Unknown {
-        /// "operator", "router".
-        kind: &'static str,
-        /// The id referred to.
-        id: String,
-    },
-    /// A link from a router to itself.
-    #[error("link from router `{0}` to itself")]
-    SelfLoop(String),
-    /// A locator whose length is outside 16..=64.
-    #[error("locator {0} has length /{1}, expected /16 to /64")]
-    LocatorLength(Ipv6Network, u8),
-    /// A locator with bits set past its length.
-    #[error("locator {0} has bits set after its prefix length (did you mean {1}?)")]
-    LocatorHostBits(Ipv6Network, Ipv6Network),
-    /// Two routers' locators overlap.
-    #[error("locator {locator} overlaps locator {other_locator} of router `{other}`")]
-    LocatorOverlap {
-        /// This router's locator.
-        locator: Ipv6Network,
-        /// The other router.
-        other: String,
-        /// Its locator.
-        other_locator: Ipv6Network,
-    },
-    /// A number outside its allowed range.
-    #[error("{value} {rule}")]
-    OutOfRange {
-        /// The value as given.
-        value: String,
-        /// What it must be, e.g. "must be >= 1".
-        rule: String,
-    },
-    /// A router named twice in one data center's `attach`.
-    #[error("router `{0}` attached twice")]
-    DuplicateAttach(String),
-    /// Two pools of the same kind in one data center.
-    #[error("second `{0}` pool: a data center has at most one pool of each kind")]
-    DuplicatePoolKind(PoolKind),
-    /// More links than a locator's function space has End.X SIDs for.
-    #[error(
-        "router has {0} links, more than the {MAX_ADJACENCIES} End.X SIDs its locator can give"
-    )]
-    TooManyAdjacencies(usize),
-    /// More data centers on one router than End.DT6 SIDs.
-    #[error(
-        "router has {0} data centers, more than the {MAX_DATACENTERS_PER_ROUTER} End.DT6 SIDs its locator can give"
-    )]
-    TooManyDatacenters(usize),
-}
-
-/// One reason a topology is refused, and where.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{place}: {problem}")]
-pub struct BuildError {
-    /// Where.
-    pub place: Place,
-    /// What.
-    pub problem: Problem,
-}
-
-/// Every reason a topology is refused, in the order of the input.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub struct BuildErrors(pub Vec<BuildError>);
-
-impl fmt::Display for BuildErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
+    /// The prefix behind the data center that policies steer into;
+    /// `None`: derived from the id (see [`derived_prefix`]).
+    pub prefix: Option<Ipv6Network>,
 }
 
 /// Collects drafts, then checks and builds a [`Topology`].
@@ -356,289 +194,13 @@ impl TopologyBuilder {
     /// Checks every rule and builds the topology, or returns every problem.
     pub fn build(self) -> Result<Topology, BuildErrors> {
         let mut errors = Vec::new();
-        check(&self, &mut errors);
+        super::checks::check(&self, &mut errors);
         if errors.is_empty() {
             Ok(assemble(self))
         } else {
             Err(BuildErrors(errors))
         }
     }
-}
-
-fn place(section: Section, index: usize, id: &str, field: &str) -> Place {
-    Place {
-        section,
-        index: Some(index),
-        id: Some(id.to_owned()),
-        field: field.to_owned(),
-    }
-}
-
-fn out_of_range(value: impl fmt::Display, rule: impl Into<String>) -> Problem {
-    Problem::OutOfRange {
-        value: value.to_string(),
-        rule: rule.into(),
-    }
-}
-
-/// Every rule about meaning; pushes one error per violation.
-fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
-    let mut err = |place: Place, problem: Problem| errors.push(BuildError { place, problem });
-    for (section, empty) in [
-        (Section::Operators, b.operators.is_empty()),
-        (Section::Routers, b.routers.is_empty()),
-    ] {
-        if empty {
-            let list = Place {
-                section,
-                index: None,
-                id: None,
-                field: String::new(),
-            };
-            err(list, Problem::Empty(section.noun()));
-        }
-    }
-
-    let mut operators: HashMap<&str, Place> = HashMap::new();
-    for (i, op) in b.operators.iter().enumerate() {
-        let here = place(Section::Operators, i, op.id.as_str(), "id");
-        if let Some(first) = operators.get(op.id.as_str()) {
-            let first = Box::new(first.clone());
-            err(
-                here,
-                Problem::DuplicateId {
-                    id: op.id.to_string(),
-                    first,
-                },
-            );
-        } else {
-            operators.insert(op.id.as_str(), here);
-        }
-    }
-
-    // Routers and data centers share one id namespace.
-    let mut nodes: HashMap<&str, Place> = HashMap::new();
-    let mut router_ids: HashMap<&str, usize> = HashMap::new();
-    for (i, r) in b.routers.iter().enumerate() {
-        let id = r.id.as_str();
-        let here = place(Section::Routers, i, id, "id");
-        if let Some(first) = nodes.get(id) {
-            let first = Box::new(first.clone());
-            err(
-                here,
-                Problem::DuplicateId {
-                    id: id.to_owned(),
-                    first,
-                },
-            );
-        } else {
-            nodes.insert(id, here);
-            router_ids.insert(id, i);
-        }
-        if !operators.contains_key(r.operator.as_str()) {
-            let problem = Problem::Unknown {
-                kind: "operator",
-                id: r.operator.to_string(),
-            };
-            err(place(Section::Routers, i, id, "operator"), problem);
-        }
-        let len = r.locator.prefix();
-        if !(16..=64).contains(&len) {
-            err(
-                place(Section::Routers, i, id, "locator"),
-                Problem::LocatorLength(r.locator, len),
-            );
-        } else if r.locator.ip() != r.locator.network() {
-            let fixed = Ipv6Network::new(r.locator.network(), len).expect("same length");
-            err(
-                place(Section::Routers, i, id, "locator"),
-                Problem::LocatorHostBits(r.locator, fixed),
-            );
-        }
-    }
-    for (i, j) in overlapping_locators(&b.routers) {
-        let (r, other) = (&b.routers[i], &b.routers[j]);
-        let problem = Problem::LocatorOverlap {
-            locator: r.locator,
-            other: other.id.to_string(),
-            other_locator: other.locator,
-        };
-        err(
-            place(Section::Routers, i, r.id.as_str(), "locator"),
-            problem,
-        );
-    }
-
-    let mut links: HashMap<&str, Place> = HashMap::new();
-    let mut degree = vec![0usize; b.routers.len()];
-    for (i, l) in b.links.iter().enumerate() {
-        let id = l.id.as_str();
-        let here = |field: &str| place(Section::Links, i, id, field);
-        if let Some(first) = links.get(id) {
-            let first = Box::new(first.clone());
-            err(
-                here("id"),
-                Problem::DuplicateId {
-                    id: id.to_owned(),
-                    first,
-                },
-            );
-        } else {
-            links.insert(id, here("id"));
-        }
-        for (field, end) in [("a", &l.a), ("b", &l.b)] {
-            match router_ids.get(end.as_str()) {
-                Some(&r) => degree[r] += 1,
-                None => err(
-                    here(field),
-                    Problem::Unknown {
-                        kind: "router",
-                        id: end.to_string(),
-                    },
-                ),
-            }
-        }
-        if l.a == l.b {
-            err(here("b"), Problem::SelfLoop(l.a.to_string()));
-        }
-        if l.igp < 1 {
-            err(here("igp"), out_of_range(l.igp, "must be >= 1"));
-        }
-        if l.bandwidth_mbps == 0 {
-            err(here("bandwidth_mbps"), out_of_range(0, "must be > 0"));
-        }
-        if l.used_mbps > l.bandwidth_mbps {
-            let rule = format!("must not exceed bandwidth_mbps {}", l.bandwidth_mbps);
-            err(here("used_mbps"), out_of_range(l.used_mbps, rule));
-        }
-    }
-    for (r, &d) in degree.iter().enumerate() {
-        if d > MAX_ADJACENCIES {
-            let id = b.routers[r].id.as_str();
-            err(
-                place(Section::Routers, r, id, ""),
-                Problem::TooManyAdjacencies(d),
-            );
-        }
-    }
-
-    let mut dcs_per_router = vec![0usize; b.routers.len()];
-    for (i, dc) in b.datacenters.iter().enumerate() {
-        let id = dc.id.as_str();
-        let here = |field: &str| place(Section::Datacenters, i, id, field);
-        if let Some(first) = nodes.get(id) {
-            let first = Box::new(first.clone());
-            err(
-                here("id"),
-                Problem::DuplicateId {
-                    id: id.to_owned(),
-                    first,
-                },
-            );
-        } else {
-            nodes.insert(id, here("id"));
-        }
-        if dc.attach.is_empty() {
-            err(here("attach"), Problem::Empty("attach router"));
-        }
-        for (k, r) in dc.attach.iter().enumerate() {
-            let field = format!("attach[{k}]");
-            if dc.attach[..k].contains(r) {
-                err(here(&field), Problem::DuplicateAttach(r.to_string()));
-            } else if let Some(&ri) = router_ids.get(r.as_str()) {
-                dcs_per_router[ri] += 1;
-            } else {
-                err(
-                    here(&field),
-                    Problem::Unknown {
-                        kind: "router",
-                        id: r.to_string(),
-                    },
-                );
-            }
-        }
-        for (medium, tb) in &dc.storage_tb {
-            if !(tb.is_finite() && *tb >= 0.0) {
-                err(
-                    here(&format!("storage_tb.{medium}")),
-                    out_of_range(tb, "must be >= 0"),
-                );
-            }
-        }
-        if dc.pools.is_empty() {
-            err(here("pools"), Problem::Empty("pool"));
-        }
-        for (k, pool) in dc.pools.iter().enumerate() {
-            let field = |name: &str| here(&format!("pools[{k}].{name}"));
-            if dc.pools[..k].iter().any(|p| p.kind == pool.kind) {
-                err(field("kind"), Problem::DuplicatePoolKind(pool.kind));
-            }
-            for (name, capacity, used) in [
-                ("tflops", pool.tflops, pool.used_tflops),
-                ("memory_gb", pool.memory_gb, pool.used_memory_gb),
-            ] {
-                if !(capacity.is_finite() && capacity > 0.0) {
-                    err(field(name), out_of_range(capacity, "must be > 0"));
-                }
-                if !(used.is_finite() && used >= 0.0) {
-                    err(
-                        field(&format!("used_{name}")),
-                        out_of_range(used, "must be >= 0"),
-                    );
-                } else if used > capacity {
-                    let rule = format!("must not exceed {name} {capacity}");
-                    err(field(&format!("used_{name}")), out_of_range(used, rule));
-                }
-            }
-            if !(pool.price.is_finite() && pool.price >= 0.0) {
-                err(field("price"), out_of_range(pool.price, "must be >= 0"));
-            }
-        }
-    }
-    for (r, &n) in dcs_per_router.iter().enumerate() {
-        if n > MAX_DATACENTERS_PER_ROUTER {
-            let id = b.routers[r].id.as_str();
-            err(
-                place(Section::Routers, r, id, ""),
-                Problem::TooManyDatacenters(n),
-            );
-        }
-    }
-}
-
-/// Pairs `(later, earlier)` of router positions whose locators overlap; each
-/// overlapping router is reported once, against the earliest router in the
-/// input it collides with. Locators already refused for their form are skipped.
-fn overlapping_locators(routers: &[RouterDraft]) -> Vec<(usize, usize)> {
-    let range = |n: &Ipv6Network| {
-        let start = u128::from(n.network());
-        let size = u128::MAX >> n.prefix();
-        (start, start | size)
-    };
-    let well_formed = |n: &Ipv6Network| (16..=64).contains(&n.prefix()) && n.ip() == n.network();
-    let mut order: Vec<usize> = (0..routers.len())
-        .filter(|&i| well_formed(&routers[i].locator))
-        .collect();
-    order.sort_by_key(|&i| (range(&routers[i].locator).0, i));
-    let mut found = Vec::new();
-    // The router whose range reaches furthest so far.
-    let mut reach: Option<(u128, usize)> = None;
-    for i in order {
-        let (start, end) = range(&routers[i].locator);
-        match reach {
-            Some((far, j)) if start <= far => {
-                let (later, earlier) = if i > j { (i, j) } else { (j, i) };
-                found.push((later, earlier));
-                if end > far {
-                    reach = Some((end, i));
-                }
-            }
-            _ => reach = Some((end, i)),
-        }
-    }
-    found.sort_unstable();
-    found.dedup_by_key(|p| p.0);
-    found
 }
 
 /// Builds the topology from checked drafts, in id order.
@@ -731,6 +293,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         pools.sort_by_key(|p| p.kind);
         datacenters_by_id.insert(dc.id.clone(), ix);
         datacenters.push(Datacenter {
+            prefix: dc.prefix.unwrap_or_else(|| derived_prefix(&dc.id)),
             id: dc.id,
             attach,
             city: dc.city,

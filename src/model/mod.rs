@@ -2,21 +2,23 @@
 //! their pools, SIDs and the SRH. No I/O, no async, no file formats.
 
 mod builder;
+mod checks;
 mod datacenter;
 mod ids;
 mod network;
+mod problems;
 mod sid;
 pub mod srh;
 mod topology;
 
-pub use builder::{
-    BuildError, BuildErrors, DatacenterDraft, LinkDraft, Place, PoolDraft, Problem, RouterDraft,
-    Section, TopologyBuilder,
-};
-pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
+pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
+pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
-pub use sid::{Behavior, MAX_ADJACENCIES, Sid, SidFunction, SidTable, sid_in_locator};
+pub use problems::{BuildError, BuildErrors, Place, Problem, Section};
+pub use sid::{
+    Behavior, MAX_ADJACENCIES, Sid, SidFunction, SidStructure, SidTable, sid_in_locator,
+};
 pub use topology::{Adjacency, LinkIx, RouterIx, Topology};
 
 #[cfg(test)]

@@ -123,6 +123,34 @@ impl Sid {
     }
 }
 
+/// How a SID's bits divide (RFC 8986 3.1): locator block, locator node,
+/// function, argument, in bits. Carried with a segment so that a headend or
+/// a BGP speaker can tell the parts apart (RFC 9830's SID structure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SidStructure {
+    /// Locator block length.
+    pub block_bits: u8,
+    /// Locator node length.
+    pub node_bits: u8,
+    /// Function length.
+    pub function_bits: u8,
+    /// Argument length.
+    pub argument_bits: u8,
+}
+
+impl SidStructure {
+    /// The structure of the SIDs of `locator`: the whole locator as the
+    /// block, then the 16-bit function, no argument.
+    pub fn of_locator(locator: Ipv6Network) -> Self {
+        SidStructure {
+            block_bits: locator.prefix(),
+            node_bits: 0,
+            function_bits: 16,
+            argument_bits: 0,
+        }
+    }
+}
+
 /// First End.X function value.
 const END_X_BASE: u16 = 0xe001;
 /// First End.DT6 function value.

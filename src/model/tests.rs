@@ -29,6 +29,7 @@ fn dc(id: &str, attach: &[&str]) -> DatacenterDraft {
         latency_us: 0,
         storage_tb: BTreeMap::new(),
         pools: vec![pool(PoolKind::Ai)],
+        prefix: None,
     }
 }
 
@@ -304,4 +305,64 @@ fn adjacencies_are_sorted_by_link_id() {
         .map(|a| (t.link(a.link).id.as_str(), t.router(a.router).id.as_str()))
         .collect();
     assert_eq!(adj, [("r2-r3", "r2"), ("r3-r4", "r4")]);
+}
+
+#[test]
+fn datacenter_prefixes_follow_the_id_not_the_order() {
+    let t = small().build().unwrap();
+    let dc4 = t.datacenter(t.datacenter_ix("dc4").unwrap()).prefix;
+    // FNV-1a (32-bit) of "dc4" is 0x934a254c, computed apart from this
+    // code (a few lines of Python over the published constants).
+    assert_eq!(dc4, loc("fd00:dc:934a:254c::/64"));
+    // A data center sorting before it moves nothing.
+    let mut b = small();
+    b.datacenter(dc("dc0", &["r1"]));
+    let t = b.build().unwrap();
+    assert_eq!(t.datacenter(t.datacenter_ix("dc4").unwrap()).prefix, dc4);
+    // A declared prefix is kept as declared.
+    let mut b = small();
+    b.datacenter(DatacenterDraft {
+        prefix: Some(loc("fd00:dc:1::/64")),
+        ..dc("dc1", &["r1"])
+    });
+    let t = b.build().unwrap();
+    assert_eq!(
+        t.datacenter(t.datacenter_ix("dc1").unwrap()).prefix,
+        loc("fd00:dc:1::/64")
+    );
+}
+
+#[test]
+fn datacenter_prefixes_must_be_networks_apart_from_locators_and_each_other() {
+    let mut b = small();
+    b.datacenter(DatacenterDraft {
+        prefix: Some(loc("fc00:a:1:5::/64")),
+        ..dc("inside-r1", &["r1"])
+    });
+    b.datacenter(DatacenterDraft {
+        prefix: Some(loc("fd00:dc:1::1/64")),
+        ..dc("host-bits", &["r1"])
+    });
+    b.datacenter(DatacenterDraft {
+        prefix: Some(loc("fd00:dc:7::/64")),
+        ..dc("first", &["r2"])
+    });
+    b.datacenter(DatacenterDraft {
+        prefix: Some(loc("fd00:dc:7::/48")),
+        ..dc("covers-first", &["r2"])
+    });
+    let found = problems(b);
+    assert!(found.iter().any(|(at, p)| at == "datacenters[1].prefix"
+        && matches!(p, Problem::PrefixOverlap { other, derived: false, .. } if other.contains("router `r1`"))), "{found:?}");
+    assert!(
+        found.iter().any(|(at, p)| at == "datacenters[2].prefix"
+            && matches!(p, Problem::PrefixHostBits(_, fixed) if *fixed == loc("fd00:dc:1::/64"))),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(at, p)| at == "datacenters[4].prefix"
+            && matches!(p, Problem::PrefixOverlap { other, .. } if other.contains("`first`"))),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
 }

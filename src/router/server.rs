@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::Backend;
 use super::mock::MockAgent;
-use crate::api::server::ServeError;
+use crate::grpc::ServeError;
 use crate::proto::v1 as pb;
 use crate::proto::v1::mock_control_server::{MockControl, MockControlServer};
 use crate::proto::v1::router_agent_server::{RouterAgent, RouterAgentServer};
@@ -159,7 +159,7 @@ pub async fn serve<B: Backend>(
     tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let incoming = crate::api::server::incoming(listener);
+    let incoming = crate::grpc::incoming(listener);
     let (service, closer) = agent_service(backend);
     builder(tls)?
         .add_service(service)
@@ -179,7 +179,7 @@ pub async fn serve_mock(
     tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let incoming = crate::api::server::incoming(listener);
+    let incoming = crate::grpc::incoming(listener);
     let (service, closer) = agent_service(agent.clone());
     builder(tls)?
         .add_service(service)

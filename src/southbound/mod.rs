@@ -1,12 +1,12 @@
-//! Southbound: installed policies reach the routers and stay there. The
-//! controller task sends desired state (each router's SIDs, each policy at
-//! its headend); a worker per router pushes it through a `RouterDriver`
-//! with retries and reconciliation, and sends back southbound status per
-//! policy and the routers' reports (a link down is an event like any other).
+//! Southbound: installed policies reach the routers and stay there. It reads
+//! the controller's outbox (each router's SIDs, each policy at its headend),
+//! converts it to the southbound protocol, and a worker per router pushes it
+//! through a `RouterDriver` with retries and reconciliation. Push status and
+//! the routers' reports (a link down is an event like any other) go back
+//! through the controller's one ordered feedback channel.
 
 pub mod bgp;
 pub mod config;
-pub mod desired;
 pub mod driver;
 mod worker;
 
@@ -17,50 +17,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::controller::Southbound;
-use crate::controller::actor::{Command, ControllerHandle, WeakControllerHandle};
+use crate::controller::outbox::{Desired, Feedback, FeedbackSender};
+use crate::controller::{Southbound, SouthboundState};
 use crate::document::{EventDoc, SetLinkDoc};
+use crate::proto::convert::{local_sids_to_pb, sr_policy_to_pb};
 use crate::proto::v1 as pb;
 use bgp::BgpDriver;
 use driver::{AgentDriver, RouterDriver};
 pub use worker::Job;
-
-/// Desired state for the routers, from the controller task.
-#[derive(Debug)]
-pub enum Update {
-    /// A router, its agent's address (if it has one) and its local SIDs.
-    Router {
-        /// Router id.
-        router: String,
-        /// Agent address `host:port`.
-        mgmt: Option<String>,
-        /// Its local SIDs and facts.
-        sids: pb::ProvisionSidsRequest,
-    },
-    /// Everything the routers should hold has been sent once (at start):
-    /// workers may now reconcile, and take away what is not wanted.
-    Synced,
-    /// A policy was removed: whichever router holds it drops it.
-    Removed {
-        /// Policy name.
-        name: String,
-    },
-    /// A policy's desired state at its headend (`None`: the headend should
-    /// not hold it).
-    Policy {
-        /// Headend router id.
-        headend: String,
-        /// Policy name.
-        name: String,
-        /// The policy's version (status is reported for it).
-        version: u64,
-        /// The SR policy.
-        policy: Option<pb::SrPolicy>,
-    },
-}
-
-/// Where the controller task sends desired state.
-pub type Sink = mpsc::UnboundedSender<Update>;
 
 /// Timing of pushes.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,72 +57,37 @@ impl Default for Config {
     }
 }
 
-/// What workers send back to the controller.
-#[derive(Clone)]
-pub struct Feedback {
-    controller: WeakControllerHandle,
-}
-
-impl Feedback {
-    /// A policy's southbound status for one version.
-    fn status(&self, name: &str, version: u64, status: Southbound) {
-        let Some(c) = self.controller.upgrade() else {
-            return;
-        };
-        let name = name.to_owned();
-        tokio::spawn(async move {
-            let _ = c.tell(Command::Southbound(name, version, status)).await;
-        });
-    }
-
-    /// A router's report, as an event.
-    fn report(&self, report: pb::RouterReport) {
-        let event = match report.report {
-            Some(pb::router_report::Report::LinkState(l)) => {
-                if l.up {
-                    EventDoc::LinkUp(l.link)
-                } else {
-                    EventDoc::LinkDown(l.link)
-                }
-            }
-            Some(pb::router_report::Report::LinkMetrics(m)) => EventDoc::SetLink(SetLinkDoc {
-                id: m.link,
-                latency_us: m.latency_us,
-                used_mbps: m.used_mbps,
-                jitter_us: m.jitter_us,
-                loss_ppm: m.loss_ppm,
-                ..Default::default()
-            }),
-            Some(pb::router_report::Report::Error(e)) => {
-                warn!(router = %report.router, error = %e, "router reports an error");
-                return;
-            }
-            None => return,
-        };
-        info!(router = %report.router, ?event, "router report");
-        let Some(c) = self.controller.upgrade() else {
-            return;
-        };
-        tokio::spawn(async move {
-            if let Ok(Err(e)) = c.ask(|r| Command::Event(event, r)).await {
-                warn!(error = %e, "a router's report was refused");
-            }
-        });
+/// A router's report, as the event it means (`None`: nothing to act on).
+fn report_event(report: pb::RouterReport) -> Option<EventDoc> {
+    match report.report? {
+        pb::router_report::Report::LinkState(l) => Some(if l.up {
+            EventDoc::LinkUp(l.link)
+        } else {
+            EventDoc::LinkDown(l.link)
+        }),
+        pb::router_report::Report::LinkMetrics(m) => Some(EventDoc::SetLink(SetLinkDoc {
+            id: m.link,
+            latency_us: m.latency_us,
+            used_mbps: m.used_mbps,
+            jitter_us: m.jitter_us,
+            loss_ppm: m.loss_ppm,
+            ..Default::default()
+        })),
+        pb::router_report::Report::Error(e) => {
+            warn!(router = %report.router, error = %e, "router reports an error");
+            None
+        }
     }
 }
 
-/// Runs the southbound until `updates` closes: routes desired state to one
-/// worker per router (agents at the same address share one connection).
+/// Runs the southbound until the outbox closes: routes desired state to
+/// one worker per router (agents at the same address share one
+/// connection); workers answer through `feedback`.
 pub async fn run(
-    mut updates: mpsc::UnboundedReceiver<Update>,
-    controller: ControllerHandle,
+    mut outbox: mpsc::UnboundedReceiver<Desired>,
+    feedback: FeedbackSender,
     config: Config,
 ) {
-    // Weak: the southbound must not keep the controller task alive.
-    let feedback = Feedback {
-        controller: controller.downgrade(),
-    };
-    drop(controller);
     // Per router: its worker's driver (the agent's address or the speaker's)
     // and the worker.
     let mut workers: HashMap<String, (String, mpsc::UnboundedSender<Job>)> = HashMap::new();
@@ -177,14 +106,15 @@ pub async fn run(
             Err(e) => warn!(speaker = %speaker.api, error = %e, "cannot use this BGP speaker"),
         }
     }
-    while let Some(update) = updates.recv().await {
-        match update {
-            Update::Synced => {
+    while let Some(desired) = outbox.recv().await {
+        match desired {
+            Desired::Synced => {
                 for (_, tx) in workers.values() {
                     let _ = tx.send(Job::Synced);
                 }
             }
-            Update::Router { router, mgmt, sids } => {
+            Desired::Router(sids) => {
+                let (router, mgmt) = (sids.router.clone(), sids.mgmt.clone());
                 let mgmt = match (through_bgp.get(&router), mgmt) {
                     (Some(d), _) => Err(d.clone()),
                     (None, Some(mgmt)) => Ok(mgmt),
@@ -232,34 +162,34 @@ pub async fn run(
                     ));
                     workers.insert(router.clone(), (key, tx));
                 }
-                let _ = workers[&router].1.send(Job::Sids(sids));
+                let _ = workers[&router].1.send(Job::Sids(local_sids_to_pb(&sids)));
             }
-            Update::Removed { name } => {
+            Desired::Removed { name } => {
                 for (_, tx) in workers.values() {
                     let _ = tx.send(Job::Forget(name.clone()));
                 }
             }
-            Update::Policy {
+            Desired::Policy {
                 headend,
                 name,
                 version,
                 policy,
             } => match workers.get(&headend) {
                 Some((_, tx)) => {
+                    let policy = policy.as_ref().map(sr_policy_to_pb);
                     let _ = tx.send(Job::Policy(name, version, policy));
                 }
                 None => {
                     let detail =
                         format!("headend {headend} has no mgmt address: no agent to push to");
-                    let state = crate::controller::SouthboundState::Pending;
-                    feedback.status(
-                        &name,
+                    feedback.send(Feedback::Status {
+                        name,
                         version,
-                        Southbound {
-                            state,
+                        southbound: Southbound {
+                            state: SouthboundState::Pending,
                             detail: Some(detail),
                         },
-                    );
+                    });
                 }
             },
         }

@@ -20,7 +20,8 @@ use tokio_stream::StreamExt;
 use tracing::{debug, warn};
 
 use super::driver::{DriverError, Failure, RouterDriver};
-use super::{Config, Feedback};
+use super::{Config, report_event};
+use crate::controller::outbox::{Feedback, FeedbackSender};
 use crate::controller::{Southbound, SouthboundState};
 use crate::proto::v1 as pb;
 
@@ -55,7 +56,7 @@ struct Worker {
     router: String,
     driver: Arc<dyn RouterDriver>,
     config: Config,
-    feedback: Feedback,
+    feedback: FeedbackSender,
     sids: Option<pb::ProvisionSidsRequest>,
     desired: BTreeMap<String, pb::SrPolicy>,
     /// Policies to take away, with the version the removal answers.
@@ -92,7 +93,7 @@ pub async fn run(
     router: String,
     driver: Arc<dyn RouterDriver>,
     config: Config,
-    feedback: Feedback,
+    feedback: FeedbackSender,
     mut jobs: mpsc::UnboundedReceiver<Job>,
 ) {
     let seed = router
@@ -219,7 +220,11 @@ impl Worker {
         if self.reported.get(name) == Some(&(version, status.clone())) {
             return;
         }
-        self.feedback.status(name, version, status.clone());
+        self.feedback.send(Feedback::Status {
+            name: name.to_owned(),
+            version,
+            southbound: status.clone(),
+        });
         self.reported.insert(name.to_owned(), (version, status));
     }
 
@@ -375,7 +380,10 @@ impl Worker {
                 let ended = ended.clone();
                 let task = tokio::spawn(async move {
                     while let Some(Ok(report)) = stream.next().await {
-                        feedback.report(report);
+                        let router = report.router.clone();
+                        if let Some(event) = report_event(report) {
+                            feedback.send(Feedback::Report { router, event });
+                        }
                     }
                     let _ = ended.send(());
                 });

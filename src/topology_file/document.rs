@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolKind, RouterDraft, Topology,
-    TopologyBuilder,
+    TopologyBuilder, derived_prefix,
 };
 
 /// The only version of the format.
@@ -149,6 +149,9 @@ pub struct DatacenterEntry {
     pub storage_tb: BTreeMap<String, f64>,
     /// Pools, at least one.
     pub pools: Vec<PoolEntry>,
+    /// The prefix policies steer into; default derived from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 /// `datacenters[].pools[]`
@@ -278,8 +281,24 @@ impl TopologyDocument {
                 up: l.up,
             });
         }
-        for d in &self.datacenters {
+        for (i, d) in self.datacenters.iter().enumerate() {
+            let prefix = match d.prefix.as_deref().map(str::parse::<Ipv6Network>) {
+                None => None,
+                Some(Ok(p)) => Some(p),
+                Some(Err(_)) => {
+                    errors.push(PathError {
+                        path: format!("datacenters[{i}].prefix"),
+                        message: format!(
+                            "datacenter `{}` (datacenters[{i}].prefix): `{}` is not an IPv6 prefix like fd00:dc:1::/64",
+                            d.id,
+                            d.prefix.as_deref().unwrap_or_default()
+                        ),
+                    });
+                    continue;
+                }
+            };
             b.datacenter(DatacenterDraft {
+                prefix,
                 id: d.id.as_str().into(),
                 attach: d.attach.iter().map(|r| r.as_str().into()).collect(),
                 city: d.city.clone(),
@@ -360,6 +379,8 @@ impl TopologyDocument {
                 .datacenters()
                 .iter()
                 .map(|d| DatacenterEntry {
+                    // Written only when declared (a derived one follows the id).
+                    prefix: (d.prefix != derived_prefix(&d.id)).then(|| d.prefix.to_string()),
                     id: d.id.to_string(),
                     attach: d
                         .attach

@@ -310,6 +310,7 @@ pub fn generate(
                 latency_us: rng.random_range(20..200),
                 storage_tb: BTreeMap::from([("ssd".to_owned(), (100.0 * scale).round())]),
                 pools,
+                prefix: None,
             }
         })
         .collect();

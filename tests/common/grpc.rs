@@ -1,7 +1,7 @@
 //! gRPC helpers shared by the tests that drive a running controller.
 
-use cpn::api::convert;
 use cpn::document::PolicyJson;
+use cpn::proto::convert;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use tonic::transport::Channel;

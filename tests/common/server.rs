@@ -1,10 +1,7 @@
-//! An in-process `cpnd` for tests: controller task plus gRPC server on port 0.
+//! An in-process `cpnd` for tests: `cpn::daemon::run` on port 0, as the
+//! binary runs it; and in-process mock agents.
 
-use std::sync::Arc;
-
-use cpn::controller::actor;
-use cpn::controller::{Config, Controller};
-use cpn::metrics::Metrics;
+use cpn::daemon::{self, DaemonError};
 use cpn::model::Topology;
 use cpn::store::Store;
 use tonic::transport::Channel;
@@ -14,32 +11,40 @@ pub struct TestServer {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<Result<(), cpn::api::server::ServeError>>,
-    actor: tokio::task::JoinHandle<()>,
+    daemon: tokio::task::JoinHandle<Result<(), DaemonError>>,
 }
 
-/// Starts a server on `store`, seeded with `topology` if the store is empty.
-pub async fn start(topology: Option<Topology>, store: Box<dyn Store>) -> TestServer {
-    let controller =
-        Controller::open(store, topology, Config::default()).expect("controller opens");
-    let (handle, actor) = actor::spawn(controller, None);
+/// Starts `cpnd` with `config` on a free port.
+pub async fn start_with(config: daemon::Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(cpn::api::server::serve(
-        listener,
-        handle,
-        Arc::new(Metrics::new()),
-        async {
-            stopped.await.ok();
-        },
-    ));
-    TestServer {
-        url,
-        stop,
-        server,
-        actor,
-    }
+    let daemon = tokio::spawn(daemon::run(config, listener, async {
+        stopped.await.ok();
+    }));
+    TestServer { url, stop, daemon }
+}
+
+/// Starts a server on `store`, seeded with `topology` if the store is
+/// empty; it pushes nothing to routers.
+pub async fn start(topology: Option<Topology>, store: Box<dyn Store>) -> TestServer {
+    start_with(daemon::Config::new(topology, store)).await
+}
+
+/// Starts a server whose controller pushes to routers, with fast retries.
+pub async fn start_pushing(topology: Topology, store: Box<dyn Store>) -> TestServer {
+    let southbound = cpn::southbound::Config {
+        timeout: std::time::Duration::from_secs(2),
+        backoff_base: std::time::Duration::from_millis(20),
+        backoff_max: std::time::Duration::from_millis(300),
+        reconcile_interval: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    start_with(daemon::Config {
+        southbound: Some(southbound),
+        ..daemon::Config::new(Some(topology), store)
+    })
+    .await
 }
 
 impl TestServer {
@@ -55,8 +60,7 @@ impl TestServer {
     /// Stops the server (calls in flight finish) and the controller task.
     pub async fn stop(self) {
         let _ = self.stop.send(());
-        self.server.await.unwrap().unwrap();
-        self.actor.await.unwrap();
+        self.daemon.await.unwrap().unwrap();
     }
 }
 
@@ -73,7 +77,7 @@ pub struct MockServer {
     /// The agent's state.
     pub agent: cpn::router::mock::MockAgent,
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), cpn::api::server::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), cpn::grpc::ServeError>>,
 }
 
 /// Starts a mock agent on `addr` (port 0 picks one).
@@ -123,37 +127,4 @@ pub fn lab_yaml_at(addr: &str) -> String {
 /// The lab with every router's agent at `addr`.
 pub fn lab_at(addr: std::net::SocketAddr) -> Topology {
     cpn::topology_file::parse_str(&lab_yaml_at(&addr.to_string()), "lab.yaml").unwrap()
-}
-
-/// Starts a server whose controller pushes to routers, with fast retries.
-pub async fn start_pushing(topology: Topology, store: Box<dyn Store>) -> TestServer {
-    let controller =
-        Controller::open(store, Some(topology), Config::default()).expect("controller opens");
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let (handle, actor) = actor::spawn(controller, Some(tx));
-    let config = cpn::southbound::Config {
-        timeout: std::time::Duration::from_secs(2),
-        backoff_base: std::time::Duration::from_millis(20),
-        backoff_max: std::time::Duration::from_millis(300),
-        reconcile_interval: std::time::Duration::from_millis(300),
-        ..Default::default()
-    };
-    tokio::spawn(cpn::southbound::run(rx, handle.clone(), config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(cpn::api::server::serve(
-        listener,
-        handle,
-        Arc::new(Metrics::new()),
-        async {
-            stopped.await.ok();
-        },
-    ));
-    TestServer {
-        url,
-        stop,
-        server,
-        actor,
-    }
 }

@@ -1,35 +1,19 @@
-//! The gRPC server: every service, standard health checking and server
-//! reflection, served on a listener until shutdown.
+//! Serving the northbound API: every service of `cpn.v1` `cpnd` serves,
+//! standard health checking and server reflection, on one listener until
+//! shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_stream::wrappers::TcpListenerStream;
-
-use super::Api;
-use super::access::Access;
+use crate::api::Api;
+use crate::api::access::Access;
 use crate::controller::actor::ControllerHandle;
+use crate::grpc::{MAX_MESSAGE_BYTES, ServeError, incoming};
 use crate::metrics::Metrics;
 use crate::proto::v1::path_service_server::PathServiceServer;
 use crate::proto::v1::policy_service_server::PolicyServiceServer;
 use crate::proto::v1::topology_service_server::TopologyServiceServer;
-use crate::tls::{ServerTls, TlsError};
-
-/// Accepted connections with Nagle's algorithm off: small replies must not
-/// wait for the peer's delayed ACK (40 ms a call otherwise).
-pub fn incoming(
-    listener: tokio::net::TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use tokio_stream::StreamExt;
-    TcpListenerStream::new(listener).map(|conn| {
-        let conn = conn?;
-        conn.set_nodelay(true)?;
-        Ok(conn)
-    })
-}
-
-/// Largest gRPC message accepted (a 10,000-router topology document fits).
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+use crate::tls::ServerTls;
 
 /// How the API is served: who may call, over what, for how long.
 pub struct Options {
@@ -52,31 +36,9 @@ impl Default for Options {
     }
 }
 
-/// Serves the open, plaintext API on `listener` until `shutdown` resolves
-/// (tests and loopback demos).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    controller: ControllerHandle,
-    metrics: Arc<Metrics>,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), ServeError> {
-    serve_with(listener, controller, metrics, Options::default(), shutdown).await
-}
-
-/// Why the API could not be served.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The TLS files.
-    #[error(transparent)]
-    Tls(#[from] TlsError),
-    /// The transport.
-    #[error(transparent)]
-    Transport(#[from] tonic::transport::Error),
-}
-
 /// Serves the northbound API on `listener` until `shutdown` resolves; calls
 /// in flight finish first.
-pub async fn serve_with(
+pub async fn serve(
     listener: tokio::net::TcpListener,
     controller: ControllerHandle,
     metrics: Arc<Metrics>,

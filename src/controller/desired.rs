@@ -1,0 +1,133 @@
+//! What the routers should hold, decided by the controller: each router's
+//! local SIDs, and each up policy as an SR policy at its headend (color,
+//! endpoint, steered prefix, segment list, binding SID, version).
+
+use ipnetwork::Ipv6Network;
+
+use super::Policy;
+use super::outbox::{LocalSid, PolicySegment, RouterSids, SrPolicy};
+use crate::engine::{Objective, Protection};
+use crate::model::{RouterIx, SidFunction, SidStructure, Topology, sid_in_locator};
+
+/// Candidate path preference CPN gives its policies.
+pub const PREFERENCE: u32 = 100;
+
+/// The color of a request class (RFC 9256 intent): the objective in the
+/// hundreds, the protection in the units. latency/none = 100, price/link = 401.
+pub fn color(objective: Objective, protection: Protection) -> u32 {
+    let o = match objective {
+        Objective::Latency => 1,
+        Objective::Igp => 2,
+        Objective::Te => 3,
+        Objective::Price => 4,
+    };
+    let p = match protection {
+        Protection::None => 0,
+        Protection::Link => 1,
+        Protection::Node => 2,
+        Protection::Srlg => 3,
+    };
+    o * 100 + p
+}
+
+/// A policy's binding SID at its headend: function `0x0001 + order mod
+/// 0xcfff` of the headend's locator (below the End.DT6 and End.X ranges).
+pub fn binding_sid(t: &Topology, headend: RouterIx, order: u64) -> std::net::Ipv6Addr {
+    let function = 1 + (order % 0xcfff) as u16;
+    sid_in_locator(t.router(headend).locator, function)
+}
+
+/// A policy's distinguisher (RFC 9830 2.1): unique while fewer than 2^32 - 1
+/// policies are installed after it, never 0, fixed for the policy's life
+/// (its NLRI stays the same when its path moves, so a reroute replaces the
+/// route instead of withdrawing it).
+pub fn distinguisher(order: u64) -> u32 {
+    (order % u64::from(u32::MAX)) as u32 + 1
+}
+
+/// The SR policy of an up policy, or `None` when it is down (its headend
+/// should hold nothing).
+pub fn policy(t: &Topology, p: &Policy) -> Option<SrPolicy> {
+    let answer = p.answer()?;
+    let primary = &answer.primary;
+    let destination = match primary.datacenter {
+        Some(dc) => t.datacenter(dc).prefix,
+        None => Ipv6Network::new(t.sids().end(primary.endpoint), 128).expect("128 is valid"),
+    };
+    let objective = p.request.objective.unwrap_or_default();
+    let protection = p.request.protection.unwrap_or_default();
+    Some(SrPolicy {
+        name: p.name.clone(),
+        color: color(objective, protection),
+        endpoint: t.sids().end(primary.endpoint),
+        destination,
+        segments: primary
+            .segments
+            .iter()
+            .map(|s| PolicySegment {
+                sid: s.sid,
+                behavior: s.behavior,
+                structure: t
+                    .sids()
+                    .lookup(s.sid)
+                    .map(|sid| SidStructure::of_locator(t.router(sid.router).locator)),
+            })
+            .collect(),
+        binding_sid: binding_sid(t, answer.headend, p.order),
+        preference: PREFERENCE,
+        version: p.version,
+        distinguisher: distinguisher(p.order),
+    })
+}
+
+/// A router's local SIDs and facts.
+pub fn router(t: &Topology, r: RouterIx) -> RouterSids {
+    let router = t.router(r);
+    RouterSids {
+        router: router.id.to_string(),
+        mgmt: router.mgmt.clone(),
+        locator: router.locator,
+        msd: router.msd,
+        sids: t
+            .sids()
+            .of_router(r)
+            .into_iter()
+            .map(|s| LocalSid {
+                sid: s.addr,
+                behavior: s.behavior(),
+                adjacency: match s.function {
+                    SidFunction::EndX { link } => Some((
+                        t.link(link).id.to_string(),
+                        t.router(t.other_end(link, r)).id.to_string(),
+                    )),
+                    _ => None,
+                },
+                datacenter: match s.function {
+                    SidFunction::EndDt6 { datacenter } => {
+                        Some(t.datacenter(datacenter).id.to_string())
+                    }
+                    _ => None,
+                },
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors() {
+        assert_eq!(color(Objective::Latency, Protection::None), 100);
+        assert_eq!(color(Objective::Price, Protection::Link), 401);
+    }
+
+    #[test]
+    fn distinguishers_are_never_zero_and_wrap() {
+        assert_eq!(distinguisher(0), 1);
+        assert_eq!(distinguisher(41), 42);
+        assert_eq!(distinguisher(u64::from(u32::MAX) - 1), u32::MAX);
+        assert_eq!(distinguisher(u64::from(u32::MAX)), 1);
+    }
+}

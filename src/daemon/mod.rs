@@ -1,0 +1,294 @@
+//! `cpnd` as a library: [`run`] opens the controller on its store, starts
+//! the controller task, the southbound, the metrics endpoint and the
+//! northbound API, and serves until shutdown. The binary parses arguments
+//! into a [`Config`] and calls it; tests call it in-process.
+//!
+//! Also what both daemons (`cpnd`, `cpn-router`) share: log set-up, their
+//! TLS options, the shutdown signal.
+
+pub mod northbound;
+mod shared;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+pub use shared::{LogFormat, TlsArgs, init_logs, signal};
+
+use crate::api::access::Access;
+use crate::controller::{self, Controller, ControllerError, actor};
+use crate::grpc::ServeError;
+use crate::metrics::Metrics;
+use crate::model::Topology;
+use crate::store::{Store, StoreError};
+use crate::tls::ServerTls;
+
+/// Everything `cpnd` is told at start.
+pub struct Config {
+    /// The topology to start from when the store holds none yet.
+    pub topology: Option<Topology>,
+    /// Where the state lives.
+    pub store: Box<dyn Store>,
+    /// How the controller re-optimizes.
+    pub controller: controller::Config,
+    /// How policies reach routers; `None`: they are not pushed (and say
+    /// so).
+    pub southbound: Option<crate::southbound::Config>,
+    /// Southbound file: headends reached through BGP speakers (checked
+    /// against the topology at start).
+    pub southbound_file: Option<PathBuf>,
+    /// Access file (bearer tokens and roles); `None`: the API is open.
+    pub access_file: Option<PathBuf>,
+    /// Where state-changing calls are appended as JSON lines.
+    pub audit_log: Option<PathBuf>,
+    /// Calls a second each token may make.
+    pub rate_limit: Option<f64>,
+    /// Longest a northbound call may take.
+    pub call_timeout: Duration,
+    /// TLS of the API (`None`: plaintext, loopback only unless allowed).
+    pub tls: Option<ServerTls>,
+    /// Serve plaintext on a non-loopback address.
+    pub allow_plaintext: bool,
+    /// Where to serve Prometheus metrics.
+    pub metrics: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Defaults around a topology and a store: southbound off, open
+    /// plaintext API, no metrics endpoint.
+    pub fn new(topology: Option<Topology>, store: Box<dyn Store>) -> Self {
+        Config {
+            topology,
+            store,
+            controller: controller::Config::default(),
+            southbound: None,
+            southbound_file: None,
+            access_file: None,
+            audit_log: None,
+            rate_limit: None,
+            call_timeout: Duration::from_secs(30),
+            tls: None,
+            allow_plaintext: false,
+            metrics: None,
+        }
+    }
+}
+
+/// Why `cpnd` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The controller could not open its state.
+    #[error("cannot start the controller: {0}")]
+    Open(ControllerError),
+    /// A file given at start (access, audit, southbound) is wrong.
+    #[error("{0}")]
+    Setup(String),
+    /// The API must not be served as asked.
+    #[error("{0}")]
+    Refused(String),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The API server failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// The state could not be made durable: the controller stopped, having
+    /// acknowledged nothing it did not persist. Restart from the store.
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+    /// A task panicked.
+    #[error("a task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Runs the controller daemon, serving the API on `listener`, until
+/// `shutdown` resolves (calls in flight finish, the state is flushed) or
+/// the controller stops on a store failure.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), DaemonError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
+    let transport = match &config.tls {
+        Some(t) => t.describe(),
+        None if addr.ip().is_loopback() => {
+            "plaintext (loopback only; use --tls-cert/--tls-key beyond)"
+        }
+        None if config.allow_plaintext => {
+            warn!(%addr, "serving plaintext gRPC on a non-loopback address (--allow-plaintext)");
+            "plaintext"
+        }
+        None => {
+            return Err(DaemonError::Refused(format!(
+                "{addr} is not a loopback address: give --tls-cert and --tls-key (or --allow-plaintext)"
+            )));
+        }
+    };
+    let (store, topology, controller_config) = (config.store, config.topology, config.controller);
+    let controller =
+        tokio::task::spawn_blocking(move || Controller::open(store, topology, controller_config))
+            .await?
+            .map_err(DaemonError::Open)?;
+    let access = access(
+        &config.access_file,
+        config.rate_limit,
+        &config.audit_log,
+        &controller,
+    )?;
+    let southbound = match config.southbound {
+        None => {
+            warn!("--no-southbound: policies are not pushed to routers");
+            None
+        }
+        Some(mut sb) => {
+            if let Some(path) = &config.southbound_file {
+                sb.bgp = crate::southbound::config::load(path, controller.topology())
+                    .map_err(|e| DaemonError::Setup(e.to_string()))?;
+            }
+            Some(sb)
+        }
+    };
+    let t = controller.topology();
+    info!(
+        topology = t.name(),
+        routers = t.router_count(),
+        links = t.link_count(),
+        datacenters = t.datacenters().len(),
+        policies = controller.policies().count(),
+        "controller ready"
+    );
+
+    let (outbox, desired) = match southbound {
+        Some(sb) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some((rx, sb)))
+        }
+        None => (None, None),
+    };
+    let running = actor::spawn(controller, outbox);
+    if let Some((rx, sb)) = desired {
+        tokio::spawn(crate::southbound::run(rx, running.feedback.clone(), sb));
+    }
+    let handle = running.handle;
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let mut metrics_task = None;
+    if let Some(addr) = config.metrics {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| DaemonError::Listen { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| DaemonError::Listen { addr, source })?;
+        info!(url = crate::metrics::describe(local), "serving metrics");
+        let (m, h) = (metrics.clone(), handle.clone());
+        let refresh = move || {
+            let (m, h) = (m.clone(), h.clone());
+            Box::pin(async move {
+                if let Ok((stats, counts)) = h.stats().await {
+                    m.update(&stats, &counts);
+                }
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        };
+        metrics_task = Some(tokio::spawn(crate::metrics::serve(
+            listener,
+            metrics.clone(),
+            refresh,
+            stopped(stop_rx.clone()),
+        )));
+    }
+
+    info!(%addr, transport, "serving gRPC");
+    let options = northbound::Options {
+        access: Arc::new(access),
+        tls: config.tls,
+        call_timeout: config.call_timeout,
+    };
+    let mut server = tokio::spawn(northbound::serve(
+        listener,
+        handle,
+        metrics,
+        options,
+        stopped(stop_rx),
+    ));
+    let mut task = running.task;
+
+    // Until asked to stop, or until the controller stops by itself (its
+    // store failed) or the server fails.
+    let failed: Option<DaemonError> = tokio::select! {
+        () = shutdown => None,
+        r = &mut task => Some(match r {
+            Ok(Err(e)) => DaemonError::Store(e),
+            Ok(Ok(())) => DaemonError::Setup("the controller stopped".into()),
+            Err(e) => DaemonError::Task(e),
+        }),
+        r = &mut server => Some(match r {
+            Ok(Err(e)) => DaemonError::Serve(e),
+            Ok(Ok(())) => DaemonError::Setup("the API server stopped".into()),
+            Err(e) => DaemonError::Task(e),
+        }),
+    };
+    if let Some(e) = failed {
+        let _ = stop_tx.send(true);
+        return Err(e);
+    }
+    info!("shutting down: finishing calls in flight");
+    let _ = stop_tx.send(true);
+    server.await??;
+    if let Some(m) = metrics_task {
+        // A metrics endpoint that failed to serve is not worth an error
+        // at exit.
+        let _ = m.await?;
+    }
+    // Every handle is gone with the server: the controller task ends and
+    // flushes.
+    task.await??;
+    Ok(())
+}
+
+/// The access rules: open, or the access file's tokens (checked against
+/// the topology), with the rate limit and the audit log.
+fn access(
+    file: &Option<PathBuf>,
+    rate: Option<f64>,
+    audit_log: &Option<PathBuf>,
+    controller: &Controller,
+) -> Result<Access, DaemonError> {
+    let access = match file {
+        Some(path) => {
+            let a = Access::load(path, controller.topology()).map_err(DaemonError::Setup)?;
+            info!(access = %path.display(), "bearer tokens required");
+            a
+        }
+        None => {
+            warn!("no --access file: the API is open to every caller");
+            Access::open()
+        }
+    };
+    let mut access = access.with_rate(rate);
+    if let Some(path) = audit_log {
+        access = access.with_audit_file(path).map_err(|e| {
+            DaemonError::Setup(format!("cannot open the audit log {}: {e}", path.display()))
+        })?;
+    }
+    Ok(access)
+}
