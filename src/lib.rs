@@ -2,19 +2,43 @@
 //! links and data centers, places compute jobs and their SRv6 paths together,
 //! and keeps them right as the network changes.
 //!
-//! Map of the crate (data flows down):
+//! Map of the crate. Each layer uses only the layers below it (checked: no
+//! module imports one above it, so there is no import cycle):
+//!
+//! ```text
+//!  layer       modules                               may use
+//!  programs    bin/cpnd, bin/cpnctl, bin/cpn-router  the library
+//!  edges       daemon, cli, router, lab, replay      every layer below
+//!  services    api, southbound, metrics              conversion, core, below
+//!  conversion  proto (and proto::convert), grpc, tls core, documents, pure
+//!  core        controller, store                     documents, pure
+//!  documents   document, topology_file               pure
+//!  pure        engine, model                         model
+//! ```
 //!
 //! - [`model`]: the domain as pure data (ids, topology graph, pools, SIDs, SRH)
-//! - [`topology_file`]: YAML topology documents to and from the model
-//! - [`api`]: the northbound gRPC services
-//! - [`proto`]: the generated gRPC types of `proto/cpn/v1`
-//! - [`controller`]: the one owner of mutable state: policies, reservations, events
 //! - [`engine`]: pure path computation and segment encoding
-//! - [`southbound`]: pushing desired state to routers, reconciliation
-//! - [`router`]: the `cpn-router` agent and its back ends
-//! - [`store`]: durable state
+//! - [`topology_file`]: YAML topology documents to and from the model
+//! - [`document`]: requests, answers, events and policies as users write
+//!   and read them; bad input as [`document::FieldError`]
+//! - [`store`]: durable state (redb, or memory)
+//! - [`controller`]: the one owner of mutable state: policies, reservations,
+//!   events, re-optimization; its outbox (desired state for routers) and
+//!   feedback (push status, router reports) are in domain terms
+//! - [`proto`]: the generated gRPC types, and [`proto::convert`], the one
+//!   place that converts them to and from the domain
+//! - [`grpc`]: server plumbing shared by every gRPC server
+//! - [`api`]: the northbound gRPC handlers, one call shape
+//! - [`southbound`]: reads the controller's outbox, pushes to routers
+//!   (agents, BGP speakers), reconciles, reports back
+//! - [`daemon`]: `cpnd` as a library ([`daemon::run`]), and what daemons share
+//! - [`router`]: the `cpn-router` agent and its back ends (mock, Linux)
+//! - [`netlink`]: Linux namespaces, links and SRv6 routes over rtnetlink
+//! - [`lab`]: a real SRv6 lab in network namespaces
 //! - [`replay`]: scenario runner
+//! - [`metrics`]: Prometheus counters
 //! - [`cli`]: what `cpnctl` does, command by command
+//! - [`tls`]: TLS files and configurations
 
 pub mod api;
 pub mod cli;

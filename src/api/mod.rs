@@ -1,5 +1,5 @@
 //! The northbound gRPC API (tonic handlers only). Every handler has one
-//! shape, run by [`Api::call`]: authenticate and authorize the caller,
+//! shape, run by `Api::call`: authenticate and authorize the caller,
 //! convert the request (`crate::proto::convert`), ask the controller task,
 //! convert the reply; state-changing calls are audited, and every call's
 //! outcome and latency recorded. Errors map to gRPC codes once (`status`).
@@ -37,6 +37,9 @@ enum Audit<Req> {
     Target(fn(&Req) -> String),
 }
 
+/// The result of a handler's body: the reply, or the status it failed with.
+type Reply<Resp> = Result<Response<Resp>, Status>;
+
 impl Api {
     /// Handlers on `controller`, recording into `metrics`, admitting calls
     /// by `access`.
@@ -52,6 +55,37 @@ impl Api {
         }
     }
 
+    /// Runs a call that reads: see [`Api::call`].
+    async fn read<Req, Resp, Fut>(
+        &self,
+        method: &'static str,
+        action: Action,
+        request: Request<Req>,
+        body: impl FnOnce(Caller, Req) -> Fut,
+    ) -> Reply<Resp>
+    where
+        Fut: Future<Output = Result<Resp, Status>>,
+    {
+        self.call(method, action, Audit::No, request, body).await
+    }
+
+    /// Runs a call that changes state, audited under `target` of the
+    /// request: see [`Api::call`].
+    async fn change<Req, Resp, Fut>(
+        &self,
+        method: &'static str,
+        action: Action,
+        target: fn(&Req) -> String,
+        request: Request<Req>,
+        body: impl FnOnce(Caller, Req) -> Fut,
+    ) -> Reply<Resp>
+    where
+        Fut: Future<Output = Result<Resp, Status>>,
+    {
+        self.call(method, action, Audit::Target(target), request, body)
+            .await
+    }
+
     /// Runs one call of `method`: checks that the caller may do `action`,
     /// runs `body` with the caller and the request, audits the outcome when
     /// `audit` asks, and records it.
@@ -62,7 +96,7 @@ impl Api {
         audit: Audit<Req>,
         request: Request<Req>,
         body: impl FnOnce(Caller, Req) -> Fut,
-    ) -> Result<Response<Resp>, Status>
+    ) -> Reply<Resp>
     where
         Fut: Future<Output = Result<Resp, Status>>,
     {

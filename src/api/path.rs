@@ -2,8 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
+use super::Api;
 use super::access::Action;
-use super::{Api, Audit};
 use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_server::PathService;
@@ -14,10 +14,9 @@ impl PathService for Api {
         &self,
         request: Request<pb::ComputePathRequest>,
     ) -> Result<Response<pb::ComputePathResponse>, Status> {
-        self.call(
+        self.read(
             "ComputePath",
             Action::ReadPolicies,
-            Audit::No,
             request,
             |caller, r| async move {
                 let req = r

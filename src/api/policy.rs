@@ -6,8 +6,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use super::Api;
 use super::access::Action;
-use super::{Api, Audit};
 use crate::proto::convert::{self, change_to_pb};
 use crate::proto::v1 as pb;
 use crate::proto::v1::policy_service_server::PolicyService;
@@ -20,11 +20,11 @@ impl PolicyService for Api {
         &self,
         request: Request<pb::InstallPolicyRequest>,
     ) -> Result<Response<pb::InstallPolicyResponse>, Status> {
-        let audit = Audit::Target(|r: &pb::InstallPolicyRequest| r.name.clone());
-        self.call(
+        let target = |r: &pb::InstallPolicyRequest| r.name.clone();
+        self.change(
             "InstallPolicy",
             Action::ChangePolicies,
-            audit,
+            target,
             request,
             |caller, r| async move {
                 let req = r
@@ -47,10 +47,9 @@ impl PolicyService for Api {
         &self,
         request: Request<pb::GetPolicyRequest>,
     ) -> Result<Response<pb::GetPolicyResponse>, Status> {
-        self.call(
+        self.read(
             "GetPolicy",
             Action::ReadPolicies,
-            Audit::No,
             request,
             |caller, r| async move {
                 let policy = self.controller.get(r.name, caller.scope()).await??;
@@ -66,10 +65,9 @@ impl PolicyService for Api {
         &self,
         request: Request<pb::ListPoliciesRequest>,
     ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
-        self.call(
+        self.read(
             "ListPolicies",
             Action::ReadPolicies,
-            Audit::No,
             request,
             |caller, _| async move {
                 let policies = self.controller.list(caller.scope()).await?;
@@ -85,11 +83,11 @@ impl PolicyService for Api {
         &self,
         request: Request<pb::RemovePolicyRequest>,
     ) -> Result<Response<pb::RemovePolicyResponse>, Status> {
-        let audit = Audit::Target(|r: &pb::RemovePolicyRequest| r.name.clone());
-        self.call(
+        let target = |r: &pb::RemovePolicyRequest| r.name.clone();
+        self.change(
             "RemovePolicy",
             Action::ChangePolicies,
-            audit,
+            target,
             request,
             |caller, r| async move {
                 self.controller.remove(r.name, caller.scope()).await??;
@@ -105,10 +103,9 @@ impl PolicyService for Api {
         &self,
         request: Request<pb::WatchPoliciesRequest>,
     ) -> Result<Response<Self::WatchPoliciesStream>, Status> {
-        self.call(
+        self.read(
             "WatchPolicies",
             Action::ReadPolicies,
-            Audit::No,
             request,
             |caller, r| async move {
                 // The operator of each change's headend is taken when it

@@ -2,8 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
+use super::Api;
 use super::access::Action;
-use super::{Api, Audit};
 use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::topology_service_server::TopologyService;
@@ -15,10 +15,9 @@ impl TopologyService for Api {
         &self,
         request: Request<pb::GetTopologyRequest>,
     ) -> Result<Response<pb::GetTopologyResponse>, Status> {
-        self.call(
+        self.read(
             "GetTopology",
             Action::ReadTopology,
-            Audit::No,
             request,
             |_, _| async move {
                 let t = self.controller.topology().await?;
@@ -34,10 +33,9 @@ impl TopologyService for Api {
         &self,
         request: Request<pb::ExportTopologyRequest>,
     ) -> Result<Response<pb::ExportTopologyResponse>, Status> {
-        self.call(
+        self.read(
             "ExportTopology",
             Action::ReadTopology,
-            Audit::No,
             request,
             |_, _| async move {
                 let t = self.controller.topology().await?;
@@ -58,11 +56,11 @@ impl TopologyService for Api {
         &self,
         request: Request<pb::ReplaceTopologyRequest>,
     ) -> Result<Response<pb::ReplaceTopologyResponse>, Status> {
-        let audit = Audit::Target(|_: &pb::ReplaceTopologyRequest| "topology".to_owned());
-        self.call(
+        let target = |_: &pb::ReplaceTopologyRequest| "topology".to_owned();
+        self.change(
             "ReplaceTopology",
             Action::ChangeNetwork,
-            audit,
+            target,
             request,
             |_, r| async move {
                 let text = r.document;
@@ -87,16 +85,16 @@ impl TopologyService for Api {
         &self,
         request: Request<pb::ApplyEventRequest>,
     ) -> Result<Response<pb::ApplyEventResponse>, Status> {
-        let audit = Audit::Target(|r: &pb::ApplyEventRequest| match &r.event {
+        let target = |r: &pb::ApplyEventRequest| match &r.event {
             Some(e) => {
                 convert::event_from_pb(e).map_or_else(|e| e.to_string(), |d| format!("{d:?}"))
             }
             None => String::new(),
-        });
-        self.call(
+        };
+        self.change(
             "ApplyEvent",
             Action::ChangeNetwork,
-            audit,
+            target,
             request,
             |_, r| async move {
                 let event = r

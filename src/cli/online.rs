@@ -16,6 +16,7 @@ use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_client::PathServiceClient;
 use crate::proto::v1::policy_service_client::PolicyServiceClient;
 use crate::proto::v1::topology_service_client::TopologyServiceClient;
+use crate::topology_file::TopologyDocument;
 
 /// A failure with the exit status it deserves (`cpnctl` prints the message
 /// on stderr, one line).
@@ -26,6 +27,17 @@ pub struct Failure {
     pub code: u8,
     /// What went wrong.
     pub message: String,
+}
+
+/// Prints a policy of a reply, as JSON or for people.
+fn show_policy(p: Option<pb::Policy>, json: bool) -> anyhow::Result<()> {
+    let p = convert::policy_from_pb(&p.unwrap_or_default()).map_err(unreadable)?;
+    if json {
+        print_json(&p)?
+    } else {
+        print!("{}", render::policy(&p))
+    }
+    Ok(())
 }
 
 /// A reply the server sent that this cpnctl cannot read (a newer server?).
@@ -135,12 +147,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 request: Some(convert::request_to_pb(&doc)),
             };
             let p = client.install_policy(r).await.map_err(fail)?.into_inner();
-            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(unreadable)?;
-            if json {
-                print_json(&p)?
-            } else {
-                print!("{}", render::policy(&p))
-            }
+            show_policy(p.policy, json)?;
         }
         PolicyCommand::List { json } => {
             let list = client
@@ -166,12 +173,7 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 .await
                 .map_err(fail)?
                 .into_inner();
-            let p = convert::policy_from_pb(&p.policy.unwrap_or_default()).map_err(unreadable)?;
-            if json {
-                print_json(&p)?
-            } else {
-                print!("{}", render::policy(&p))
-            }
+            show_policy(p.policy, json)?;
         }
         PolicyCommand::Remove { name } => {
             client
@@ -246,8 +248,9 @@ pub async fn event(target: &Target, args: EventArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// The live topology as a model (for pictures).
-async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology> {
+/// The live topology as the server exports it: its document, and the
+/// routers that are down.
+async fn export(target: &Target) -> anyhow::Result<(TopologyDocument, Vec<String>)> {
     let mut client = TopologyServiceClient::new(connect(target).await?)
         .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
     let r = client
@@ -255,12 +258,16 @@ async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology
         .await
         .map_err(fail)?
         .into_inner();
-    let doc: crate::topology_file::TopologyDocument = serde_yaml::from_str(&r.yaml)?;
+    Ok((serde_yaml::from_str(&r.yaml)?, r.down_routers))
+}
+
+/// A document and its down routers as a model.
+fn model_of(doc: &TopologyDocument, down: &[String]) -> anyhow::Result<crate::model::Topology> {
     let mut t = doc
         .to_builder()
         .map_err(|e| anyhow::anyhow!("{}", e[0].message))?
         .build()?;
-    for id in &r.down_routers {
+    for id in down {
         if let Some(ix) = t.router_ix(id) {
             t.set_router_up(ix, false);
         }
@@ -268,31 +275,21 @@ async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology
     Ok(t)
 }
 
+/// The live topology as a model (for pictures).
+async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology> {
+    let (doc, down) = export(target).await?;
+    model_of(&doc, &down)
+}
+
 /// `cpnctl --server URL topology [--json]`: the live topology.
 pub async fn topology(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
-    let mut client = TopologyServiceClient::new(connect(target).await?)
-        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES);
-    let r = client
-        .export_topology(pb::ExportTopologyRequest {})
-        .await
-        .map_err(fail)?
-        .into_inner();
-    let doc: crate::topology_file::TopologyDocument = serde_yaml::from_str(&r.yaml)?;
+    let (doc, down) = export(target).await?;
     if json {
         print_json(&doc)?;
     } else {
-        let mut t = doc
-            .to_builder()
-            .map_err(|e| anyhow::anyhow!("{}", e[0].message))?
-            .build()?;
-        for id in &r.down_routers {
-            if let Some(ix) = t.router_ix(id) {
-                t.set_router_up(ix, false);
-            }
-        }
-        print!("{}", super::topology::show(&t));
-        if !r.down_routers.is_empty() {
-            println!("routers down: {}", r.down_routers.join(", "));
+        print!("{}", super::topology::show(&model_of(&doc, &down)?));
+        if !down.is_empty() {
+            println!("routers down: {}", down.join(", "));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -270,11 +270,8 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
 /// The API's topology (with SIDs and derived capacity) as JSON.
 fn topology_json(t: &crate::proto::v1::Topology) -> serde_json::Value {
     use serde_json::json;
-    let behavior = |b: i32| match crate::proto::v1::SidBehavior::try_from(b) {
-        Ok(crate::proto::v1::SidBehavior::End) => "End",
-        Ok(crate::proto::v1::SidBehavior::EndX) => "End.X",
-        Ok(crate::proto::v1::SidBehavior::EndDt6) => "End.DT6",
-        _ => "unknown",
+    let behavior = |b: i32| {
+        crate::proto::convert::behavior_from_pb(b).map_or("unknown", crate::model::Behavior::name)
     };
     let kind = |k: i32| {
         crate::proto::convert::pool_kind_from(k, "kind")

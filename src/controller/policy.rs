@@ -201,6 +201,21 @@ pub struct Policy {
     pub southbound: Southbound,
 }
 
+impl PolicyState {
+    /// Up on `answer`, holding its reservation on `t` (taken now). The
+    /// explanation is dropped: policies keep their placement, not why (that
+    /// is 100,000 policies' worth of reasons otherwise).
+    pub fn placed(t: &mut Topology, req: &PathRequest, mut answer: PathAnswer) -> PolicyState {
+        answer.rejected = Vec::new();
+        let reservation = Reservation::of(req, &answer);
+        reservation.apply(t);
+        PolicyState::Up {
+            answer: Box::new(answer),
+            reservation,
+        }
+    }
+}
+
 impl Policy {
     /// The placement, when up.
     pub fn answer(&self) -> Option<&PathAnswer> {

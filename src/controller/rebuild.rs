@@ -4,7 +4,7 @@
 
 use super::ControllerError;
 use super::log::ChangeKind;
-use super::policy::{Policy, PolicyState, Reservation, Southbound};
+use super::policy::{Policy, PolicyState, Southbound};
 use crate::document::resolve;
 use crate::engine::{Engine, Metrics, PathAnswer, PathRequest, Placement, QueryError};
 use crate::model::{Topology, TopologyBuilder};
@@ -109,15 +109,8 @@ pub fn adopt_record(
     let (state, kind) = match resolve(&record.request, t) {
         Err(e) => down(format!("request no longer resolves: {e}")),
         Ok(req) => {
-            let mut place = |t: &mut Topology, mut answer: PathAnswer| {
-                answer.rejected = Vec::new();
-                let reservation = Reservation::of(&req, &answer);
-                reservation.apply(t);
-                PolicyState::Up {
-                    answer: Box::new(answer),
-                    reservation,
-                }
-            };
+            let mut place =
+                |t: &mut Topology, answer: PathAnswer| PolicyState::placed(t, &req, answer);
             let replace =
                 |t: &mut Topology,
                  why: Option<String>,

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::log::ChangeKind;
-use super::policy::{Policy, PolicyState, Reservation};
+use super::policy::{Policy, PolicyState};
 use crate::document::{RequestDoc, resolve};
 use crate::engine::{Engine, Objective, PathAnswer, PathRequest, QueryError};
 use crate::model::Topology;
@@ -270,16 +270,7 @@ pub(super) fn reevaluate(
             return down_outcome(p, format!("request no longer resolves: {e}"));
         }
     };
-    let placed = |t: &mut Topology, mut answer: PathAnswer| {
-        // Policies keep their placement, not the explanation (memory).
-        answer.rejected = Vec::new();
-        let reservation = Reservation::of(&req, &answer);
-        reservation.apply(t);
-        PolicyState::Up {
-            answer: Box::new(answer),
-            reservation,
-        }
-    };
+    let placed = |t: &mut Topology, answer: PathAnswer| PolicyState::placed(t, &req, answer);
     match &p.state {
         PolicyState::Up {
             answer,

@@ -22,24 +22,8 @@ pub struct SegmentJson {
     pub datacenter: Option<String>,
 }
 
-/// True sums along a path.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricsJson {
-    /// Links plus data center, microseconds.
-    pub latency_us: u64,
-    /// IGP sum.
-    pub igp: u64,
-    /// TE sum.
-    pub te: u64,
-    /// Jitter sum.
-    pub jitter_us: u64,
-    /// Loss sum.
-    pub loss_ppm: u64,
-    /// Smallest available bandwidth on the path; null without links.
-    pub min_available_mbps: Option<u64>,
-    /// Pool price x TFLOPS.
-    pub price: f64,
-}
+/// True sums along a path: the engine's metrics, written as they are.
+pub type MetricsJson = crate::engine::Metrics;
 
 /// One placement: the fields of an answer without backup and rejected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,15 +102,7 @@ pub fn placement_json(t: &Topology, headend: &str, p: &Placement) -> PlacementJs
                 datacenter: s.datacenter.map(|d| t.datacenter(d).id.to_string()),
             })
             .collect(),
-        metrics: MetricsJson {
-            latency_us: p.metrics.latency_us,
-            igp: p.metrics.igp,
-            te: p.metrics.te,
-            jitter_us: p.metrics.jitter_us,
-            loss_ppm: p.metrics.loss_ppm,
-            min_available_mbps: p.metrics.min_available_mbps,
-            price: p.metrics.price,
-        },
+        metrics: p.metrics,
     }
 }
 

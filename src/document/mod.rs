@@ -6,6 +6,7 @@
 mod answer;
 mod event;
 mod field;
+mod numbers;
 mod policy;
 mod request;
 
@@ -15,6 +16,7 @@ pub use answer::{
 };
 pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
 pub use field::FieldError;
+pub use numbers::{amount, thousands};
 pub use policy::PolicyJson;
 pub use request::{
     ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,

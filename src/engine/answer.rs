@@ -20,8 +20,8 @@ pub struct Segment {
     pub datacenter: Option<DatacenterIx>,
 }
 
-/// The true sums along a path.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The true sums along a path (in JSON as the answer's `metrics`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// Links' latency plus the data center's, microseconds.
     pub latency_us: u64,

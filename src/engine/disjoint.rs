@@ -306,11 +306,9 @@ pub fn suurballe(
         return None;
     }
     let second = g.arcs_to(&pred2, g.sink);
-    // Arcs used by exactly one of the two paths, forward.
-    let mut used = vec![false; g.arcs.len()];
-    for &(ai, _) in &first {
-        used[ai as usize] = true;
-    }
+    // Arcs used by exactly one of the two paths, forward: the first path's,
+    // less those the second cancels, plus the second's.
+    let mut used = reversed;
     for &(ai, backward) in &second {
         // A backward step cancels the first path's arc.
         used[ai as usize] = !backward;

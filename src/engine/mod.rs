@@ -14,6 +14,7 @@ mod disjoint;
 mod explain;
 pub mod graph;
 pub mod igp;
+mod labels;
 mod place;
 mod protect;
 mod prune;

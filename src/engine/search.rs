@@ -16,12 +16,11 @@ use super::igp::IgpCache;
 use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
 
-const NONE: u32 = u32::MAX;
+pub use super::labels::Label;
+use super::labels::{Dims, NONE, on_path, try_insert};
+
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
-/// Labels of exactly equal value kept per router, so that ties on the
-/// objective and its first tie-break can later be broken by segment count.
-const TIE_LABELS: usize = 4;
 /// Labels one search may create before it gives up (memory bound).
 pub const MAX_LABELS: usize = 4_000_000;
 
@@ -159,34 +158,6 @@ pub struct SearchInput<'a> {
     pub sinks: &'a [RouterIx],
 }
 
-/// A partial path ending at `node`.
-#[derive(Clone, Copy, Debug)]
-pub struct Label {
-    /// The router it ends at.
-    pub node: u32,
-    /// The label it extends, or none for the start.
-    pub pred: u32,
-    /// The link from `pred`'s router.
-    pub link: u32,
-    /// Sums so far (including the start offset).
-    pub sums: Sums,
-    next_at_node: u32,
-    alive: bool,
-    /// Segment mode: router where the last segment ended.
-    anchor: u32,
-    /// Segment mode: segments so far.
-    segs: u16,
-    /// Segment mode: a stretch after `anchor` still to be closed.
-    pending: bool,
-}
-
-impl Label {
-    /// Segments a data center path through this label needs at least (DT6 included).
-    pub fn segments_to_datacenter(&self) -> u16 {
-        self.segs + 1
-    }
-}
-
 /// Every label of a finished search.
 pub struct SearchResult {
     /// All labels (dead ones included).
@@ -194,48 +165,6 @@ pub struct SearchResult {
     head: Vec<u32>,
     /// True when the search stopped at [`MAX_LABELS`].
     pub truncated: bool,
-}
-
-struct Dims {
-    latency: bool,
-    jitter: bool,
-    loss: bool,
-    segments: bool,
-}
-
-impl Dims {
-    /// True when labels compare by key alone (no bounded resource, no segments).
-    fn key_only(&self) -> bool {
-        !(self.latency || self.jitter || self.loss || self.segments)
-    }
-
-    fn resources_le(&self, a: &Label, b: &Label) -> bool {
-        (!self.latency || a.sums.latency <= b.sums.latency)
-            && (!self.jitter || a.sums.jitter <= b.sums.jitter)
-            && (!self.loss || a.sums.loss <= b.sums.loss)
-    }
-
-    fn resources_eq(&self, a: &Label, b: &Label) -> bool {
-        (!self.latency || a.sums.latency == b.sums.latency)
-            && (!self.jitter || a.sums.jitter == b.sums.jitter)
-            && (!self.loss || a.sums.loss == b.sums.loss)
-    }
-
-    /// Segment state of `a` is at least as good as `b`'s for every future.
-    fn segments_le(&self, a: &Label, b: &Label) -> bool {
-        if !self.segments {
-            return true;
-        }
-        if !a.pending {
-            a.segs <= b.segs
-        } else {
-            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs < b.segs
-        }
-    }
-
-    fn segments_eq(&self, a: &Label, b: &Label) -> bool {
-        !self.segments || (a.segs == b.segs && a.pending == b.pending && a.anchor == b.anchor)
-    }
 }
 
 /// Runs one search. `igp` is used only in segment mode.
@@ -336,7 +265,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
             if !within(&sums, w) {
                 continue;
             }
-            let mut candidate = Label {
+            let candidate = Label {
                 node: w as u32,
                 pred: idx,
                 link: l as u32,
@@ -347,48 +276,23 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 segs: label.segs,
                 pending: false,
             };
+            let mut q = Queue {
+                labels: &mut labels,
+                head: &mut head,
+                heap: &mut heap,
+                dims: &dims,
+                key: &key,
+            };
             match input.segments {
                 None => {
-                    if try_insert(&mut labels, &mut head, &dims, &key, candidate) {
-                        let new = (labels.len() - 1) as u32;
-                        let k = key(&candidate);
-                        if key_only {
-                            best_key[w] = best_key[w].min(k);
-                        }
-                        heap.push(Reverse((k, new)));
+                    if let Some(k) = q.push(candidate)
+                        && key_only
+                    {
+                        best_key[w] = best_key[w].min(k);
                     }
                 }
                 Some(limit) => {
-                    if on_path(&labels, idx, w as u32) {
-                        continue;
-                    }
-                    let msd = u16::from(limit.msd);
-                    // The final End.DT6 of a data center path.
-                    let tail = u16::from(limit.datacenter);
-                    // Keep the stretch from the anchor going when the IGP
-                    // takes it over this link uniquely; closing it later
-                    // costs one segment (an End, or the final End.DT6).
-                    let anchor = RouterIx::new(label.anchor as usize);
-                    if label.segs < msd
-                        && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
-                    {
-                        candidate.anchor = label.anchor;
-                        candidate.pending = true;
-                        if try_insert(&mut labels, &mut head, &dims, &key, candidate) {
-                            let new = (labels.len() - 1) as u32;
-                            heap.push(Reverse((key(&candidate), new)));
-                        }
-                    }
-                    // End.X at u over this link.
-                    candidate.anchor = w as u32;
-                    candidate.pending = false;
-                    candidate.segs = label.segs + 1;
-                    if candidate.segs + tail <= msd
-                        && try_insert(&mut labels, &mut head, &dims, &key, candidate)
-                    {
-                        let new = (labels.len() - 1) as u32;
-                        heap.push(Reverse((key(&candidate), new)));
-                    }
+                    relax_counting_segments(&mut q, t, igp, &label, arc, candidate, limit)
                 }
             }
             if labels.len() >= MAX_LABELS {
@@ -405,71 +309,63 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     }
 }
 
-/// True when router `w` is already on the path of label `idx`.
-fn on_path(labels: &[Label], mut idx: u32, w: u32) -> bool {
-    while idx != NONE {
-        let l = &labels[idx as usize];
-        if l.node == w {
-            return true;
-        }
-        idx = l.pred;
-    }
-    false
+/// The labels of a search, and the heap of those still to extend.
+struct Queue<'q> {
+    labels: &'q mut Vec<Label>,
+    head: &'q mut [u32],
+    heap: &'q mut BinaryHeap<Reverse<((u64, u64), u32)>>,
+    dims: &'q Dims,
+    key: &'q dyn Fn(&Label) -> (u64, u64),
 }
 
-/// Adds `candidate` unless a label at its router dominates it; kills the
-/// labels it dominates. Returns whether it was added.
-#[inline]
-fn try_insert(
-    labels: &mut Vec<Label>,
-    head: &mut [u32],
-    dims: &Dims,
-    key: &dyn Fn(&Label) -> (u64, u64),
+impl Queue<'_> {
+    /// Adds `candidate` unless a label at its router dominates it, and
+    /// queues it; returns its key when added.
+    fn push(&mut self, candidate: Label) -> Option<(u64, u64)> {
+        if !try_insert(self.labels, self.head, self.dims, self.key, candidate) {
+            return None;
+        }
+        let k = (self.key)(&candidate);
+        self.heap.push(Reverse((k, (self.labels.len() - 1) as u32)));
+        Some(k)
+    }
+}
+
+/// Segment mode: extends `label` over `arc` in the ways a segment list can
+/// carry it (the IGP continuing the open stretch, or an End.X closing it),
+/// within the MSD; simple paths only.
+fn relax_counting_segments(
+    q: &mut Queue<'_>,
+    t: &Topology,
+    igp: &mut IgpCache,
+    label: &Label,
+    arc: &Arc,
     mut candidate: Label,
-) -> bool {
-    let w = candidate.node as usize;
-    let ck = key(&candidate);
-    let mut ties = 0;
-    let mut i = head[w];
-    while i != NONE {
-        let e = &labels[i as usize];
-        if e.alive {
-            let ek = key(e);
-            if ek <= ck && dims.resources_le(e, &candidate) && dims.segments_le(e, &candidate) {
-                let equal =
-                    ek == ck && dims.resources_eq(e, &candidate) && dims.segments_eq(e, &candidate);
-                if !equal {
-                    return false;
-                }
-                ties += 1;
-                // An exact tie may be a zero-weight loop back to this router.
-                if ties >= TIE_LABELS || on_path(labels, candidate.pred, candidate.node) {
-                    return false;
-                }
-            }
-        }
-        i = e.next_at_node;
+    limit: SegmentLimit,
+) {
+    if on_path(q.labels, candidate.pred, candidate.node) {
+        return;
     }
-    // Kill what the candidate strictly dominates.
-    let mut i = head[w];
-    while i != NONE {
-        let e = labels[i as usize];
-        if e.alive
-            && ck <= key(&e)
-            && dims.resources_le(&candidate, &e)
-            && dims.segments_le(&candidate, &e)
-            && !(ck == key(&e)
-                && dims.resources_eq(&candidate, &e)
-                && dims.segments_eq(&candidate, &e))
-        {
-            labels[i as usize].alive = false;
-        }
-        i = e.next_at_node;
+    let msd = u16::from(limit.msd);
+    // The final End.DT6 of a data center path.
+    let tail = u16::from(limit.datacenter);
+    // Keep the stretch from the anchor going when the IGP takes it over this
+    // link uniquely; closing it later costs one segment (an End, or the
+    // final End.DT6).
+    let anchor = RouterIx::new(label.anchor as usize);
+    if label.segs < msd && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
+    {
+        candidate.anchor = label.anchor;
+        candidate.pending = true;
+        q.push(candidate);
     }
-    candidate.next_at_node = head[w];
-    head[w] = labels.len() as u32;
-    labels.push(candidate);
-    true
+    // End.X at the label's router over this link.
+    candidate.anchor = candidate.node;
+    candidate.pending = false;
+    candidate.segs = label.segs + 1;
+    if candidate.segs + tail <= msd {
+        q.push(candidate);
+    }
 }
 
 impl SearchResult {

@@ -177,7 +177,7 @@ impl Seen {
         let mut s = format!(
             "{dest} via {}, {} us, {n} segment{}",
             self.path.join(" -> "),
-            crate::cli::output::thousands(self.latency_us.unwrap_or(0)),
+            crate::document::thousands(self.latency_us.unwrap_or(0)),
             if n == 1 { "" } else { "s" }
         );
         if !self.backup_path.is_empty() {
@@ -226,29 +226,15 @@ fn compare(expect: &Expect, seen: &Seen) -> Vec<Mismatch> {
     if seen.error.is_some() {
         return out;
     }
-    if let Some(v) = &expect.datacenter {
-        check(
-            "datacenter",
-            seen.datacenter.as_ref() == Some(v),
-            v.clone(),
-            opt(&seen.datacenter),
-        );
-    }
-    if let Some(v) = &expect.pool {
-        check(
-            "pool",
-            seen.pool.as_ref() == Some(v),
-            v.clone(),
-            opt(&seen.pool),
-        );
-    }
-    if let Some(v) = &expect.endpoint {
-        check(
-            "endpoint",
-            seen.endpoint.as_ref() == Some(v),
-            v.clone(),
-            opt(&seen.endpoint),
-        );
+    for (field, want, got) in [
+        ("datacenter", &expect.datacenter, &seen.datacenter),
+        ("pool", &expect.pool, &seen.pool),
+        ("endpoint", &expect.endpoint, &seen.endpoint),
+        ("state", &expect.state, &seen.state),
+    ] {
+        if let Some(v) = want {
+            check(field, got.as_ref() == Some(v), v.clone(), opt(got));
+        }
     }
     if let Some(v) = &expect.path {
         check("path", &seen.path == v, list(v), list(&seen.path));
@@ -279,14 +265,6 @@ fn compare(expect: &Expect, seen: &Seen) -> Vec<Mismatch> {
             &seen.backup_path == v,
             list(v),
             list(&seen.backup_path),
-        );
-    }
-    if let Some(v) = &expect.state {
-        check(
-            "state",
-            seen.state.as_ref() == Some(v),
-            v.clone(),
-            opt(&seen.state),
         );
     }
     if let Some(v) = &expect.reason {

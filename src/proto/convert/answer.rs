@@ -1,7 +1,7 @@
 //! Path answers (placements, segments, metrics, rejections) as proto and
 //! back.
 
-use super::{behavior, pool_kind_from, pool_kind_of};
+use super::{behavior, behavior_from_pb, pool_kind_from, pool_kind_of};
 use crate::document::{AnswerJson, MetricsJson, PlacementJson, RejectionJson, SegmentJson};
 use crate::model::Behavior;
 use crate::proto::v1 as pb;
@@ -21,12 +21,7 @@ pub(super) fn segment_to_pb(s: &SegmentJson) -> pb::Segment {
 }
 
 fn segment_from_pb(s: &pb::Segment) -> SegmentJson {
-    let name = match pb::SidBehavior::try_from(s.behavior) {
-        Ok(pb::SidBehavior::End) => Behavior::End.name(),
-        Ok(pb::SidBehavior::EndX) => Behavior::EndX.name(),
-        Ok(pb::SidBehavior::EndDt6) => Behavior::EndDt6.name(),
-        _ => "unknown",
-    };
+    let name = behavior_from_pb(s.behavior).map_or("unknown", Behavior::name);
     SegmentJson {
         sid: s.sid.clone(),
         behavior: name.to_owned(),

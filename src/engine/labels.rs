@@ -1,0 +1,151 @@
+//! The labels of the constrained search and their dominance: a label is a
+//! partial path (sums, and in segment mode the segments it has used); at each
+//! router only labels no other dominates are kept (the Pareto set), with up
+//! to [`TIE_LABELS`] exact ties so that ties can later be broken by segment
+//! count.
+
+use super::search::Sums;
+
+/// No label (end of a chain, or the start's predecessor).
+pub(super) const NONE: u32 = u32::MAX;
+/// Labels of exactly equal value kept per router, so that ties on the
+/// objective and its first tie-break can later be broken by segment count.
+const TIE_LABELS: usize = 4;
+
+/// A partial path ending at `node`.
+#[derive(Clone, Copy, Debug)]
+pub struct Label {
+    /// The router it ends at.
+    pub node: u32,
+    /// The label it extends, or none for the start.
+    pub pred: u32,
+    /// The link from `pred`'s router.
+    pub link: u32,
+    /// Sums so far (including the start offset).
+    pub sums: Sums,
+    pub(super) next_at_node: u32,
+    pub(super) alive: bool,
+    /// Segment mode: router where the last segment ended.
+    pub(super) anchor: u32,
+    /// Segment mode: segments so far.
+    pub(super) segs: u16,
+    /// Segment mode: a stretch after `anchor` still to be closed.
+    pub(super) pending: bool,
+}
+
+impl Label {
+    /// Segments a data center path through this label needs at least (DT6 included).
+    pub fn segments_to_datacenter(&self) -> u16 {
+        self.segs + 1
+    }
+}
+
+/// Which dimensions labels compare on besides the key.
+pub(super) struct Dims {
+    pub(super) latency: bool,
+    pub(super) jitter: bool,
+    pub(super) loss: bool,
+    pub(super) segments: bool,
+}
+
+impl Dims {
+    /// True when labels compare by key alone (no bounded resource, no segments).
+    pub(super) fn key_only(&self) -> bool {
+        !(self.latency || self.jitter || self.loss || self.segments)
+    }
+
+    fn resources_le(&self, a: &Label, b: &Label) -> bool {
+        (!self.latency || a.sums.latency <= b.sums.latency)
+            && (!self.jitter || a.sums.jitter <= b.sums.jitter)
+            && (!self.loss || a.sums.loss <= b.sums.loss)
+    }
+
+    fn resources_eq(&self, a: &Label, b: &Label) -> bool {
+        (!self.latency || a.sums.latency == b.sums.latency)
+            && (!self.jitter || a.sums.jitter == b.sums.jitter)
+            && (!self.loss || a.sums.loss == b.sums.loss)
+    }
+
+    /// Segment state of `a` is at least as good as `b`'s for every future.
+    fn segments_le(&self, a: &Label, b: &Label) -> bool {
+        if !self.segments {
+            return true;
+        }
+        if !a.pending {
+            a.segs <= b.segs
+        } else {
+            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs < b.segs
+        }
+    }
+
+    fn segments_eq(&self, a: &Label, b: &Label) -> bool {
+        !self.segments || (a.segs == b.segs && a.pending == b.pending && a.anchor == b.anchor)
+    }
+}
+
+/// True when router `w` is already on the path of label `idx`.
+pub(super) fn on_path(labels: &[Label], mut idx: u32, w: u32) -> bool {
+    while idx != NONE {
+        let l = &labels[idx as usize];
+        if l.node == w {
+            return true;
+        }
+        idx = l.pred;
+    }
+    false
+}
+
+/// Adds `candidate` unless a label at its router dominates it; kills the
+/// labels it dominates. Returns whether it was added.
+#[inline]
+pub(super) fn try_insert(
+    labels: &mut Vec<Label>,
+    head: &mut [u32],
+    dims: &Dims,
+    key: &dyn Fn(&Label) -> (u64, u64),
+    mut candidate: Label,
+) -> bool {
+    let w = candidate.node as usize;
+    let ck = key(&candidate);
+    let mut ties = 0;
+    let mut i = head[w];
+    while i != NONE {
+        let e = &labels[i as usize];
+        if e.alive {
+            let ek = key(e);
+            if ek <= ck && dims.resources_le(e, &candidate) && dims.segments_le(e, &candidate) {
+                let equal =
+                    ek == ck && dims.resources_eq(e, &candidate) && dims.segments_eq(e, &candidate);
+                if !equal {
+                    return false;
+                }
+                ties += 1;
+                // An exact tie may be a zero-weight loop back to this router.
+                if ties >= TIE_LABELS || on_path(labels, candidate.pred, candidate.node) {
+                    return false;
+                }
+            }
+        }
+        i = e.next_at_node;
+    }
+    // Kill what the candidate strictly dominates.
+    let mut i = head[w];
+    while i != NONE {
+        let e = labels[i as usize];
+        if e.alive
+            && ck <= key(&e)
+            && dims.resources_le(&candidate, &e)
+            && dims.segments_le(&candidate, &e)
+            && !(ck == key(&e)
+                && dims.resources_eq(&candidate, &e)
+                && dims.segments_eq(&candidate, &e))
+        {
+            labels[i as usize].alive = false;
+        }
+        i = e.next_at_node;
+    }
+    candidate.next_at_node = head[w];
+    head[w] = labels.len() as u32;
+    labels.push(candidate);
+    true
+}
