@@ -112,7 +112,7 @@ pub fn policy(p: &PolicyJson) -> String {
                 path: p.path.clone(),
                 links: p.links.clone(),
                 segments: p.segments.clone(),
-                metrics: metrics.clone(),
+                metrics: *metrics,
             },
             backup: p.backup.clone(),
             rejected: p.rejected.clone(),

@@ -77,7 +77,7 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
         path: primary.map(|x| x.path.clone()).unwrap_or_default(),
         links: primary.map(|x| x.links.clone()).unwrap_or_default(),
         segments: primary.map(|x| x.segments.clone()).unwrap_or_default(),
-        metrics: primary.map(|x| x.metrics.clone()),
+        metrics: primary.map(|x| x.metrics),
         backup: answer.as_ref().and_then(|a| a.backup.clone()),
         rejected: answer
             .as_ref()
