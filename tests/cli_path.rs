@@ -1,8 +1,12 @@
 //! `cpnctl path` as scripts use it: JSON shape, exit codes 0/1/2, batch mode
 //! in order, standard input.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+
+use common::system;
 
 fn lab() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml").to_owned()
@@ -253,6 +257,13 @@ fn bench_reports_engine_and_dijkstra() {
 /// .ci/run) must render it.
 #[test]
 fn dot_output_renders_with_graphviz() {
+    if !system::available_blocking("cli_path::dot_output_renders_with_graphviz", &[system::DOT]) {
+        return;
+    }
+    let system::Need::Program { name, paths, .. } = system::DOT else {
+        unreachable!("dot is a program")
+    };
+    let dot = system::program(name, paths).expect("checked above");
     let dir = tempfile::tempdir().unwrap();
     let req = write(
         &dir,
@@ -280,7 +291,7 @@ fn dot_output_renders_with_graphviz() {
     );
     assert!(text.contains("style=dashed"), "{text}");
     assert!(text.contains("\"dc-central\" [shape=box3d"), "{text}");
-    let mut render = Command::new("dot")
+    let mut render = Command::new(dot)
         .args(["-Tsvg"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -149,6 +149,7 @@ pub fn generate(
             region: Some(region_of(node.x).to_owned()),
             msd: None,
             mgmt: None,
+            prefix: None,
         });
     }
 
