@@ -80,7 +80,7 @@ fn main() {
         busiest.1,
         c.stats().reoptimizations,
         c.stats().reused_answers,
-        changed.len(),
+        changed.affected.len(),
         took
     );
     let (_, hwm2) = rss_mb();

@@ -114,7 +114,7 @@ fn main() {
 
         let event = parse_event(&format!("{{link_down: {}}}", busiest.0)).unwrap();
         let started = Instant::now();
-        let changed = handle.event(event).await.unwrap().unwrap();
+        let changed = handle.event(event, None).await.unwrap().unwrap().affected;
         let took = until_applied(&handle, started).await;
         let calls = mock.history().len() - calls;
         println!(

@@ -398,6 +398,7 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
         .install_policy(pb::InstallPolicyRequest {
             name: "train".into(),
             request: Some(convert::request_to_pb(&request)),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -436,7 +437,10 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
         &cpn::document::parse_event(&format!("{{link_down: {on_path}}}")).unwrap(),
     );
     TopologyServiceClient::new(channel.clone())
-        .apply_event(pb::ApplyEventRequest { event: Some(event) })
+        .apply_event(pb::ApplyEventRequest {
+            event: Some(event),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let moved = policy(&mut policies, "train").await;
@@ -500,7 +504,10 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
     let full = "{set_pool: {datacenter: dc-west, kind: ai, used_tflops: 4000}}";
     let event = convert::event_to_pb(&cpn::document::parse_event(full).unwrap());
     TopologyServiceClient::new(channel.clone())
-        .apply_event(pb::ApplyEventRequest { event: Some(event) })
+        .apply_event(pb::ApplyEventRequest {
+            event: Some(event),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let elsewhere = policy(&mut policies, "train").await;
@@ -518,6 +525,7 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
     policies
         .remove_policy(pb::RemovePolicyRequest {
             name: "train".into(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -81,7 +81,10 @@ async fn churn(
             let name = mine.remove(i % mine.len());
             book.lock().await.insert(name.clone(), Known::Either);
             let r = pol
-                .remove_policy(pb::RemovePolicyRequest { name: name.clone() })
+                .remove_policy(pb::RemovePolicyRequest {
+                    name: name.clone(),
+                    ..Default::default()
+                })
                 .await
                 .map(|_| Known::Absent);
             (name, r)
@@ -97,6 +100,7 @@ async fn churn(
                 .install_policy(pb::InstallPolicyRequest {
                     name: name.clone(),
                     request: Some(convert::request_to_pb(&doc)),
+                    ..Default::default()
                 })
                 .await
                 .map(|_| Known::Present);
@@ -119,7 +123,7 @@ async fn churn(
 async fn held(addr: &str) -> Vec<String> {
     let mut v: Vec<String> = client(addr)
         .await
-        .list_policies(pb::ListPoliciesRequest {})
+        .list_policies(pb::ListPoliciesRequest::default())
         .await
         .unwrap()
         .into_inner()

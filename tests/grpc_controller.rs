@@ -27,6 +27,7 @@ async fn install(s: &TestServer, name: &str, yaml: &str) -> Result<PolicyJson, t
         .install_policy(pb::InstallPolicyRequest {
             name: name.into(),
             request: Some(request(yaml)),
+            ..Default::default()
         })
         .await?;
     Ok(convert::policy_from_pb(&r.into_inner().policy.unwrap()).unwrap())
@@ -35,7 +36,7 @@ async fn install(s: &TestServer, name: &str, yaml: &str) -> Result<PolicyJson, t
 async fn list(s: &TestServer) -> Vec<PolicyJson> {
     let mut c = PolicyServiceClient::new(s.channel().await);
     let r = c
-        .list_policies(pb::ListPoliciesRequest {})
+        .list_policies(pb::ListPoliciesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -48,10 +49,13 @@ async fn list(s: &TestServer) -> Vec<PolicyJson> {
 async fn event(s: &TestServer, yaml: &str) -> Result<Vec<String>, tonic::Status> {
     let mut c = TopologyServiceClient::new(s.channel().await);
     let e = convert::event_to_pb(&cpn::document::parse_event(yaml).unwrap());
-    Ok(c.apply_event(pb::ApplyEventRequest { event: Some(e) })
-        .await?
-        .into_inner()
-        .affected_policies)
+    Ok(c.apply_event(pb::ApplyEventRequest {
+        event: Some(e),
+        ..Default::default()
+    })
+    .await?
+    .into_inner()
+    .affected_policies)
 }
 
 const BIG: &str =
@@ -212,6 +216,7 @@ async fn policies_reserve_move_go_down_and_come_back() {
     let mut c = PolicyServiceClient::new(s.channel().await);
     c.remove_policy(pb::RemovePolicyRequest {
         name: "big1".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -251,16 +256,26 @@ async fn a_restart_on_the_same_data_dir_keeps_everything() {
     // No topology given: everything comes from the data directory.
     let s = start(None, Box::new(RedbStore::open(dir.path()).unwrap())).await;
     // Metrics are as of each policy's last check; a restart re-checks every
-    // policy, so the free bandwidth they saw may be fresher. All else is equal.
+    // policy, so the free bandwidth they saw may be fresher, and the check
+    // is later. All else is equal (creation and change times included).
     let stable = |mut v: Vec<PolicyJson>| {
         for p in &mut v {
             if let Some(m) = &mut p.metrics {
                 m.min_available_mbps = None;
             }
+            p.checked_at = None;
         }
         v
     };
     let after = list(&s).await;
+    let time = |t: &Option<String>| {
+        let t: prost_types::Timestamp = t.as_deref().unwrap().parse().unwrap();
+        (t.seconds, t.nanos)
+    };
+    for (a, b) in after.iter().zip(&before) {
+        assert!(time(&a.checked_at) >= time(&b.checked_at), "{a:?} {b:?}");
+        assert!(time(&a.updated_at) >= time(&a.created_at));
+    }
     assert_eq!(stable(after), stable(before));
     let mut c = TopologyServiceClient::new(s.channel().await);
     let t = c
@@ -286,7 +301,10 @@ async fn a_watcher_sees_every_change_in_order_and_can_resume() {
     let s = start(Some(lab()), Box::new(MemoryStore::default())).await;
     let mut c = PolicyServiceClient::new(s.channel().await);
     let mut stream = c
-        .watch_policies(pb::WatchPoliciesRequest { resume_after: 0 })
+        .watch_policies(pb::WatchPoliciesRequest {
+            resume_after: 0,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -296,6 +314,7 @@ async fn a_watcher_sees_every_change_in_order_and_can_resume() {
     event(&s, "{link_up: a4-b1}").await.unwrap();
     c.remove_policy(pb::RemovePolicyRequest {
         name: "big1".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -319,7 +338,10 @@ async fn a_watcher_sees_every_change_in_order_and_can_resume() {
     );
     // Resume from the middle.
     let mut again = c
-        .watch_policies(pb::WatchPoliciesRequest { resume_after: 4 })
+        .watch_policies(pb::WatchPoliciesRequest {
+            resume_after: 4,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -328,7 +350,10 @@ async fn a_watcher_sees_every_change_in_order_and_can_resume() {
     assert_eq!((five.sequence, six.sequence), (5, 6));
     assert!(six.policy.is_none());
     let err = c
-        .watch_policies(pb::WatchPoliciesRequest { resume_after: 99 })
+        .watch_policies(pb::WatchPoliciesRequest {
+            resume_after: 99,
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::OutOfRange);
@@ -397,6 +422,7 @@ async fn bad_input_gets_the_right_status_and_changes_nothing() {
                 objective: 42,
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -202,6 +202,7 @@ async fn install(c: &mut PolicyServiceClient<Channel>, name: &str, request: &str
     c.install_policy(pb::InstallPolicyRequest {
         name: name.into(),
         request: Some(convert::request_to_pb(&request)),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -292,6 +293,7 @@ async fn a_policy_carries_real_packets_and_follows_a_link_failure() {
     policies
         .remove_policy(pb::RemovePolicyRequest {
             name: "site".into(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -314,6 +316,7 @@ async fn a_policy_carries_real_packets_and_follows_a_link_failure() {
     policies
         .remove_policy(pb::RemovePolicyRequest {
             name: "train".into(),
+            ..Default::default()
         })
         .await
         .unwrap();

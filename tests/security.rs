@@ -186,6 +186,7 @@ fn install_request(name: &str, from: &str) -> pb::InstallPolicyRequest {
     pb::InstallPolicyRequest {
         name: name.into(),
         request: Some(convert::request_to_pb(&doc)),
+        ..Default::default()
     }
 }
 
@@ -230,7 +231,7 @@ async fn roles_and_denials() {
     // No token, or an unknown one: UNAUTHENTICATED.
     for t in [None, Some("nope")] {
         let e = pol
-            .list_policies(authed(t, pb::ListPoliciesRequest {}))
+            .list_policies(authed(t, pb::ListPoliciesRequest::default()))
             .await
             .unwrap_err();
         assert_eq!(e.code(), Code::Unauthenticated);
@@ -240,7 +241,10 @@ async fn roles_and_denials() {
     let mut watch = pol
         .watch_policies(authed(
             Some("tok-a"),
-            pb::WatchPoliciesRequest { resume_after: 0 },
+            pb::WatchPoliciesRequest {
+                resume_after: 0,
+                ..Default::default()
+            },
         ))
         .await
         .unwrap()
@@ -270,7 +274,7 @@ async fn roles_and_denials() {
         let mut pol = listing.clone();
         async move {
             names(
-                pol.list_policies(authed(Some(t), pb::ListPoliciesRequest {}))
+                pol.list_policies(authed(Some(t), pb::ListPoliciesRequest::default()))
                     .await
                     .unwrap()
                     .into_inner(),
@@ -297,6 +301,7 @@ async fn roles_and_denials() {
             Some("tok-a"),
             pb::RemovePolicyRequest {
                 name: "b-job".into(),
+                ..Default::default()
             },
         ))
         .await
@@ -308,6 +313,7 @@ async fn roles_and_denials() {
             Some("tok-view"),
             pb::RemovePolicyRequest {
                 name: "a-job".into(),
+                ..Default::default()
             },
         ))
         .await
@@ -321,6 +327,7 @@ async fn roles_and_denials() {
             Some("tok-a"),
             pb::ApplyEventRequest {
                 event: Some(event.clone()),
+                ..Default::default()
             },
         ))
         .await
@@ -331,7 +338,10 @@ async fn roles_and_denials() {
         .unwrap();
     topo.apply_event(authed(
         Some("tok-admin"),
-        pb::ApplyEventRequest { event: Some(event) },
+        pb::ApplyEventRequest {
+            event: Some(event),
+            ..Default::default()
+        },
     ))
     .await
     .unwrap();
@@ -339,6 +349,7 @@ async fn roles_and_denials() {
         Some("tok-admin"),
         pb::RemovePolicyRequest {
             name: "b-job".into(),
+            ..Default::default()
         },
     ))
     .await
@@ -347,6 +358,7 @@ async fn roles_and_denials() {
         Some("tok-a"),
         pb::RemovePolicyRequest {
             name: "a-job".into(),
+            ..Default::default()
         },
     ))
     .await

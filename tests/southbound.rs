@@ -28,6 +28,7 @@ async fn install(s: &TestServer, name: &str, yaml: &str) -> PolicyJson {
     let r = pb::InstallPolicyRequest {
         name: name.into(),
         request: Some(convert::request_to_pb(&parse_request(yaml).unwrap())),
+        ..Default::default()
     };
     convert::policy_from_pb(
         &c.install_policy(r)
@@ -43,7 +44,7 @@ async fn install(s: &TestServer, name: &str, yaml: &str) -> PolicyJson {
 async fn list(s: &TestServer) -> Vec<PolicyJson> {
     let mut c = PolicyServiceClient::new(s.channel().await);
     let r = c
-        .list_policies(pb::ListPoliciesRequest {})
+        .list_policies(pb::ListPoliciesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -176,9 +177,12 @@ async fn a_reroute_is_make_before_break_and_drift_is_repaired() {
     converged(&s).await;
     let mut topo = TopologyServiceClient::new(s.channel().await);
     let down = convert::event_to_pb(&cpn::document::parse_event("{link_down: a3-a4}").unwrap());
-    topo.apply_event(pb::ApplyEventRequest { event: Some(down) })
-        .await
-        .unwrap();
+    topo.apply_event(pb::ApplyEventRequest {
+        event: Some(down),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let now = converged(&s).await;
     assert_eq!(now[0].version, 2);
     assert_eq!(held(&mock.agent, "job"), Some((2, sids(&now[0]))));
@@ -286,9 +290,12 @@ async fn a_down_policy_is_taken_off_its_headend_and_msd_refusals_show() {
     })
     .await;
     let down = convert::event_to_pb(&cpn::document::parse_event("{router_down: a2}").unwrap());
-    topo.apply_event(pb::ApplyEventRequest { event: Some(down) })
-        .await
-        .unwrap();
+    topo.apply_event(pb::ApplyEventRequest {
+        event: Some(down),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
     let what = "the down policy is taken off its headend";
     eventually(what, left, || async {

@@ -4,6 +4,8 @@ use tonic::{Request, Response, Status};
 
 use super::Api;
 use super::access::Action;
+use super::status::InField;
+use crate::document::FieldError;
 use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::path_service_server::PathService;
@@ -21,9 +23,14 @@ impl PathService for Api {
             |caller, r| async move {
                 let req = r
                     .request
-                    .ok_or_else(|| Status::invalid_argument("request is required"))?;
-                let doc = convert::request_from_pb(&req)?;
-                let outcome = match self.controller.query(doc, caller.scope()).await?? {
+                    .ok_or_else(|| FieldError::new("request", "is required"))?;
+                let doc = convert::request_from_pb(&req).map_err(|e| InField("request", e))?;
+                let outcome = match self
+                    .controller
+                    .query(doc, caller.scope())
+                    .await?
+                    .map_err(|e| InField("request", e))?
+                {
                     Ok(answer) => {
                         pb::compute_path_response::Outcome::Answer(convert::answer_to_pb(&answer))
                     }

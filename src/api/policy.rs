@@ -1,4 +1,5 @@
-//! `cpn.v1.PolicyService`: install, get, list, remove, watch.
+//! `cpn.v1.PolicyService`: install, get, list (paged, filtered), remove,
+//! watch.
 
 use std::pin::Pin;
 
@@ -8,11 +9,75 @@ use tonic::{Request, Response, Status};
 
 use super::Api;
 use super::access::Action;
+use super::status::InField;
+use crate::controller::actor::Resume;
+use crate::controller::{Filter, SouthboundState};
+use crate::document::FieldError;
 use crate::proto::convert::{self, change_to_pb};
 use crate::proto::v1 as pb;
 use crate::proto::v1::policy_service_server::PolicyService;
 
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::PolicyChange, Status>> + Send>>;
+
+/// The request id of a call (empty: none).
+fn request_id(id: String) -> Option<String> {
+    (!id.is_empty()).then_some(id)
+}
+
+/// A page token: the last name of the previous page, hex-encoded (opaque to
+/// clients, and any policy name fits).
+fn page_token(after: &str) -> String {
+    after.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn after_token(token: &str) -> Result<Option<String>, FieldError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let bad = || FieldError::new("page_token", "not a page token this server gave");
+    if token.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).map_err(|_| bad()))
+        .collect::<Result<Vec<u8>, _>>()?;
+    String::from_utf8(bytes).map(Some).map_err(|_| bad())
+}
+
+/// The filter of a listing.
+fn filter(r: &pb::ListPoliciesRequest) -> Result<Filter, FieldError> {
+    let text = |s: &String| (!s.is_empty()).then(|| s.clone());
+    let up = match pb::PolicyState::try_from(r.state) {
+        Ok(pb::PolicyState::Unspecified) => None,
+        Ok(pb::PolicyState::Up) => Some(true),
+        Ok(pb::PolicyState::Down) => Some(false),
+        Err(_) => {
+            return Err(FieldError::new(
+                "state",
+                format!("unknown value {}", r.state),
+            ));
+        }
+    };
+    let southbound = match pb::SouthboundState::try_from(r.southbound) {
+        Ok(pb::SouthboundState::Unspecified) => None,
+        Ok(pb::SouthboundState::Applied) => Some(SouthboundState::Applied),
+        Ok(pb::SouthboundState::Pending) => Some(SouthboundState::Pending),
+        Ok(pb::SouthboundState::Failed) => Some(SouthboundState::Failed),
+        Ok(pb::SouthboundState::Disabled) => Some(SouthboundState::Disabled),
+        Err(_) => {
+            let m = format!("unknown value {}", r.southbound);
+            return Err(FieldError::new("southbound", m));
+        }
+    };
+    Ok(Filter {
+        headend: text(&r.headend),
+        operator: text(&r.operator),
+        datacenter: text(&r.datacenter),
+        up,
+        southbound,
+    })
+}
 
 #[tonic::async_trait]
 impl PolicyService for Api {
@@ -29,14 +94,17 @@ impl PolicyService for Api {
             |caller, r| async move {
                 let req = r
                     .request
-                    .ok_or_else(|| Status::invalid_argument("request is required"))?;
-                let doc = convert::request_from_pb(&req)?;
-                let policy = self
+                    .ok_or_else(|| FieldError::new("request", "is required"))?;
+                let doc = convert::request_from_pb(&req).map_err(|e| InField("request", e))?;
+                let installed = self
                     .controller
-                    .install(r.name, doc, caller.scope())
-                    .await??;
+                    .install(r.name, doc, caller.scope(), request_id(r.request_id))
+                    .await?
+                    .map_err(|e| InField("request", e))?;
                 Ok(pb::InstallPolicyResponse {
-                    policy: Some(convert::policy_to_pb(&policy)),
+                    policy: Some(convert::policy_to_pb(&installed.policy)),
+                    created: installed.created,
+                    sequence: installed.sequence,
                 })
             },
         )
@@ -69,10 +137,21 @@ impl PolicyService for Api {
             "ListPolicies",
             Action::ReadPolicies,
             request,
-            |caller, _| async move {
-                let policies = self.controller.list(caller.scope()).await?;
+            |caller, r| async move {
+                let filter = filter(&r)?;
+                let after = after_token(&r.page_token)?;
+                let page = self
+                    .controller
+                    .list(caller.scope(), filter, after, r.page_size as usize)
+                    .await?;
                 Ok(pb::ListPoliciesResponse {
-                    policies: policies.iter().map(convert::policy_to_pb).collect(),
+                    policies: page.policies.iter().map(convert::policy_to_pb).collect(),
+                    next_page_token: page
+                        .next_after
+                        .as_deref()
+                        .map(page_token)
+                        .unwrap_or_default(),
+                    sequence: page.sequence,
                 })
             },
         )
@@ -90,8 +169,11 @@ impl PolicyService for Api {
             target,
             request,
             |caller, r| async move {
-                self.controller.remove(r.name, caller.scope()).await??;
-                Ok(pb::RemovePolicyResponse {})
+                let sequence = self
+                    .controller
+                    .remove(r.name, caller.scope(), request_id(r.request_id))
+                    .await??;
+                Ok(pb::RemovePolicyResponse { sequence })
             },
         )
         .await
@@ -111,7 +193,12 @@ impl PolicyService for Api {
                 // The operator of each change's headend is taken when it
                 // happens, in the controller task.
                 let scope = caller.scope();
-                let (backlog, mut rx, mut last) = self.controller.watch(r.resume_after).await??;
+                let from = match (r.from_oldest, r.resume_after) {
+                    (true, _) => Resume::Oldest,
+                    (false, 0) => Resume::Now,
+                    (false, n) => Resume::After(n),
+                };
+                let (backlog, mut rx, mut last) = self.controller.watch(from).await??;
                 let stream = async_stream::stream! {
                     for c in &backlog {
                         if scope.covers_operator(c.operator.as_ref()) {
@@ -142,5 +229,23 @@ impl PolicyService for Api {
             },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_refuse_garbage() {
+        for name in ["a", "job-1.x_y", "z"] {
+            assert_eq!(
+                after_token(&page_token(name)).unwrap().as_deref(),
+                Some(name)
+            );
+        }
+        assert_eq!(after_token("").unwrap(), None);
+        assert_eq!(after_token("abc").unwrap_err().field, "page_token");
+        assert_eq!(after_token("zz").unwrap_err().field, "page_token");
     }
 }

@@ -4,6 +4,8 @@ use tonic::{Request, Response, Status};
 
 use super::Api;
 use super::access::Action;
+use super::status::InField;
+use crate::document::FieldError;
 use crate::proto::convert;
 use crate::proto::v1 as pb;
 use crate::proto::v1::topology_service_server::TopologyService;
@@ -99,11 +101,19 @@ impl TopologyService for Api {
             |_, r| async move {
                 let event = r
                     .event
-                    .ok_or_else(|| Status::invalid_argument("event is required"))?;
+                    .ok_or_else(|| FieldError::new("event", "is required"))?;
                 let event = convert::event_from_pb(&event)?;
-                let affected = self.controller.event(event).await??;
+                let id = (!r.request_id.is_empty()).then_some(r.request_id);
+                let outcome = self
+                    .controller
+                    .event(event, id)
+                    .await?
+                    .map_err(|e| InField("event", e))?;
+                let (first_sequence, last_sequence) = outcome.sequences.unwrap_or_default();
                 Ok(pb::ApplyEventResponse {
-                    affected_policies: affected,
+                    affected_policies: outcome.affected,
+                    first_sequence,
+                    last_sequence,
                 })
             },
         )

@@ -173,6 +173,7 @@ pub async fn run(target: &Target, args: LoadArgs) -> anyhow::Result<LoadReport> 
                         let r = pb::InstallPolicyRequest {
                             name: name.clone(),
                             request: Some(convert::request_to_pb(req)),
+                            ..Default::default()
                         };
                         match policies.install_policy(r).await {
                             Ok(_) => {
@@ -185,7 +186,10 @@ pub async fn run(target: &Target, args: LoadArgs) -> anyhow::Result<LoadReport> 
                     Op::Remove => {
                         let name = mine.swap_remove(rng.random_range(0..mine.len()));
                         policies
-                            .remove_policy(pb::RemovePolicyRequest { name })
+                            .remove_policy(pb::RemovePolicyRequest {
+                                name,
+                                ..Default::default()
+                            })
                             .await
                             .err()
                             .map(|s| s.code())
@@ -196,7 +200,10 @@ pub async fn run(target: &Target, args: LoadArgs) -> anyhow::Result<LoadReport> 
             if cleanup {
                 for name in mine {
                     let _ = policies
-                        .remove_policy(pb::RemovePolicyRequest { name })
+                        .remove_policy(pb::RemovePolicyRequest {
+                            name,
+                            ..Default::default()
+                        })
                         .await;
                 }
             }

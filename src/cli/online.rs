@@ -74,11 +74,26 @@ pub enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List every policy.
+    /// List policies (every page), optionally filtered.
     List {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
+        /// Only policies of this headend.
+        #[arg(long)]
+        headend: Option<String>,
+        /// Only policies whose headend belongs to this operator.
+        #[arg(long)]
+        operator: Option<String>,
+        /// Only policies placed in this data center.
+        #[arg(long)]
+        datacenter: Option<String>,
+        /// Only policies in this state.
+        #[arg(long, value_parser = ["up", "down"])]
+        state: Option<String>,
+        /// Only policies with this southbound state.
+        #[arg(long, value_parser = ["applied", "pending", "failed", "disabled"])]
+        southbound: Option<String>,
     },
     /// Show one policy.
     Show {
@@ -145,22 +160,55 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
             let r = pb::InstallPolicyRequest {
                 name,
                 request: Some(convert::request_to_pb(&doc)),
+                ..Default::default()
             };
             let p = client.install_policy(r).await.map_err(fail)?.into_inner();
             show_policy(p.policy, json)?;
         }
-        PolicyCommand::List { json } => {
-            let list = client
-                .list_policies(pb::ListPoliciesRequest {})
-                .await
-                .map_err(fail)?
-                .into_inner();
-            let list = list
-                .policies
-                .iter()
-                .map(convert::policy_from_pb)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(unreadable)?;
+        PolicyCommand::List {
+            json,
+            headend,
+            operator,
+            datacenter,
+            state,
+            southbound,
+        } => {
+            let mut request = pb::ListPoliciesRequest {
+                headend: headend.unwrap_or_default(),
+                operator: operator.unwrap_or_default(),
+                datacenter: datacenter.unwrap_or_default(),
+                state: match state.as_deref() {
+                    Some("up") => pb::PolicyState::Up,
+                    Some("down") => pb::PolicyState::Down,
+                    _ => pb::PolicyState::Unspecified,
+                }
+                .into(),
+                southbound: match southbound.as_deref() {
+                    Some("applied") => pb::SouthboundState::Applied,
+                    Some("pending") => pb::SouthboundState::Pending,
+                    Some("failed") => pb::SouthboundState::Failed,
+                    Some("disabled") => pb::SouthboundState::Disabled,
+                    _ => pb::SouthboundState::Unspecified,
+                }
+                .into(),
+                ..Default::default()
+            };
+            // Every page, in order.
+            let mut list = Vec::new();
+            loop {
+                let page = client
+                    .list_policies(request.clone())
+                    .await
+                    .map_err(fail)?
+                    .into_inner();
+                for p in &page.policies {
+                    list.push(convert::policy_from_pb(p).map_err(unreadable)?);
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
             if json {
                 print_json(&list)?
             } else {
@@ -177,14 +225,20 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
         }
         PolicyCommand::Remove { name } => {
             client
-                .remove_policy(pb::RemovePolicyRequest { name: name.clone() })
+                .remove_policy(pb::RemovePolicyRequest {
+                    name: name.clone(),
+                    ..Default::default()
+                })
                 .await
                 .map_err(fail)?;
             eprintln!("removed {name}");
         }
         PolicyCommand::Watch { resume_after, json } => {
             let mut stream = client
-                .watch_policies(pb::WatchPoliciesRequest { resume_after })
+                .watch_policies(pb::WatchPoliciesRequest {
+                    resume_after,
+                    ..Default::default()
+                })
                 .await
                 .map_err(fail)?
                 .into_inner();
@@ -234,6 +288,7 @@ pub async fn event(target: &Target, args: EventArgs) -> anyhow::Result<ExitCode>
     let r = client
         .apply_event(pb::ApplyEventRequest {
             event: Some(convert::event_to_pb(&doc)),
+            ..Default::default()
         })
         .await
         .map_err(fail)?

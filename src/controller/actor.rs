@@ -10,12 +10,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
-    Change, ChangeKind, Controller, ControllerError, PolicyCounts, ResumeError, Scope, Southbound,
-    SouthboundState, Stats, desired,
+    CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Installed,
+    Outcome, Page, PolicyCounts, ResumeError, Retries, Scope, Southbound, SouthboundState, Stats,
+    desired,
 };
-use crate::document::{
-    AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json, error_json,
-};
+use crate::document::{AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json};
 use crate::model::Topology;
 use crate::store::StoreError;
 
@@ -40,12 +39,14 @@ enum Command {
         name: String,
         request: RequestDoc,
         scope: Scope,
-        reply: Reply<Result<PolicyJson, ControllerError>>,
+        request_id: Option<String>,
+        reply: Reply<Result<Installed, ControllerError>>,
     },
     Remove {
         name: String,
         scope: Scope,
-        reply: Reply<Result<(), ControllerError>>,
+        request_id: Option<String>,
+        reply: Reply<Result<u64, ControllerError>>,
     },
     Get {
         name: String,
@@ -54,11 +55,15 @@ enum Command {
     },
     List {
         scope: Scope,
-        reply: Reply<Vec<PolicyJson>>,
+        filter: Filter,
+        after: Option<String>,
+        size: usize,
+        reply: Reply<Page>,
     },
     Event {
         event: EventDoc,
-        reply: Reply<Result<Vec<String>, ControllerError>>,
+        request_id: Option<String>,
+        reply: Reply<Result<EventOutcome, ControllerError>>,
     },
     Replace {
         topology: Box<Topology>,
@@ -68,7 +73,7 @@ enum Command {
         reply: Reply<Arc<Topology>>,
     },
     Watch {
-        after: u64,
+        after: Resume,
         reply: Reply<Result<Subscription, ResumeError>>,
     },
     Stats {
@@ -76,6 +81,17 @@ enum Command {
     },
     /// From the readers of the outbox, in the order they sent it.
     Feedback(Feedback),
+}
+
+/// Where a watch starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// With the next change.
+    Now,
+    /// After this sequence number.
+    After(u64),
+    /// With the oldest change kept.
+    Oldest,
 }
 
 /// A cheap handle to the controller task; the task stops when every handle
@@ -111,30 +127,40 @@ impl ControllerHandle {
         .await
     }
 
-    /// Installs a policy; acknowledged once it is durable.
+    /// Installs a policy; acknowledged once it is durable. With a request
+    /// id, a retry gets the first call's outcome.
     pub async fn install(
         &self,
         name: String,
         request: RequestDoc,
         scope: Scope,
-    ) -> Result<Result<PolicyJson, ControllerError>, Gone> {
+        request_id: Option<String>,
+    ) -> Result<Result<Installed, ControllerError>, Gone> {
         self.ask(|reply| Command::Install {
             name,
             request,
             scope,
+            request_id,
             reply,
         })
         .await
     }
 
-    /// Removes a policy; acknowledged once it is durable.
+    /// Removes a policy; acknowledged once it is durable. With a request
+    /// id, a retry gets the first call's outcome.
     pub async fn remove(
         &self,
         name: String,
         scope: Scope,
-    ) -> Result<Result<(), ControllerError>, Gone> {
-        self.ask(|reply| Command::Remove { name, scope, reply })
-            .await
+        request_id: Option<String>,
+    ) -> Result<Result<u64, ControllerError>, Gone> {
+        self.ask(|reply| Command::Remove {
+            name,
+            scope,
+            request_id,
+            reply,
+        })
+        .await
     }
 
     /// One policy.
@@ -146,17 +172,55 @@ impl ControllerHandle {
         self.ask(|reply| Command::Get { name, scope, reply }).await
     }
 
-    /// Every policy in the scope, by name.
-    pub async fn list(&self, scope: Scope) -> Result<Vec<PolicyJson>, Gone> {
-        self.ask(|reply| Command::List { scope, reply }).await
+    /// A page of the policies in the scope that `filter` admits, by name,
+    /// after `after`, at most `size` (0: the default page).
+    pub async fn list(
+        &self,
+        scope: Scope,
+        filter: Filter,
+        after: Option<String>,
+        size: usize,
+    ) -> Result<Page, Gone> {
+        self.ask(|reply| Command::List {
+            scope,
+            filter,
+            after,
+            size,
+            reply,
+        })
+        .await
     }
 
-    /// Applies an event; the names of the policies it changed.
+    /// Every policy in the scope, by name (all pages).
+    pub async fn list_all(&self, scope: Scope) -> Result<Vec<PolicyJson>, Gone> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .list(scope.clone(), Filter::default(), after, super::MAX_PAGE)
+                .await?;
+            all.extend(page.policies);
+            match page.next_after {
+                Some(a) => after = Some(a),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Applies an event; the policies it changed and the changes'
+    /// sequence numbers. With a request id, a retry gets the first call's
+    /// outcome.
     pub async fn event(
         &self,
         event: EventDoc,
-    ) -> Result<Result<Vec<String>, ControllerError>, Gone> {
-        self.ask(|reply| Command::Event { event, reply }).await
+        request_id: Option<String>,
+    ) -> Result<Result<EventOutcome, ControllerError>, Gone> {
+        self.ask(|reply| Command::Event {
+            event,
+            request_id,
+            reply,
+        })
+        .await
     }
 
     /// Replaces the topology; the names of the policies it changed.
@@ -176,8 +240,8 @@ impl ControllerHandle {
         self.ask(|reply| Command::Topology { reply }).await
     }
 
-    /// Subscribes to changes after sequence `after` (0: from now).
-    pub async fn watch(&self, after: u64) -> Result<Result<Subscription, ResumeError>, Gone> {
+    /// Subscribes to changes from a resume point.
+    pub async fn watch(&self, after: Resume) -> Result<Result<Subscription, ResumeError>, Gone> {
         self.ask(|reply| Command::Watch { after, reply }).await
     }
 
@@ -235,6 +299,7 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
             changes,
             outbox,
             snapshot: None,
+            retries: Retries::default(),
         };
         actor.push_everything();
         actor.run(&mut rx)
@@ -252,6 +317,8 @@ struct Actor {
     outbox: Option<Outbox>,
     /// The last topology snapshot handed out, and its generation.
     snapshot: Option<(u64, Arc<Topology>)>,
+    /// Outcomes of calls with request ids.
+    retries: Retries,
 }
 
 impl Actor {
@@ -392,6 +459,28 @@ impl Actor {
         }
     }
 
+    /// Runs a state-changing call once per request id: a retry with an id
+    /// already seen gets the first call's outcome.
+    fn once(
+        &mut self,
+        kind: CallKind,
+        scope: &Scope,
+        request_id: Option<String>,
+        call: impl FnOnce(&mut Self) -> Result<Outcome, ControllerError>,
+    ) -> Result<Outcome, ControllerError> {
+        let id = request_id.filter(|id| !id.is_empty());
+        if let Some(id) = &id
+            && let Some(o) = self.retries.recall(kind, scope, id)
+        {
+            return Ok(o.clone());
+        }
+        let outcome = call(self)?;
+        if let Some(id) = &id {
+            self.retries.remember(kind, scope, id, outcome.clone());
+        }
+        Ok(outcome)
+    }
+
     /// Handles one command; returns what sends its reply after the commit.
     fn handle(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
         let c = &mut self.c;
@@ -407,7 +496,7 @@ impl Actor {
                     .and_then(|()| c.query(&request))
                 {
                     Ok(a) => Ok(Ok(answer_json(t, &a))),
-                    Err(ControllerError::NoPlacement(e)) => Ok(Err(error_json(t, &e))),
+                    Err(ControllerError::NoPlacement(e)) => Ok(Err(e)),
                     Err(e) => Err(e),
                 };
                 later(reply, r)
@@ -416,18 +505,41 @@ impl Actor {
                 name,
                 request,
                 scope,
+                request_id,
                 reply,
             } => {
-                let r = scope
-                    .permit_request(c.topology(), &request.from)
-                    .and_then(|()| c.install(&name, request));
-                later(reply, r)
+                let r = self.once(CallKind::Install, &scope, request_id, |a| {
+                    scope
+                        .permit_request(a.c.topology(), &request.from)
+                        .and_then(|()| a.c.install(&name, request))
+                        .map(Outcome::Installed)
+                });
+                later(
+                    reply,
+                    r.map(|o| match o {
+                        Outcome::Installed(i) => i,
+                        _ => unreachable!("an install's outcome"),
+                    }),
+                )
             }
-            Command::Remove { name, scope, reply } => {
-                let r = self
-                    .permit_policy(&scope, &name)
-                    .and_then(|()| self.c.remove(&name));
-                later(reply, r)
+            Command::Remove {
+                name,
+                scope,
+                request_id,
+                reply,
+            } => {
+                let r = self.once(CallKind::Remove, &scope, request_id, |a| {
+                    a.permit_policy(&scope, &name)
+                        .and_then(|()| a.c.remove(&name))
+                        .map(Outcome::Removed)
+                });
+                later(
+                    reply,
+                    r.map(|o| match o {
+                        Outcome::Removed(seq) => seq,
+                        _ => unreachable!("a removal's outcome"),
+                    }),
+                )
             }
             Command::Get { name, scope, reply } => {
                 let r = self
@@ -435,13 +547,29 @@ impl Actor {
                     .and_then(|()| self.c.policy_json(&name));
                 later(reply, r)
             }
-            Command::List { scope, reply } => {
-                let t = c.topology();
-                let mut all = c.policies_json();
-                all.retain(|p| scope.covers(t, &p.request.from));
-                later(reply, all)
+            Command::List {
+                scope,
+                filter,
+                after,
+                size,
+                reply,
+            } => later(reply, c.list(&scope, &filter, after.as_deref(), size)),
+            Command::Event {
+                event,
+                request_id,
+                reply,
+            } => {
+                let r = self.once(CallKind::Event, &Scope::All, request_id, |a| {
+                    a.c.apply_event(&event).map(Outcome::Event)
+                });
+                later(
+                    reply,
+                    r.map(|o| match o {
+                        Outcome::Event(e) => e,
+                        _ => unreachable!("an event's outcome"),
+                    }),
+                )
             }
-            Command::Event { event, reply } => later(reply, c.apply_event(&event)),
             Command::Replace { topology, reply } => later(reply, c.replace_topology(*topology)),
             Command::Topology { reply } => later(reply, self.snapshot()),
             Command::Watch { after, reply } => {
@@ -449,13 +577,17 @@ impl Actor {
                 // subscription taken now misses none of them; the backlog
                 // holds the ones before.
                 let rx = self.changes.subscribe();
-                let subscription = if after == 0 {
-                    Ok((Vec::new(), rx, c.last_sequence()))
-                } else {
-                    c.changes_since(after).map(|b| {
+                let after = match after {
+                    Resume::Now => None,
+                    Resume::After(n) => Some(n),
+                    Resume::Oldest => Some(c.oldest_sequence().saturating_sub(1)),
+                };
+                let subscription = match after {
+                    None => Ok((Vec::new(), rx, c.last_sequence())),
+                    Some(after) => c.changes_since(after).map(|b| {
                         let last = b.last().map_or(after, |x| x.sequence);
                         (b, rx, last)
-                    })
+                    }),
                 };
                 later(reply, subscription)
             }

@@ -3,6 +3,7 @@
 //! reconnect.
 
 use std::collections::VecDeque;
+use std::time::SystemTime;
 
 use crate::document::PolicyJson;
 use crate::model::OperatorId;
@@ -53,6 +54,12 @@ pub struct Change {
     /// The operator of the policy's headend when the change happened (who
     /// may watch it).
     pub operator: Option<OperatorId>,
+    /// The policy's version at the change.
+    pub version: u64,
+    /// When the change was made (its group is committed right after).
+    pub time: SystemTime,
+    /// The policy's headend router id.
+    pub headend: String,
 }
 
 /// One change as logged: small, so that many can be kept.
@@ -66,6 +73,29 @@ pub struct Logged {
     pub name: String,
     /// The operator of its headend.
     pub operator: Option<OperatorId>,
+    /// The policy's version at the change.
+    pub version: u64,
+    /// When.
+    pub time: SystemTime,
+    /// The policy's headend router id.
+    pub headend: String,
+}
+
+/// What a change is about, to be logged.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The policy.
+    pub name: &'a str,
+    /// Its headend router id.
+    pub headend: &'a str,
+    /// The headend's operator.
+    pub operator: Option<OperatorId>,
+    /// The policy's version after the change.
+    pub version: u64,
+    /// When.
+    pub time: SystemTime,
 }
 
 /// The most recent changes.
@@ -116,14 +146,22 @@ impl ChangeLog {
         self.last
     }
 
+    /// The oldest change kept, or the next one when none is.
+    pub fn oldest(&self) -> u64 {
+        self.kept.front().map_or(self.last + 1, |c| c.sequence)
+    }
+
     /// Records a change; returns it.
-    pub fn push(&mut self, kind: ChangeKind, name: &str, operator: Option<OperatorId>) -> Logged {
+    pub fn push(&mut self, e: Entry<'_>) -> Logged {
         self.last += 1;
         let change = Logged {
             sequence: self.last,
-            kind,
-            name: name.to_owned(),
-            operator,
+            kind: e.kind,
+            name: e.name.to_owned(),
+            operator: e.operator,
+            version: e.version,
+            time: e.time,
+            headend: e.headend.to_owned(),
         };
         if self.kept.len() == self.capacity {
             self.kept.pop_front();
@@ -140,7 +178,7 @@ impl ChangeLog {
                 last: self.last,
             });
         }
-        let oldest = self.kept.front().map_or(self.last + 1, |c| c.sequence);
+        let oldest = self.oldest();
         if after + 1 < oldest {
             return Err(ResumeError::TooOld {
                 asked: after,
@@ -148,12 +186,10 @@ impl ChangeLog {
                 last: self.last,
             });
         }
-        Ok(self
-            .kept
-            .iter()
-            .filter(|c| c.sequence > after)
-            .cloned()
-            .collect())
+        // Sequences are contiguous: the first change after `after` is at
+        // this position.
+        let skip = (after + 1 - oldest) as usize;
+        Ok(self.kept.range(skip..).cloned().collect())
     }
 }
 
@@ -165,8 +201,16 @@ mod tests {
     fn resumes_within_the_kept_window() {
         let mut log = ChangeLog::new(10, 3);
         for name in ["a", "b", "c", "d"] {
-            log.push(ChangeKind::Installed, name, None);
+            log.push(Entry {
+                kind: ChangeKind::Installed,
+                name,
+                headend: "r1",
+                operator: None,
+                version: 1,
+                time: SystemTime::UNIX_EPOCH,
+            });
         }
+        assert_eq!(log.oldest(), 12);
         assert_eq!(log.last(), 14);
         let names: Vec<String> = log.since(12).unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(names, ["c", "d"]);

@@ -26,23 +26,28 @@ pub mod outbox;
 mod policy;
 mod rebuild;
 mod reopt;
+mod retries;
 mod scope;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 pub use desired::{PREFERENCE, binding_sid, color, distinguisher};
 pub use events::Touched;
-pub use log::{Change, ChangeKind, ChangeLog, Logged, ResumeError};
+pub use log::{Change, ChangeKind, ChangeLog, Entry, Logged, ResumeError};
 pub use policy::{
-    Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, validate_name,
+    Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, Times, now_ms,
+    validate_name,
 };
+pub use retries::{CallKind, Outcome, Retries};
 pub use scope::Scope;
+pub use view::{DEFAULT_PAGE, EventOutcome, Filter, Installed, MAX_PAGE, Page, policy_json};
 
 use crate::document::{
-    EventDoc, FieldError, PolicyJson, RequestDoc, placement_json, rejections_json, resolve,
+    ErrorJson, EventDoc, FieldError, PolicyJson, RequestDoc, error_json, rejections_json, resolve,
 };
-use crate::engine::{Engine, NoPlacement, PathAnswer, QueryError};
+use crate::engine::{Engine, PathAnswer, QueryError};
 use crate::model::Topology;
 use crate::store::{Batch, Store, StoreError};
 use crate::topology_file::TopologyDocument;
@@ -74,14 +79,19 @@ pub enum ControllerError {
     #[error(transparent)]
     InvalidArgument(#[from] FieldError),
     /// No such policy.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("no {kind} named `{name}`")]
+    NotFound {
+        /// What was looked for ("policy").
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
     /// The name is taken.
     #[error("{0}")]
     AlreadyExists(String),
-    /// Nothing feasible for an install.
-    #[error(transparent)]
-    NoPlacement(#[from] NoPlacement),
+    /// Nothing feasible: the error, and every data center's reason (ids).
+    #[error("{}", .0.error)]
+    NoPlacement(ErrorJson),
     /// The caller may not act on this policy or headend.
     #[error("{0}")]
     PermissionDenied(String),
@@ -90,13 +100,22 @@ pub enum ControllerError {
     Store(#[from] StoreError),
 }
 
-impl From<QueryError> for ControllerError {
-    fn from(e: QueryError) -> Self {
+impl ControllerError {
+    /// The error of a path query on `t` (whose ids name the data centers).
+    fn of_query(t: &Topology, e: QueryError) -> Self {
         match e {
             QueryError::Invalid(e) => {
                 ControllerError::InvalidArgument(FieldError::new(e.field, e.message))
             }
-            QueryError::NoPlacement(e) => ControllerError::NoPlacement(e),
+            QueryError::NoPlacement(e) => ControllerError::NoPlacement(error_json(t, &e)),
+        }
+    }
+
+    /// No policy named `name`.
+    fn no_policy(name: &str) -> Self {
+        ControllerError::NotFound {
+            kind: "policy",
+            name: name.to_owned(),
         }
     }
 }
@@ -307,7 +326,7 @@ impl Controller {
         self.policies
             .get(name)
             .map(|p| policy_json(&self.topology, p))
-            .ok_or_else(|| ControllerError::NotFound(format!("no policy named `{name}`")))
+            .ok_or_else(|| ControllerError::no_policy(name))
     }
 
     /// Every policy as JSON, by name.
@@ -321,7 +340,9 @@ impl Controller {
     /// Answers a path query on the live network (reservations included).
     pub fn query(&self, doc: &RequestDoc) -> Result<PathAnswer, ControllerError> {
         let req = resolve(doc, &self.topology)?;
-        Ok(self.engine.query(&self.topology, &req)?)
+        self.engine
+            .query(&self.topology, &req)
+            .map_err(|e| ControllerError::of_query(&self.topology, e))
     }
 
     /// Changes after `after`, for a resuming watcher, each with the policy
@@ -349,7 +370,16 @@ impl Controller {
             name: l.name,
             policy,
             operator: l.operator,
+            version: l.version,
+            time: l.time,
+            headend: l.headend,
         }
+    }
+
+    /// The oldest change sequence number the log still keeps (the next
+    /// one when it keeps none).
+    pub fn oldest_sequence(&self) -> u64 {
+        self.log.oldest()
     }
 
     /// The latest change sequence number.
@@ -366,16 +396,28 @@ impl Controller {
             .collect()
     }
 
-    /// Installs a policy: computes, reserves, persists.
-    pub fn install(&mut self, name: &str, doc: RequestDoc) -> Result<PolicyJson, ControllerError> {
+    /// Installs a policy: computes, reserves, persists. Installing a name
+    /// again with the same request is not an error: the policy is returned
+    /// as it stands, `created` false (a retry after a lost reply).
+    pub fn install(&mut self, name: &str, doc: RequestDoc) -> Result<Installed, ControllerError> {
         validate_name(name)?;
-        if self.policies.contains_key(name) {
-            return Err(ControllerError::AlreadyExists(format!(
-                "a policy named `{name}` exists; remove it first"
-            )));
+        if let Some(p) = self.policies.get(name) {
+            if p.request != doc {
+                return Err(ControllerError::AlreadyExists(format!(
+                    "a policy named `{name}` exists with another request; remove it first"
+                )));
+            }
+            return Ok(Installed {
+                policy: policy_json(&self.topology, p),
+                created: false,
+                sequence: 0,
+            });
         }
         let req = resolve(&doc, &self.topology)?;
-        let mut answer = self.engine.query(&self.topology, &req)?;
+        let mut answer = self
+            .engine
+            .query(&self.topology, &req)
+            .map_err(|e| ControllerError::of_query(&self.topology, e))?;
         // The explanation goes back with this reply; the policy keeps only
         // its placement (see `policy_json`).
         let rejected = std::mem::take(&mut answer.rejected);
@@ -390,6 +432,7 @@ impl Controller {
             version: 1,
             order: self.next_order,
             southbound: self.unpushed(),
+            times: Times::at(now_ms()),
         };
         let mut batch = Batch {
             sequence: self.log.last() + 1,
@@ -404,18 +447,25 @@ impl Controller {
         self.index.add(&self.topology, &policy);
         let mut json = policy_json(&self.topology, &policy);
         json.rejected = rejections_json(&self.topology, &rejected);
-        self.record_change(ChangeKind::Installed, name, &policy.request.from);
+        let sequence = self.record_change(
+            ChangeKind::Installed,
+            name,
+            &policy.request.from,
+            policy.version,
+        );
         self.policies.insert(name.to_owned(), policy);
-        Ok(json)
+        Ok(Installed {
+            policy: json,
+            created: true,
+            sequence,
+        })
     }
 
     /// Removes a policy and gives back its reservation; down policies that
-    /// can now be placed come back.
-    pub fn remove(&mut self, name: &str) -> Result<(), ControllerError> {
+    /// can now be placed come back. Returns the removal's sequence number.
+    pub fn remove(&mut self, name: &str) -> Result<u64, ControllerError> {
         if !self.policies.contains_key(name) {
-            return Err(ControllerError::NotFound(format!(
-                "no policy named `{name}`"
-            )));
+            return Err(ControllerError::no_policy(name));
         }
         let mut batch = Batch {
             sequence: self.log.last() + 1,
@@ -428,18 +478,25 @@ impl Controller {
             reservation.release(&mut self.topology);
         }
         self.index.remove(&self.topology, &policy);
-        self.record_change(ChangeKind::Removed, name, &policy.request.from);
+        let sequence = self.record_change(
+            ChangeKind::Removed,
+            name,
+            &policy.request.from,
+            policy.version,
+        );
         let waiting: Vec<String> = self.index.waiting().cloned().collect();
         if !waiting.is_empty() {
             let t = self.topology.clone();
             self.reevaluate_and_commit(t, waiting, Vec::new(), false)?;
         }
-        Ok(())
+        Ok(sequence)
     }
 
     /// Applies an event and re-optimizes the affected policies. Returns the
-    /// names of the policies that changed.
-    pub fn apply_event(&mut self, event: &EventDoc) -> Result<Vec<String>, ControllerError> {
+    /// names of the policies that changed, and the changes' sequence
+    /// numbers.
+    pub fn apply_event(&mut self, event: &EventDoc) -> Result<EventOutcome, ControllerError> {
+        let before = self.log.last();
         let mut t = self.topology.clone();
         let touched = events::apply(&mut t, event)?;
         let mut full = BTreeSet::new();
@@ -465,12 +522,17 @@ impl Controller {
             );
         }
         self.stats.events += 1;
-        self.reevaluate_and_commit(
+        let affected = self.reevaluate_and_commit(
             t,
             full.into_iter().collect(),
             reencode.into_iter().collect(),
             true,
-        )
+        )?;
+        let last = self.log.last();
+        Ok(EventOutcome {
+            affected,
+            sequences: (last > before).then_some((before + 1, last)),
+        })
     }
 
     /// Replaces the topology: every policy is re-resolved by ids and
@@ -504,12 +566,16 @@ impl Controller {
         commit_topology: bool,
     ) -> Result<Vec<String>, ControllerError> {
         records.sort_by_key(|r| r.order);
+        let now = now_ms();
         let mut t = self.topology.clone();
         let mut changed = Vec::new();
         let mut policies = BTreeMap::new();
         for record in records {
             let (mut policy, kind) = rebuild::adopt_record(&self.engine, &mut t, record);
             policy.southbound = self.unpushed();
+            if kind.is_some() {
+                policy.times.updated = now;
+            }
             if let Some(kind) = kind {
                 changed.push((policy.name.clone(), kind));
             }
@@ -533,8 +599,9 @@ impl Controller {
         }
         self.policies = policies;
         for (name, kind) in &changed {
-            let headend = self.policies[name].request.from.clone();
-            self.record_change(*kind, name, &headend);
+            let p = &self.policies[name];
+            let (headend, version) = (p.request.from.clone(), p.version);
+            self.record_change(*kind, name, &headend, version);
         }
         Ok(changed.into_iter().map(|(n, _)| n).collect())
     }
@@ -550,6 +617,7 @@ impl Controller {
         commit_topology: bool,
     ) -> Result<Vec<String>, ControllerError> {
         let started = Instant::now();
+        let now = now_ms();
         let mut changed: Vec<(Policy, Option<ChangeKind>)> = Vec::new();
         let count = full.len() + reencode.len();
         let mut memo = reopt::Memo::default();
@@ -572,6 +640,7 @@ impl Controller {
                 new.state = outcome.state;
                 if outcome.kind.is_some() {
                     new.version += 1;
+                    new.times.updated = now;
                 }
                 changed.push((new, outcome.kind));
             }
@@ -592,8 +661,15 @@ impl Controller {
             self.persist(batch)?;
         }
         self.topology = t;
+        for name in full.iter().chain(&reencode) {
+            if let Some(p) = self.policies.get_mut(name) {
+                p.times.checked = now;
+            }
+        }
         let mut names = Vec::new();
-        for (new, kind) in changed {
+        for (mut new, kind) in changed {
+            new.times.checked = now;
+            let (version, headend) = (new.version, new.request.from.clone());
             let old = self
                 .policies
                 .insert(new.name.clone(), new)
@@ -602,21 +678,31 @@ impl Controller {
             let p = &self.policies[&old.name];
             self.index.add(&self.topology, p);
             if let Some(kind) = kind {
-                self.record_change(kind, &old.name, &old.request.from);
+                self.record_change(kind, &old.name, &headend, version);
                 names.push(old.name);
             }
         }
         Ok(names)
     }
 
-    /// Logs a change of policy `name`, whose headend is `headend`.
-    fn record_change(&mut self, kind: ChangeKind, name: &str, headend: &str) {
+    /// Logs a change of policy `name` (with headend `headend`, at version
+    /// `version` after the change); returns its sequence number.
+    fn record_change(&mut self, kind: ChangeKind, name: &str, headend: &str, version: u64) -> u64 {
         let t = &self.topology;
         let operator = t
             .router_ix(headend)
             .map(|r| t.operator(t.router(r).operator).id.clone());
-        let change = self.log.push(kind, name, operator);
+        let change = self.log.push(Entry {
+            kind,
+            name,
+            headend,
+            operator,
+            version,
+            time: SystemTime::now(),
+        });
+        let sequence = change.sequence;
         self.fresh.push(change);
+        sequence
     }
 
     /// Sets a policy's southbound status for one version (from the drivers);
@@ -631,7 +717,7 @@ impl Controller {
         }
         p.southbound = southbound;
         let headend = p.request.from.clone();
-        self.record_change(ChangeKind::Southbound, name, &headend);
+        self.record_change(ChangeKind::Southbound, name, &headend, version);
     }
 }
 
@@ -643,50 +729,6 @@ fn topology_state(t: &Topology) -> (TopologyDocument, Vec<String>) {
         .map(|(_, r)| r.id.to_string())
         .collect();
     (TopologyDocument::from_topology(t), down)
-}
-
-/// The JSON form of a policy. `rejected` is empty: a policy keeps its
-/// placement, not the explanation of it, which only the install reply (and
-/// `cpnctl path` with the same request) gives. 100,000 policies would
-/// otherwise hold ~300 MB of reasons.
-pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
-    let headend = p.request.from.clone();
-    let (state, reason) = match &p.state {
-        PolicyState::Up { .. } => ("up", None),
-        PolicyState::Down { reason } => ("down", Some(reason.clone())),
-    };
-    let answer = p.answer();
-    let primary = answer.map(|a| placement_json(t, &headend, &a.primary));
-    PolicyJson {
-        name: p.name.clone(),
-        state: state.to_owned(),
-        reason,
-        southbound: p.southbound.state.as_str().to_owned(),
-        southbound_detail: p.southbound.detail.clone(),
-        version: p.version,
-        headend: headend.clone(),
-        datacenter: primary.as_ref().and_then(|x| x.datacenter.clone()),
-        pool: primary.as_ref().and_then(|x| x.pool.clone()),
-        endpoint: primary.as_ref().map(|x| x.endpoint.clone()),
-        path: primary.as_ref().map(|x| x.path.clone()).unwrap_or_default(),
-        links: primary
-            .as_ref()
-            .map(|x| x.links.clone())
-            .unwrap_or_default(),
-        segments: primary
-            .as_ref()
-            .map(|x| x.segments.clone())
-            .unwrap_or_default(),
-        metrics: primary.map(|x| x.metrics),
-        backup: answer
-            .and_then(|a| a.backup.as_ref())
-            .map(|b| placement_json(t, &headend, b)),
-        rejected: answer
-            .map(|a| rejections_json(t, &a.rejected))
-            .unwrap_or_default(),
-        notes: answer.map(|a| a.notes.clone()).unwrap_or_default(),
-        request: p.request.clone(),
-    }
 }
 
 #[cfg(test)]

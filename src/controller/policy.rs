@@ -1,6 +1,8 @@
 //! Policies: an installed path query, its current placement, and what it
 //! reserves (bandwidth on its primary links, compute and memory in its pool).
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use crate::document::{FieldError, RequestDoc};
 use crate::engine::{PathAnswer, PathRequest, Placement};
 use crate::model::{DatacenterIx, LinkIx, PoolKind, Topology};
@@ -199,6 +201,54 @@ pub struct Policy {
     pub order: u64,
     /// Southbound status.
     pub southbound: Southbound,
+    /// When it was installed, last changed, last checked.
+    pub times: Times,
+}
+
+/// When things happened to a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Times {
+    /// Installed.
+    pub created: SystemTime,
+    /// State or placement last changed (install included).
+    pub updated: SystemTime,
+    /// Last checked against the network (install, an event that touched
+    /// it, a restart or topology replacement).
+    pub checked: SystemTime,
+}
+
+impl Times {
+    /// All three at `now`.
+    pub fn at(now: SystemTime) -> Times {
+        Times {
+            created: now,
+            updated: now,
+            checked: now,
+        }
+    }
+
+    /// Times kept in a record (the check is `now`: a restart re-checks);
+    /// a record older than the times field is taken as made `now`.
+    pub fn of_record(r: &PolicyRecord, now: SystemTime) -> Times {
+        let at = |ms: Option<u64>| ms.map_or(now, |ms| UNIX_EPOCH + Duration::from_millis(ms));
+        Times {
+            created: at(r.created_unix_ms),
+            updated: at(r.updated_unix_ms),
+            checked: now,
+        }
+    }
+}
+
+/// Now, to the millisecond: policies' times are kept (and stored) in
+/// milliseconds, so that a restart gives back the same times.
+pub fn now_ms() -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(unix_ms(SystemTime::now()))
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl PolicyState {
@@ -252,6 +302,8 @@ impl Policy {
             notes: self.answer().map(|a| a.notes.clone()).unwrap_or_default(),
             version: self.version,
             order: self.order,
+            created_unix_ms: Some(unix_ms(self.times.created)),
+            updated_unix_ms: Some(unix_ms(self.times.updated)),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::ControllerError;
 use super::log::ChangeKind;
-use super::policy::{Policy, PolicyState, Southbound};
+use super::policy::{Policy, PolicyState, Southbound, Times, now_ms};
 use crate::document::resolve;
 use crate::engine::{Engine, Metrics, PathAnswer, PathRequest, Placement, QueryError};
 use crate::model::{Topology, TopologyBuilder};
@@ -99,6 +99,7 @@ pub fn adopt_record(
         version: record.version,
         order: record.order,
         southbound: Southbound::default(),
+        times: Times::of_record(&record, now_ms()),
     };
     let down = |reason: String| {
         (

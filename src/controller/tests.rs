@@ -13,7 +13,7 @@ fn controller(t: Topology) -> Controller {
 }
 
 fn event(c: &mut Controller, yaml: &str) -> Vec<String> {
-    c.apply_event(&parse_event(yaml).unwrap()).unwrap()
+    c.apply_event(&parse_event(yaml).unwrap()).unwrap().affected
 }
 
 fn path(c: &Controller, name: &str) -> Vec<String> {

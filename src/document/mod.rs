@@ -16,8 +16,8 @@ pub use answer::{
 };
 pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
 pub use field::FieldError;
-pub use numbers::{amount, thousands};
-pub use policy::PolicyJson;
+pub use numbers::{amount, rfc3339, thousands};
+pub use policy::{PolicyJson, SrPolicyJson};
 pub use request::{
     ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,
 };

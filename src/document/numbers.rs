@@ -1,5 +1,6 @@
-//! How numbers are written for people: thousands separators, at most one
-//! decimal. Tables, replay reports and explanations share it.
+//! How numbers and times are written for people: thousands separators, at
+//! most one decimal; times in RFC 3339 (UTC). Tables, replay reports,
+//! explanations and JSON documents share it.
 
 /// Formats a number with thousands separators: 1234567 -> "1,234,567".
 pub fn thousands(n: u64) -> String {
@@ -27,6 +28,12 @@ pub fn amount(x: f64) -> String {
     }
 }
 
+/// A time in RFC 3339, UTC: `2026-12-04T17:51:41.123Z` (nanoseconds as
+/// far as they are not zero).
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    prost_types::Timestamp::from(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +46,8 @@ mod tests {
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(amount(1500.0), "1,500");
         assert_eq!(amount(2.25), "2.3");
+        let t =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_796_406_701_250);
+        assert_eq!(rfc3339(t), "2026-12-04T17:51:41.250Z");
     }
 }

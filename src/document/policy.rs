@@ -1,6 +1,7 @@
-//! A policy in JSON (shared/spec/cli.md): the path answer of path-query.md
+//! A policy in JSON (docs/api.md): the path answer (docs/path-query.md)
 //! plus `name`, `state`, `reason` and `southbound` (with its detail), the
-//! version and the request it was installed with.
+//! version, the request it was installed with, the SR policy its headend
+//! holds, and its times (RFC 3339).
 
 use serde::{Deserialize, Serialize};
 
@@ -48,4 +49,36 @@ pub struct PolicyJson {
     pub notes: Vec<String>,
     /// The request it was installed with.
     pub request: RequestDoc,
+    /// What its headend holds; null when down.
+    #[serde(default)]
+    pub sr_policy: Option<SrPolicyJson>,
+    /// When it was installed (RFC 3339).
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// When its state or placement last changed (RFC 3339).
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// When it was last checked against the network (RFC 3339).
+    #[serde(default)]
+    pub checked_at: Option<String>,
+}
+
+/// The SR policy a headend holds (RFC 9256 terms); its segment list is the
+/// policy's `segments`, in the order the packet visits them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SrPolicyJson {
+    /// The intent: 100 x objective (1 latency, 2 igp, 3 te, 4 price) +
+    /// protection (0 none, 1 link, 2 node, 3 srlg).
+    pub color: u32,
+    /// The End SID of the router where the path ends.
+    pub endpoint: String,
+    /// The prefix steered into the policy: the data center's, or the site
+    /// of the router it is pinned to.
+    pub steering_prefix: String,
+    /// The binding SID at the headend.
+    pub binding_sid: String,
+    /// Candidate path preference.
+    pub preference: u32,
+    /// RFC 9830 distinguisher, fixed for the policy's life.
+    pub distinguisher: u32,
 }

@@ -333,11 +333,12 @@ fn run_step(c: &mut Controller, action: &Action) -> Seen {
             Err(e) => Seen::error(e.to_string()),
         },
         Action::Install(i) => match c.install(&i.name, i.request.clone()) {
-            Ok(p) => Seen::policy(&p),
+            Ok(i) => Seen::policy(&i.policy),
             Err(e) => Seen::error(e.to_string()),
         },
         Action::Event(e) => match c.apply_event(e) {
-            Ok(mut changed) => {
+            Ok(outcome) => {
+                let mut changed = outcome.affected;
                 changed.sort();
                 Seen {
                     affected: Some(changed),
@@ -351,7 +352,7 @@ fn run_step(c: &mut Controller, action: &Action) -> Seen {
             Err(e) => Seen::error(e.to_string()),
         },
         Action::Remove(name) => match c.remove(name) {
-            Ok(()) => Seen::default(),
+            Ok(_) => Seen::default(),
             Err(e) => Seen::error(e.to_string()),
         },
     }

@@ -66,6 +66,13 @@ pub struct PolicyRecord {
     pub version: u64,
     /// Install order (restore re-reserves in this order).
     pub order: u64,
+    /// When it was installed, ms since the Unix epoch (absent in records
+    /// written before times were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_unix_ms: Option<u64>,
+    /// When its state or placement last changed, ms since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_unix_ms: Option<u64>,
 }
 
 /// Everything a store holds.
@@ -146,6 +153,8 @@ mod tests {
             notes: vec![],
             version,
             order: 0,
+            created_unix_ms: None,
+            updated_unix_ms: None,
         }
     }
 

@@ -130,6 +130,8 @@ mod tests {
             notes: vec![],
             version: 1,
             order: 7,
+            created_unix_ms: None,
+            updated_unix_ms: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use super::answer::{metrics_to_pb, rejection_to_pb, segment_to_pb};
 use super::{answer_from_pb, placement_to_pb, pool_kind_of, request_from_pb, request_to_pb};
 use crate::controller::{Change, ChangeKind};
-use crate::document::{FieldError, PolicyJson};
+use crate::document::{FieldError, PolicyJson, SrPolicyJson};
 use crate::proto::v1 as pb;
 
 /// A policy as proto.
@@ -43,7 +43,28 @@ pub fn policy_to_pb(p: &PolicyJson) -> pb::Policy {
         .into(),
         southbound_detail: p.southbound_detail.clone().unwrap_or_default(),
         version: p.version,
+        sr_policy: p.sr_policy.as_ref().map(|sr| pb::SrPolicyInfo {
+            color: sr.color,
+            endpoint: sr.endpoint.clone(),
+            steering_prefix: sr.steering_prefix.clone(),
+            binding_sid: sr.binding_sid.clone(),
+            preference: sr.preference,
+            distinguisher: sr.distinguisher,
+        }),
+        created_at: timestamp(p.created_at.as_deref()),
+        updated_at: timestamp(p.updated_at.as_deref()),
+        checked_at: timestamp(p.checked_at.as_deref()),
     }
+}
+
+/// An RFC 3339 time as a protobuf timestamp (`None` when absent or not one).
+fn timestamp(t: Option<&str>) -> Option<prost_types::Timestamp> {
+    t.and_then(|t| t.parse().ok())
+}
+
+/// A protobuf timestamp in RFC 3339.
+fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
+    t.map(ToString::to_string)
 }
 
 /// A proto policy as JSON.
@@ -85,6 +106,17 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
             .unwrap_or_default(),
         notes: answer.map(|a| a.notes).unwrap_or_default(),
         request,
+        sr_policy: p.sr_policy.as_ref().map(|sr| SrPolicyJson {
+            color: sr.color,
+            endpoint: sr.endpoint.clone(),
+            steering_prefix: sr.steering_prefix.clone(),
+            binding_sid: sr.binding_sid.clone(),
+            preference: sr.preference,
+            distinguisher: sr.distinguisher,
+        }),
+        created_at: rfc3339(p.created_at.as_ref()),
+        updated_at: rfc3339(p.updated_at.as_ref()),
+        checked_at: rfc3339(p.checked_at.as_ref()),
     })
 }
 
@@ -103,5 +135,8 @@ pub fn change_to_pb(c: &Change) -> pb::PolicyChange {
         .into(),
         name: c.name.clone(),
         policy: c.policy.as_ref().map(policy_to_pb),
+        version: c.version,
+        time: Some(c.time.into()),
+        headend: c.headend.clone(),
     }
 }
