@@ -35,7 +35,7 @@ fn after_token(token: &str) -> Result<Option<String>, FieldError> {
         return Ok(None);
     }
     let bad = || FieldError::new("page_token", "not a page token this server gave");
-    if token.len() % 2 != 0 {
+    if !token.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..token.len())

@@ -512,12 +512,12 @@ impl Actor {
                     scope
                         .permit_request(a.c.topology(), &request.from)
                         .and_then(|()| a.c.install(&name, request))
-                        .map(Outcome::Installed)
+                        .map(|i| Outcome::Installed(Box::new(i)))
                 });
                 later(
                     reply,
                     r.map(|o| match o {
-                        Outcome::Installed(i) => i,
+                        Outcome::Installed(i) => *i,
                         _ => unreachable!("an install's outcome"),
                     }),
                 )

@@ -29,7 +29,7 @@ pub enum CallKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// An install.
-    Installed(Installed),
+    Installed(Box<Installed>),
     /// A removal, with its sequence number.
     Removed(u64),
     /// An event.
