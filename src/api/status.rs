@@ -3,6 +3,7 @@
 
 use tonic::{Code, Status};
 
+use super::access::Denied;
 use crate::controller::actor::Gone;
 use crate::controller::{ControllerError, ResumeError};
 use crate::document::FieldError;
@@ -35,5 +36,15 @@ impl From<FieldError> for Status {
 impl From<ResumeError> for Status {
     fn from(e: ResumeError) -> Status {
         Status::new(Code::OutOfRange, e.to_string())
+    }
+}
+
+impl From<Denied> for Status {
+    fn from(d: Denied) -> Status {
+        match d {
+            Denied::Unauthenticated(m) => Status::unauthenticated(m),
+            Denied::PermissionDenied(m) => Status::permission_denied(m),
+            Denied::RateLimited(m) => Status::resource_exhausted(m),
+        }
     }
 }

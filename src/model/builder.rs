@@ -11,6 +11,7 @@ use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
 use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
+use super::geo::Coordinates;
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
 use super::problems::BuildErrors;
@@ -34,6 +35,10 @@ pub struct RouterDraft {
     pub msd: u8,
     /// Agent address.
     pub mgmt: Option<String>,
+    /// Latitude, degrees; given with `lon` or not at all.
+    pub lat: Option<f64>,
+    /// Longitude, degrees; given with `lat` or not at all.
+    pub lon: Option<f64>,
 }
 
 impl RouterDraft {
@@ -47,6 +52,8 @@ impl RouterDraft {
             region: None,
             msd: DEFAULT_MSD,
             mgmt: None,
+            lat: None,
+            lon: None,
         }
     }
 }
@@ -128,6 +135,10 @@ pub struct DatacenterDraft {
     pub city: Option<String>,
     /// Region.
     pub region: Option<String>,
+    /// Latitude, degrees; given with `lon` or not at all.
+    pub lat: Option<f64>,
+    /// Longitude, degrees; given with `lat` or not at all.
+    pub lon: Option<f64>,
     /// Gateway-to-servers latency, microseconds.
     pub latency_us: u64,
     /// Storage by medium, TB.
@@ -203,6 +214,11 @@ impl TopologyBuilder {
     }
 }
 
+/// Checked coordinates (the checks refused any other pair).
+fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Option<Coordinates> {
+    super::geo::coordinates(lat, lon).ok().flatten()
+}
+
 /// Builds the topology from checked drafts, in id order.
 fn assemble(mut b: TopologyBuilder) -> Topology {
     b.operators.sort_by(|x, y| x.id.cmp(&y.id));
@@ -230,6 +246,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             region: r.region,
             msd: r.msd,
             mgmt: r.mgmt,
+            coordinates: coordinates(r.lat, r.lon),
             up: true,
         });
         routers_by_id.insert(r.id, ix);
@@ -298,6 +315,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             attach,
             city: dc.city,
             region: dc.region,
+            coordinates: coordinates(dc.lat, dc.lon),
             latency_us: dc.latency_us,
             storage_tb: dc.storage_tb,
             pools,

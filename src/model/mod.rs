@@ -4,6 +4,7 @@
 mod builder;
 mod checks;
 mod datacenter;
+mod geo;
 mod ids;
 mod network;
 mod problems;
@@ -13,6 +14,7 @@ mod topology;
 
 pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
 pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
+pub use geo::Coordinates;
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
 pub use problems::{BuildError, BuildErrors, Place, Problem, Section};

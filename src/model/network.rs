@@ -2,6 +2,7 @@
 
 use ipnetwork::Ipv6Network;
 
+use super::geo::Coordinates;
 use super::ids::{LinkId, OperatorId, RouterId};
 
 /// Index of an operator inside a [`Topology`](super::Topology) (sorted by id).
@@ -39,6 +40,8 @@ pub struct Router {
     pub msd: u8,
     /// gRPC address (`host:port`) of this router's agent.
     pub mgmt: Option<String>,
+    /// Where it is, for maps; `None` when the topology does not say.
+    pub coordinates: Option<Coordinates>,
     /// False while the router is down; a down router carries nothing.
     pub up: bool,
 }

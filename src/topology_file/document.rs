@@ -66,6 +66,12 @@ pub struct RouterEntry {
     /// Region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Latitude, degrees (-90..=90); with `lon`, places it on maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, degrees (-180..=180); with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
     /// Max SID depth; default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msd: Option<u8>,
@@ -141,6 +147,12 @@ pub struct DatacenterEntry {
     /// Region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Latitude, degrees (-90..=90); with `lon`, places it on maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, degrees (-180..=180); with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
     /// Gateway-to-servers latency, microseconds.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub latency_us: u64,
@@ -259,6 +271,8 @@ impl TopologyDocument {
                 region: r.region.clone(),
                 msd: r.msd.unwrap_or(DEFAULT_MSD),
                 mgmt: r.mgmt.clone(),
+                lat: r.lat,
+                lon: r.lon,
             });
         }
         for l in &self.links {
@@ -303,6 +317,8 @@ impl TopologyDocument {
                 attach: d.attach.iter().map(|r| r.as_str().into()).collect(),
                 city: d.city.clone(),
                 region: d.region.clone(),
+                lat: d.lat,
+                lon: d.lon,
                 latency_us: d.latency_us,
                 storage_tb: d.storage_tb.clone(),
                 pools: d
@@ -350,6 +366,8 @@ impl TopologyDocument {
                     locator: r.locator.to_string(),
                     city: r.city.clone(),
                     region: r.region.clone(),
+                    lat: r.coordinates.map(|c| c.lat),
+                    lon: r.coordinates.map(|c| c.lon),
                     msd: (r.msd != DEFAULT_MSD).then_some(r.msd),
                     mgmt: r.mgmt.clone(),
                 })
@@ -389,6 +407,8 @@ impl TopologyDocument {
                         .collect(),
                     city: d.city.clone(),
                     region: d.region.clone(),
+                    lat: d.coordinates.map(|c| c.lat),
+                    lon: d.coordinates.map(|c| c.lon),
                     latency_us: d.latency_us,
                     storage_tb: d.storage_tb.clone(),
                     pools: d

@@ -147,6 +147,8 @@ pub fn generate(
             locator: format!("fc00:{:x}:{:x}::/48", node.operator + 1, serial),
             city: Some(format!("city{}", node.city)),
             region: Some(region_of(node.x).to_owned()),
+            lat: None,
+            lon: None,
             msd: None,
             mgmt: None,
         });
@@ -307,6 +309,8 @@ pub fn generate(
                 attach: gateways.iter().map(|&g| names[g].clone()).collect(),
                 city: Some(format!("city{city}")),
                 region: Some(region_of(c.x).to_owned()),
+                lat: None,
+                lon: None,
                 latency_us: rng.random_range(20..200),
                 storage_tb: BTreeMap::from([("ssd".to_owned(), (100.0 * scale).round())]),
                 pools,

@@ -223,7 +223,9 @@ impl<'a> IgpView<'a> {
         Ok((routers, links))
     }
 }
+pub mod browser;
 pub mod certs;
 pub mod daemon;
 pub mod grpc;
+pub mod http;
 pub mod server;
