@@ -813,12 +813,20 @@ async fn the_console_in_a_browser_maps_the_national_network_and_answers_what_if(
     );
     assert_eq!(marked, dcs - 1);
 
-    // The picture for the README: the training job selected.
-    b.click("#policy-table tr[data-policy=\"train-west\"]");
+    // A protected policy: its primary and its backup, each exactly.
+    let hpc = get(&s, None, "hpc-south").await;
+    let backup = hpc.backup.clone().expect("node protection gives a backup");
+    assert!(!backup.links.is_empty());
+    b.click("#policy-table tr[data-policy=\"hpc-south\"]");
     b.wait_for(
-        "train-west highlighted",
+        "hpc-south highlighted",
         Duration::from_secs(5),
-        "return document.querySelectorAll('#map [data-link].primary').length > 0",
+        &highlight_is(&sorted(&hpc.links)),
+    );
+    assert_eq!(highlighted(&b, "backup"), sorted(&backup.links));
+    assert_eq!(
+        b.js("return document.querySelector('#map [data-dc].chosen')?.dataset.dc", json!([])),
+        json!(hpc.datacenter)
     );
     no_console_errors(&b);
     if std::env::var("CPN_WRITE_SCREENSHOT").as_deref() == Ok("1") {

@@ -70,6 +70,7 @@ function geoLayout(doc) {
     });
   }
   placeUnplacedDatacenters(doc, pos);
+  separate(doc, pos);
   return { kind: 'geo', pos, project, bounds };
 }
 
@@ -136,6 +137,7 @@ function forceLayout(doc) {
   }
   fit(p);
   const pos = new Map(ids.map((id, i) => [id, p[i]]));
+  separate(doc, pos);
   return { kind: 'force', pos };
 }
 
@@ -148,5 +150,47 @@ function fit(points) {
   for (const q of points) {
     q.x = ox + (q.x - x0) * s;
     q.y = oy + (q.y - y0) * s;
+  }
+}
+
+// The size of a data center's box on the map (map.js draws it so).
+export function datacenterBox(d) {
+  return { w: 64, h: 13 + d.pools.length * 9 };
+}
+
+// Moves data center boxes off routers and off each other (routers stay
+// where they are), each held near its place by a weak spring: a few rounds
+// of pushing along the axis of least overlap.
+function separate(doc, pos) {
+  const boxes = (doc.datacenters || []).map(d => ({ id: d.id, ...datacenterBox(d), home: { ...pos.get(d.id) } }));
+  const routers = doc.routers.map(r => pos.get(r.id));
+  const R = 11;
+  const push = (p, dx, dy, ox, oy, share) => {
+    if (ox <= 0 || oy <= 0) return;
+    if (ox < oy) p.x += Math.sign(dx || 1) * ox * share;
+    else p.y += Math.sign(dy || 1) * oy * share;
+  };
+  const rounds = 200;
+  for (let round = 0; round < rounds; round++) {
+    // The spring fades: the last rounds only push apart.
+    const spring = round < rounds - 40 ? 0.02 : 0;
+    for (const b of boxes) {
+      const p = pos.get(b.id);
+      for (const q of routers) {
+        const dx = p.x - q.x, dy = p.y - q.y;
+        push(p, dx, dy, b.w / 2 + R - Math.abs(dx), b.h / 2 + R - Math.abs(dy), 1);
+      }
+      for (const c of boxes) {
+        if (c === b) continue;
+        const q = pos.get(c.id);
+        const dx = p.x - q.x, dy = p.y - q.y;
+        push(p, dx, dy, (b.w + c.w) / 2 + 4 - Math.abs(dx), (b.h + c.h) / 2 + 4 - Math.abs(dy), 0.25);
+      }
+      p.x += (b.home.x - p.x) * spring;
+      p.y += (b.home.y - p.y) * spring;
+      // Inside the picture.
+      p.x = Math.min(Math.max(p.x, b.w / 2 + 2), WIDTH - b.w / 2 - 2);
+      p.y = Math.min(Math.max(p.y, b.h / 2 + 2), HEIGHT - b.h / 2 - 2);
+    }
   }
 }

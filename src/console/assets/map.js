@@ -3,7 +3,7 @@
 // are down greyed and crossed, data centers with their pools' fill. A
 // policy's primary and backup (or a what-if answer) are highlighted on it.
 
-import { layout, WIDTH, HEIGHT } from './layout.js';
+import { layout, datacenterBox, WIDTH, HEIGHT } from './layout.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 export const OPERATOR_COLOURS = ['#2f6fdf', '#d9480f', '#2b8a3e', '#9c36b5', '#0b7285', '#c2255c', '#5c940d', '#e67700'];
@@ -113,8 +113,7 @@ export class NetworkMap {
 
   datacenter(layer, d, p, pools) {
     const g = el('g', { class: 'dc', 'data-dc': d.id, transform: `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})` }, layer);
-    const rows = d.pools.length;
-    const w = 64, h = 13 + rows * 9;
+    const { w, h } = datacenterBox(d);
     el('rect', { class: 'dc-box', x: -w / 2, y: -h / 2, width: w, height: h, rx: 3 }, g);
     el('text', { class: 'dc-label', x: 0, y: -h / 2 + 9, 'text-anchor': 'middle' }, g).textContent = d.id;
     const lines = [`${d.id}${d.city ? ' (' + d.city + ')' : ''}, gateways ${d.attach.join(', ')}`];
@@ -177,7 +176,14 @@ export class NetworkMap {
         line.parentNode.appendChild(line);
       }
       for (const r of p.path || []) svg.querySelector(`[data-router="${CSS.escape(r)}"]`)?.classList.add('on-path');
-      if (p.datacenter) svg.querySelector(`[data-dc="${CSS.escape(p.datacenter)}"]`)?.classList.add(which === 'primary' ? 'chosen' : 'backup');
+      const dc = p.datacenter && svg.querySelector(`[data-dc="${CSS.escape(p.datacenter)}"]`);
+      if (dc && which === 'primary') {
+        // The backup may end in the same data center: the primary's wins.
+        dc.classList.remove('backup');
+        dc.classList.add('chosen');
+      } else if (dc) {
+        dc.classList.add('backup');
+      }
     }
     for (const r of rejected || []) {
       const g = svg.querySelector(`[data-dc="${CSS.escape(r.datacenter)}"]`);
