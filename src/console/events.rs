@@ -76,7 +76,7 @@ fn change_event(c: &Change) -> Bytes {
 
 /// What the stream does next.
 enum Next {
-    Change(Change),
+    Change(Box<Change>),
     Skip,
     Topology(u64),
     KeepAlive,
@@ -128,7 +128,7 @@ pub(super) async fn stream(
                 r = rx.recv() => match r {
                     // Changes already sent from the backlog are skipped.
                     Ok(ch) if ch.sequence <= last => Next::Skip,
-                    Ok(ch) => Next::Change(ch),
+                    Ok(ch) => Next::Change(Box::new(ch)),
                     // Too far behind: end; the browser resumes from the
                     // last id it has, and the log fills the gap.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => Next::End,

@@ -105,7 +105,7 @@ pub async fn body_text(req: Request<Incoming>, limit: usize) -> Result<String, S
 }
 
 /// A header's value as text, if present and text.
-pub fn header_text<'a, B>(req: &'a Request<B>, name: header::HeaderName) -> Option<&'a str> {
+pub fn header_text<B>(req: &Request<B>, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
