@@ -109,7 +109,18 @@ pub fn cookie<'a, B>(req: &'a Request<B>, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The `Set-Cookie` value that holds session `id` (`secure` over TLS).
+/// Whether the browser reached the console over TLS through a proxy
+/// (`X-Forwarded-Proto: https`): then cookies are `Secure`. (Trusting the
+/// header can only make the cookie stricter.)
+pub fn behind_tls(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The `Set-Cookie` value that holds session `id` (`secure`: only sent
+/// over TLS).
 pub fn set_cookie(id: &str, secure: bool) -> String {
     format!(
         "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",

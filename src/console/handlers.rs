@@ -49,6 +49,7 @@ struct Login {
 /// caller.
 pub(super) async fn login(c: &Console, req: Request<Incoming>) -> Result<Response<Body>, Status> {
     auth::same_origin(&req)?;
+    let req_headers = req.headers().clone();
     let text = body_text(req, 64 * 1024).await?;
     let login: Login = serde_json::from_str(&text)
         .map_err(|e| Status::invalid_argument(format!("expected {{\"token\": \"...\"}}: {e}")))?;
@@ -60,7 +61,7 @@ pub(super) async fn login(c: &Console, req: Request<Incoming>) -> Result<Respons
     );
     if !c.access.is_open() {
         let id = c.sessions.open(caller);
-        let cookie = auth::set_cookie(&id, c.secure);
+        let cookie = auth::set_cookie(&id, auth::behind_tls(&req_headers));
         r.headers_mut().insert(
             header::SET_COOKIE,
             HeaderValue::from_str(&cookie).expect("hex and ASCII"),
@@ -78,7 +79,7 @@ pub(super) fn logout(c: &Console, req: &Request<Incoming>) -> Result<Response<Bo
     let mut r = json(StatusCode::OK, &serde_json::json!({}));
     r.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&auth::clear_cookie(c.secure)).expect("ASCII"),
+        HeaderValue::from_str(&auth::clear_cookie(auth::behind_tls(req.headers()))).expect("ASCII"),
     );
     Ok(r)
 }

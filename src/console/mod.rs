@@ -42,8 +42,6 @@ pub struct Console {
     controller: ControllerHandle,
     access: Arc<Access>,
     sessions: auth::Sessions,
-    /// Served over TLS: cookies are `Secure`.
-    secure: bool,
     /// Turns true when the server stops (event streams end).
     stop: watch::Receiver<bool>,
 }
@@ -87,7 +85,6 @@ pub async fn serve(
         controller,
         access,
         sessions: auth::Sessions::default(),
-        secure: false,
         stop: stop.clone(),
     });
     let mut connections = JoinSet::new();

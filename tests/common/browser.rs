@@ -10,6 +10,8 @@
 //! Tests that need a browser call [`Browser::start`], which skips the test
 //! (one line on the terminal) when Chromium or chromedriver is missing,
 //! unless `CPN_REQUIRE_SYSTEM_TESTS=1` (CI), which makes it a failure.
+//! `CPN_CHROMIUM` and `CPN_CHROMEDRIVER` name the programs where they are
+//! not on PATH.
 
 #![allow(dead_code)]
 
@@ -26,8 +28,14 @@ use super::http;
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// The first of `candidates` that exists, or the name found on PATH.
-fn binary(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+/// The program `name`: the path in environment variable `env` if set
+/// (missing if it is not a file), else the first of `candidates` that
+/// exists, else the name found on PATH.
+fn binary(name: &str, env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
+    }
     for c in candidates {
         let p = PathBuf::from(c);
         if p.is_file() {
@@ -67,9 +75,14 @@ impl Browser {
     pub fn start(test: &str) -> Option<Browser> {
         let chromium = binary(
             "chromium",
+            "CPN_CHROMIUM",
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
         );
-        let driver = binary("chromedriver", &["/usr/bin/chromedriver"]);
+        let driver = binary(
+            "chromedriver",
+            "CPN_CHROMEDRIVER",
+            &["/usr/bin/chromedriver"],
+        );
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
             skip(test, "chromium and chromedriver");
             return None;

@@ -225,6 +225,7 @@ impl<'a> IgpView<'a> {
 }
 pub mod browser;
 pub mod certs;
+pub mod console;
 pub mod daemon;
 pub mod grpc;
 pub mod http;
