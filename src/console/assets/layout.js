@@ -98,7 +98,7 @@ function forceLayout(doc) {
   const edges = [];
   for (const l of doc.links || []) edges.push([index.get(l.a), index.get(l.b), 1]);
   for (const d of doc.datacenters || [])
-    for (const r of d.attach) edges.push([index.get(d.id), index.get(r), 0.5]);
+    for (const r of d.attach) edges.push([index.get(d.id), index.get(r), 3]);
   const n = ids.length;
   const area = WIDTH * HEIGHT;
   const k = Math.sqrt(area / Math.max(n, 1)) * 0.75;
