@@ -323,19 +323,24 @@ impl Access {
     }
 
     /// Authenticates a gRPC call, holds it to its token's rate, and checks
-    /// that the role allows `action`; returns the caller.
+    /// that the role allows `action`. Returns who called (when the token
+    /// is known: even a refused caller is named in the audit log) and
+    /// whether the call may go on.
     pub fn check<T>(
         &self,
         request: &Request<T>,
         action: Action,
         method: &str,
-    ) -> Result<Caller, Status> {
+    ) -> (Option<Caller>, Result<(), Status>) {
         let header = request.metadata().get("authorization");
         // A header that is not text is no bearer token.
         let header = header.map(|h| h.to_str().unwrap_or(""));
-        let caller = self.authenticate(header)?;
-        self.admit(&caller, action, method)?;
-        Ok(caller)
+        let caller = match self.authenticate(header) {
+            Ok(c) => c,
+            Err(e) => return (None, Err(e.into())),
+        };
+        let allowed = self.admit(&caller, action, method).map_err(Status::from);
+        (Some(caller), allowed)
     }
 
     /// Writes one state-changing call to the audit log.
@@ -393,6 +398,15 @@ mod tests {
         r
     }
 
+    /// The caller, when the call may go on.
+    fn may<T>(a: &Access, r: &Request<T>, action: Action, method: &str) -> Result<Caller, Status> {
+        match a.check(r, action, method) {
+            (Some(c), Ok(())) => Ok(c),
+            (_, Err(e)) => Err(e),
+            (None, Ok(())) => panic!("allowed without a caller"),
+        }
+    }
+
     #[test]
     fn tokens_map_to_roles_by_their_hash() {
         // sha256("secret-a"), from coreutils' sha256sum.
@@ -406,25 +420,19 @@ mod tests {
             token_hash("secret-v")
         );
         let a = access(&yaml).unwrap();
-        let op = a
-            .check(&call(Some("secret-a")), Action::ChangePolicies, "m")
-            .unwrap();
+        let op = may(&a, &call(Some("secret-a")), Action::ChangePolicies, "m").unwrap();
         assert_eq!(op.role, Role::Operator("op-a".into()));
         assert_eq!(op.scope(), Scope::Operator("op-a".into()));
-        let e = a
-            .check(&call(Some("secret-a")), Action::ChangeNetwork, "m")
-            .unwrap_err();
+        let e = may(&a, &call(Some("secret-a")), Action::ChangeNetwork, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::PermissionDenied);
-        let e = a
-            .check(&call(Some("secret-v")), Action::ChangePolicies, "m")
-            .unwrap_err();
+        // A refused caller is still named (for the audit log).
+        let (who, _) = a.check(&call(Some("secret-a")), Action::ChangeNetwork, "m");
+        assert_eq!(who.unwrap().name, "op-a-oss");
+        let e = may(&a, &call(Some("secret-v")), Action::ChangePolicies, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::PermissionDenied);
-        assert!(
-            a.check(&call(Some("secret-v")), Action::ReadPolicies, "m")
-                .is_ok()
-        );
+        assert!(may(&a, &call(Some("secret-v")), Action::ReadPolicies, "m").is_ok());
         for t in [None, Some("wrong")] {
-            let e = a.check(&call(t), Action::ReadTopology, "m").unwrap_err();
+            let e = may(&a, &call(t), Action::ReadTopology, "m").unwrap_err();
             assert_eq!(e.code(), tonic::Code::Unauthenticated);
         }
     }
@@ -458,14 +466,12 @@ mod tests {
         .unwrap()
         .with_rate(Some(3.0));
         let ok = (0..10)
-            .filter(|_| a.check(&call(Some("t")), Action::ReadTopology, "m").is_ok())
+            .filter(|_| may(&a, &call(Some("t")), Action::ReadTopology, "m").is_ok())
             .count();
         // A burst of one second's worth; refilling within the loop adds at
         // most a fraction of a call.
         assert_eq!(ok, 3);
-        let e = a
-            .check(&call(Some("t")), Action::ReadTopology, "m")
-            .unwrap_err();
+        let e = may(&a, &call(Some("t")), Action::ReadTopology, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::ResourceExhausted);
     }
 }

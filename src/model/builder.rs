@@ -10,10 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
-use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
+use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::geo::Coordinates;
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
+use super::prefixes::{Kind, derived_prefix};
 use super::problems::BuildErrors;
 use super::sid::{RouterSids, SidTable};
 use super::topology::{Adjacency, LinkIx, RouterIx, Topology, next_instance};
@@ -33,6 +34,9 @@ pub struct RouterDraft {
     pub region: Option<String>,
     /// Maximum SID depth.
     pub msd: u8,
+    /// The site prefix policies pinned to it steer; `None`: derived from
+    /// the id.
+    pub prefix: Option<Ipv6Network>,
     /// Agent address.
     pub mgmt: Option<String>,
     /// Latitude, degrees; given with `lon` or not at all.
@@ -54,6 +58,7 @@ impl RouterDraft {
             mgmt: None,
             lat: None,
             lon: None,
+            prefix: None,
         }
     }
 }
@@ -246,6 +251,9 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             region: r.region,
             msd: r.msd,
             mgmt: r.mgmt,
+            prefix: r
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Router, r.id.as_str())),
             coordinates: coordinates(r.lat, r.lon),
             up: true,
         });
@@ -310,7 +318,9 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         pools.sort_by_key(|p| p.kind);
         datacenters_by_id.insert(dc.id.clone(), ix);
         datacenters.push(Datacenter {
-            prefix: dc.prefix.unwrap_or_else(|| derived_prefix(&dc.id)),
+            prefix: dc
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Datacenter, dc.id.as_str())),
             id: dc.id,
             attach,
             city: dc.city,

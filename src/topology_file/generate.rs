@@ -151,6 +151,7 @@ pub fn generate(
             lon: None,
             msd: None,
             mgmt: None,
+            prefix: None,
         });
     }
 

@@ -8,58 +8,23 @@
 //! hundred crates' worth on a 2-core machine).
 //!
 //! Tests that need a browser call [`Browser::start`], which skips the test
-//! (one line on the terminal) when Chromium or chromedriver is missing,
-//! unless `CPN_REQUIRE_SYSTEM_TESTS=1` (CI), which makes it a failure.
-//! `CPN_CHROMIUM` and `CPN_CHROMEDRIVER` name the programs where they are
-//! not on PATH.
+//! (one line on the terminal, `system.rs`) when Chromium or chromedriver is
+//! missing, unless `CPN_REQUIRE_SYSTEM_TESTS=1` (CI), which makes it a
+//! failure. `CPN_TEST_HIDE=chromedriver` shows what such a machine sees.
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::http;
+use super::system::{self, Need};
 
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// The program `name`: the path in environment variable `env` if set
-/// (missing if it is not a file), else the first of `candidates` that
-/// exists, else the name found on PATH.
-fn binary(name: &str, env: &str, candidates: &[&str]) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(env) {
-        let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
-    }
-    for c in candidates {
-        let p = PathBuf::from(c);
-        if p.is_file() {
-            return Some(p);
-        }
-    }
-    std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Skips the calling test, or fails it when system tests are required.
-pub fn skip(test: &str, needs: &str) {
-    if std::env::var("CPN_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-        panic!("{test}: needs {needs} (CPN_REQUIRE_SYSTEM_TESTS=1)");
-    }
-    // Straight to the terminal: the harness captures eprintln!.
-    let _ = std::io::stderr().write_all(
-        format!("SKIPPED {test}: needs `chromium`: apt-get install chromium chromium-driver\n")
-            .as_bytes(),
-    );
-}
 
 /// A headless Chromium session; closed (and chromedriver stopped) on drop.
 pub struct Browser {
@@ -73,20 +38,16 @@ impl Browser {
     /// A new browser, or `None` (the test is skipped) when Chromium or
     /// chromedriver is missing.
     pub fn start(test: &str) -> Option<Browser> {
-        let chromium = binary(
-            "chromium",
-            "CPN_CHROMIUM",
-            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-        );
-        let driver = binary(
-            "chromedriver",
-            "CPN_CHROMEDRIVER",
-            &["/usr/bin/chromedriver"],
-        );
-        let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            skip(test, "chromium and chromedriver");
+        if !system::available_blocking(test, &[system::CHROMIUM, system::CHROMEDRIVER]) {
             return None;
+        }
+        let path = |need| match need {
+            Need::Program { name, paths, .. } => {
+                system::program(name, paths).expect("checked available")
+            }
+            _ => unreachable!("programs only"),
         };
+        let (chromium, driver) = (path(system::CHROMIUM), path(system::CHROMEDRIVER));
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
