@@ -77,6 +77,16 @@ async fn the_console_in_a_browser_follows_a_policy_across_a_link_failure() {
     let (s, addr) = server(lab(), Some(dir.path())).await;
     let url = format!("http://{addr}/");
     b.goto(&url);
+    // The error collector sees errors (else "no console errors" proves
+    // nothing): one made on purpose, then the page's own.
+    b.js("console.error('probe-4711')", json!([]));
+    let probe = b.console_log();
+    assert!(
+        probe
+            .iter()
+            .any(|(level, m)| level == "SEVERE" && m.contains("probe-4711")),
+        "{probe:?}"
+    );
     log_in(&b, ADMIN);
 
     // Every router of the lab, laid out by force (the lab has no coordinates).
@@ -129,19 +139,27 @@ async fn the_console_in_a_browser_follows_a_policy_across_a_link_failure() {
     // A link of its path goes down (through gRPC, as `cpnctl event` does):
     // the highlight moves to the new path, without a reload.
     let cut = p.links[1].clone();
+    let sent = std::time::Instant::now();
     let affected = link_down(&s, Some(ADMIN), &cut).await;
     assert_eq!(affected, ["train"]);
     let moved = get(&s, Some(ADMIN), "train").await;
     assert!(!moved.links.contains(&cut), "{moved:?}");
     let want = sorted(&moved.links);
-    let (_, took) = b.wait_for(
+    b.wait_for(
         "the highlight on the new path",
         Duration::from_secs(5),
         &highlight_is(&want),
     );
+    // The issue asks for a second; it takes tens of milliseconds here.
+    let took = sent.elapsed();
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
-        format!("console: the highlight moved {took:?} after the link-down event\n").as_bytes(),
+        format!("console: the highlight moved {took:?} after the link-down event was sent\n")
+            .as_bytes(),
+    );
+    assert!(
+        took < Duration::from_secs(1),
+        "the highlight moved only after {took:?}"
     );
     assert_eq!(highlighted(&b, "primary"), want);
     b.wait_for(
