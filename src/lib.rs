@@ -9,7 +9,7 @@
 //!  layer       modules                               may use
 //!  programs    bin/cpnd, bin/cpnctl, bin/cpn-router  the library
 //!  edges       daemon, cli, router, lab, replay      every layer below
-//!  services    api, southbound, metrics              conversion, core, below
+//!  services    api, console, southbound, metrics     conversion, core, below
 //!  conversion  proto (and proto::convert), grpc, tls core, documents, pure
 //!  core        controller, store                     documents, pure
 //!  documents   document, topology_file               pure
@@ -29,6 +29,8 @@
 //!   place that converts them to and from the domain
 //! - [`grpc`]: server plumbing shared by every gRPC server
 //! - [`api`]: the northbound gRPC handlers, one call shape
+//! - [`console`]: the web console (`cpnd --http-listen`): static pages and
+//!   the JSON and event stream they read, on `api`'s access rules
 //! - [`southbound`]: reads the controller's outbox, pushes to routers
 //!   (agents, BGP speakers), reconciles, reports back
 //! - [`daemon`]: `cpnd` as a library ([`daemon::run`]), and what daemons share
@@ -42,6 +44,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod console;
 pub mod controller;
 pub mod daemon;
 pub mod document;

@@ -102,6 +102,8 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
             attach: attach.iter().map(|a| a.as_str().into()).collect(),
             city: Some(["x", "y"][rng.random_range(0..2)].to_owned()),
             region: Some(["n", "s"][rng.random_range(0..2)].to_owned()),
+            lat: None,
+            lon: None,
             latency_us: rng.random_range(0..=50),
             storage_tb: BTreeMap::new(),
             pools,

@@ -84,13 +84,37 @@ impl Caller {
         }
     }
 
-    fn may(&self, action: Action) -> bool {
+    /// The caller of an open API.
+    pub fn anonymous() -> Caller {
+        Caller {
+            name: "anonymous".into(),
+            role: Role::Admin,
+        }
+    }
+
+    /// Whether its role allows `action` (rate limits aside).
+    pub fn may(&self, action: Action) -> bool {
         match (&self.role, action) {
             (Role::Admin, _) => true,
             (Role::Operator(_), a) => a != Action::ChangeNetwork,
             (Role::Viewer, a) => matches!(a, Action::ReadTopology | Action::ReadPolicies),
         }
     }
+}
+
+/// Why a call is refused, in no transport's terms (`From<Denied>` gives
+/// the gRPC status; the console maps it to HTTP).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No token, a malformed one, or one not in the access file.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The role does not allow the call.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The token is over its call rate.
+    #[error("{0}")]
+    RateLimited(String),
 }
 
 #[derive(Deserialize)]
@@ -230,29 +254,37 @@ impl Access {
         self.tokens.is_none()
     }
 
-    fn authenticate<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
+    /// The caller a bearer token stands for (an admin named `anonymous`
+    /// on an open API, whatever the token).
+    pub fn authenticate_token(&self, token: &str) -> Result<Caller, Denied> {
         let Some(tokens) = &self.tokens else {
-            return Ok(Caller {
-                name: "anonymous".into(),
-                role: Role::Admin,
-            });
+            return Ok(Caller::anonymous());
         };
-        let header = request.metadata().get("authorization").ok_or_else(|| {
-            Status::unauthenticated("a bearer token is required (cpnctl --token, or CPN_TOKEN)")
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| Status::unauthenticated("authorization must be `Bearer <token>`"))?;
         let hash = parse_hash(&token_hash(token)).expect("a digest is 32 bytes");
         tokens
             .get(&hash)
             .cloned()
-            .ok_or_else(|| Status::unauthenticated("unknown token"))
+            .ok_or_else(|| Denied::Unauthenticated("unknown token".into()))
     }
 
-    fn spend(&self, caller: &Caller) -> Result<(), Status> {
+    /// The caller of an `authorization` header value (`Bearer <token>`),
+    /// whatever the transport: gRPC metadata or an HTTP header.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, Denied> {
+        if self.tokens.is_none() {
+            return Ok(Caller::anonymous());
+        }
+        let header = authorization.ok_or_else(|| {
+            Denied::Unauthenticated(
+                "a bearer token is required (cpnctl --token, or CPN_TOKEN)".into(),
+            )
+        })?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+            Denied::Unauthenticated("authorization must be `Bearer <token>`".into())
+        })?;
+        self.authenticate_token(token)
+    }
+
+    fn spend(&self, caller: &Caller) -> Result<(), Denied> {
         let Some(rate) = self.rate else {
             return Ok(());
         };
@@ -268,7 +300,7 @@ impl Access {
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
         if b.tokens < 1.0 {
-            return Err(Status::resource_exhausted(format!(
+            return Err(Denied::RateLimited(format!(
                 "token {} is over its rate limit of {rate} calls a second",
                 caller.name
             )));
@@ -277,7 +309,20 @@ impl Access {
         Ok(())
     }
 
-    /// Authenticates the call, holds it to its token's rate, and checks
+    /// Holds an authenticated caller to its token's rate and checks that
+    /// its role allows `action` (`method` names the call in the refusal).
+    pub fn admit(&self, caller: &Caller, action: Action, method: &str) -> Result<(), Denied> {
+        self.spend(caller)?;
+        if !caller.may(action) {
+            return Err(Denied::PermissionDenied(format!(
+                "{method}: role {} may not do this",
+                caller.role
+            )));
+        }
+        Ok(())
+    }
+
+    /// Authenticates a gRPC call, holds it to its token's rate, and checks
     /// that the role allows `action`. Returns who called (when the token
     /// is known: even a refused caller is named in the audit log) and
     /// whether the call may go on.
@@ -287,20 +332,14 @@ impl Access {
         action: Action,
         method: &str,
     ) -> (Option<Caller>, Result<(), Status>) {
-        let caller = match self.authenticate(request) {
+        let header = request.metadata().get("authorization");
+        // A header that is not text is no bearer token.
+        let header = header.map(|h| h.to_str().unwrap_or(""));
+        let caller = match self.authenticate(header) {
             Ok(c) => c,
-            Err(e) => return (None, Err(e)),
+            Err(e) => return (None, Err(e.into())),
         };
-        let allowed = self.spend(&caller).and_then(|()| {
-            if caller.may(action) {
-                Ok(())
-            } else {
-                Err(Status::permission_denied(format!(
-                    "{method}: role {} may not do this",
-                    caller.role
-                )))
-            }
-        });
+        let allowed = self.admit(&caller, action, method).map_err(Status::from);
         (Some(caller), allowed)
     }
 

@@ -9,6 +9,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::access::Denied;
 use crate::controller::actor::Gone;
 use crate::controller::{ControllerError, ResumeError};
 use crate::document::FieldError;
@@ -102,5 +103,15 @@ impl From<Gone> for Status {
 impl From<ResumeError> for Status {
     fn from(e: ResumeError) -> Status {
         Status::new(Code::OutOfRange, e.to_string())
+    }
+}
+
+impl From<Denied> for Status {
+    fn from(d: Denied) -> Status {
+        match d {
+            Denied::Unauthenticated(m) => Status::unauthenticated(m),
+            Denied::PermissionDenied(m) => Status::permission_denied(m),
+            Denied::RateLimited(m) => Status::resource_exhausted(m),
+        }
     }
 }

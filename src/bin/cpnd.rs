@@ -31,6 +31,11 @@ struct Args {
     /// Address to serve Prometheus metrics on (`/metrics`).
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
+    /// Address to serve the web console on (http://ADDR/): the map, the
+    /// policies live, what-if path queries. Loopback only unless
+    /// --allow-plaintext; the same tokens as the API (--access).
+    #[arg(long, value_name = "ADDR")]
+    http_listen: Option<SocketAddr>,
     /// A policy whose placement still holds moves only when the best one
     /// improves its objective by more than this fraction.
     #[arg(long, default_value_t = 0.10)]
@@ -153,6 +158,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         agent_tls,
         ..Default::default()
     });
+    let console = match args.http_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--http-listen)"))?,
+        ),
+        None => None,
+    };
     let config = daemon::Config {
         controller: cpn::controller::Config {
             reopt_threshold: args.reopt_threshold,
@@ -167,6 +180,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tls: args.tls.server_tls()?,
         allow_plaintext: args.allow_plaintext,
         metrics: args.metrics_listen,
+        console,
         ..daemon::Config::new(topology, store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
@@ -99,6 +99,7 @@ pub enum Resume {
 #[derive(Clone)]
 pub struct ControllerHandle {
     tx: mpsc::Sender<Command>,
+    topology_changes: watch::Receiver<u64>,
 }
 
 /// The task is gone (shutting down, or stopped by a store failure).
@@ -245,6 +246,14 @@ impl ControllerHandle {
         self.ask(|reply| Command::Watch { after, reply }).await
     }
 
+    /// A counter that moves whenever the topology changes (events, loads,
+    /// reservations, a replacement), published after the change is
+    /// committed: for readers that redraw the network (the console). Read
+    /// [`topology`](Self::topology) after it moves.
+    pub fn topology_changes(&self) -> watch::Receiver<u64> {
+        self.topology_changes.clone()
+    }
+
     /// Counters and policy counts.
     pub async fn stats(&self) -> Result<(Stats, PolicyCounts), Gone> {
         self.ask(|reply| Command::Stats { reply }).await
@@ -289,6 +298,7 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
         }
     });
     let (changes, _) = broadcast::channel::<Change>(65_536);
+    let (topology_tx, topology_changes) = watch::channel(0u64);
     controller.defer_commits();
     if outbox.is_none() {
         controller.disable_southbound();
@@ -300,12 +310,17 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
             outbox,
             snapshot: None,
             retries: Retries::default(),
+            topology_tx,
+            topology_seen: (0, 0),
         };
         actor.push_everything();
         actor.run(&mut rx)
     });
     Running {
-        handle: ControllerHandle { tx },
+        handle: ControllerHandle {
+            tx,
+            topology_changes,
+        },
         feedback: FeedbackSender(feedback_tx),
         task,
     }
@@ -319,6 +334,10 @@ struct Actor {
     snapshot: Option<(u64, Arc<Topology>)>,
     /// Outcomes of calls with request ids.
     retries: Retries,
+    /// Moves when the topology changes.
+    topology_tx: watch::Sender<u64>,
+    /// The topology last published: its instance and generation.
+    topology_seen: (u64, u64),
 }
 
 impl Actor {
@@ -358,11 +377,23 @@ impl Actor {
                 // No watcher is fine.
                 let _ = self.changes.send(change);
             }
+            self.publish_topology();
         }
         // Every handle is gone: persist what is left.
         self.c.flush().inspect_err(|e| {
             tracing::error!(error = %e, "cannot persist state at shutdown");
         })
+    }
+
+    /// Moves the topology counter if the topology changed since it last
+    /// moved (a replacement is another instance).
+    fn publish_topology(&mut self) {
+        let t = self.c.topology();
+        let seen = (t.igp_key().0, t.generation());
+        if seen != self.topology_seen {
+            self.topology_seen = seen;
+            self.topology_tx.send_modify(|n| *n += 1);
+        }
     }
 
     fn send(&self, desired: Desired) {

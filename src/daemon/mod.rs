@@ -55,11 +55,14 @@ pub struct Config {
     pub allow_plaintext: bool,
     /// Where to serve Prometheus metrics.
     pub metrics: Option<SocketAddr>,
+    /// Where to serve the web console (`--http-listen`), already bound;
+    /// `None`: no console.
+    pub console: Option<tokio::net::TcpListener>,
 }
 
 impl Config {
     /// Defaults around a topology and a store: southbound off, open
-    /// plaintext API, no metrics endpoint.
+    /// plaintext API, no metrics endpoint, no console.
     pub fn new(topology: Option<Topology>, store: Box<dyn Store>) -> Self {
         Config {
             topology,
@@ -74,6 +77,7 @@ impl Config {
             tls: None,
             allow_plaintext: false,
             metrics: None,
+            console: None,
         }
     }
 }
@@ -139,6 +143,9 @@ pub async fn run(
             )));
         }
     };
+    if let Some(console) = &config.console {
+        console_transport(console, &config)?;
+    }
     let (store, topology, controller_config) = (config.store, config.topology, config.controller);
     let controller =
         tokio::task::spawn_blocking(move || Controller::open(store, topology, controller_config))
@@ -217,9 +224,26 @@ pub async fn run(
         )));
     }
 
+    let access = Arc::new(access);
+    let mut console_task = None;
+    if let Some(listener) = config.console {
+        if let Ok(local) = listener.local_addr() {
+            info!(
+                url = crate::console::describe(local),
+                "serving the web console"
+            );
+        }
+        console_task = Some(tokio::spawn(crate::console::serve(
+            listener,
+            handle.clone(),
+            access.clone(),
+            stopped(stop_rx.clone()),
+        )));
+    }
+
     info!(%addr, transport, "serving gRPC");
     let options = northbound::Options {
-        access: Arc::new(access),
+        access,
         tls: config.tls,
         call_timeout: config.call_timeout,
     };
@@ -259,10 +283,39 @@ pub async fn run(
         // at exit.
         let _ = m.await?;
     }
+    if let Some(c) = console_task {
+        // Likewise the console: its streams have ended with the server.
+        let _ = c.await?;
+    }
     // Every handle is gone with the server: the controller task ends and
     // flushes.
     task.await??;
     Ok(())
+}
+
+/// Refuses a console in plaintext beyond loopback, as the gRPC API is
+/// refused (tokens and session cookies would cross the network in the
+/// clear), unless plaintext is allowed.
+fn console_transport(
+    listener: &tokio::net::TcpListener,
+    config: &Config,
+) -> Result<(), DaemonError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if config.allow_plaintext {
+        warn!(%addr, "serving the web console in plaintext on a non-loopback address (--allow-plaintext)");
+        return Ok(());
+    }
+    Err(DaemonError::Refused(format!(
+        "--http-listen {addr} is not a loopback address and the console speaks plain HTTP: put it behind a TLS proxy on loopback (or give --allow-plaintext)"
+    )))
 }
 
 /// The access rules: open, or the access file's tokens (checked against

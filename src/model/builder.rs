@@ -11,6 +11,7 @@ use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
 use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
+use super::geo::Coordinates;
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
 use super::prefixes::{Kind, derived_prefix};
@@ -38,6 +39,10 @@ pub struct RouterDraft {
     pub prefix: Option<Ipv6Network>,
     /// Agent address.
     pub mgmt: Option<String>,
+    /// Latitude, degrees; given with `lon` or not at all.
+    pub lat: Option<f64>,
+    /// Longitude, degrees; given with `lat` or not at all.
+    pub lon: Option<f64>,
 }
 
 impl RouterDraft {
@@ -51,6 +56,8 @@ impl RouterDraft {
             region: None,
             msd: DEFAULT_MSD,
             mgmt: None,
+            lat: None,
+            lon: None,
             prefix: None,
         }
     }
@@ -133,6 +140,10 @@ pub struct DatacenterDraft {
     pub city: Option<String>,
     /// Region.
     pub region: Option<String>,
+    /// Latitude, degrees; given with `lon` or not at all.
+    pub lat: Option<f64>,
+    /// Longitude, degrees; given with `lat` or not at all.
+    pub lon: Option<f64>,
     /// Gateway-to-servers latency, microseconds.
     pub latency_us: u64,
     /// Storage by medium, TB.
@@ -208,6 +219,11 @@ impl TopologyBuilder {
     }
 }
 
+/// Checked coordinates (the checks refused any other pair).
+fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Option<Coordinates> {
+    super::geo::coordinates(lat, lon).ok().flatten()
+}
+
 /// Builds the topology from checked drafts, in id order.
 fn assemble(mut b: TopologyBuilder) -> Topology {
     b.operators.sort_by(|x, y| x.id.cmp(&y.id));
@@ -238,6 +254,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             prefix: r
                 .prefix
                 .unwrap_or_else(|| derived_prefix(Kind::Router, r.id.as_str())),
+            coordinates: coordinates(r.lat, r.lon),
             up: true,
         });
         routers_by_id.insert(r.id, ix);
@@ -308,6 +325,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             attach,
             city: dc.city,
             region: dc.region,
+            coordinates: coordinates(dc.lat, dc.lon),
             latency_us: dc.latency_us,
             storage_tb: dc.storage_tb,
             pools,

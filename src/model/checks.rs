@@ -9,6 +9,7 @@ use std::fmt;
 use ipnetwork::Ipv6Network;
 
 use super::builder::{RouterDraft, TopologyBuilder};
+use super::geo::{GeoProblem, coordinates};
 use super::prefixes::{Kind, derived_prefix};
 use super::problems::{BuildError, Place, Problem, Section};
 use super::sid::{MAX_ADJACENCIES, MAX_DATACENTERS_PER_ROUTER};
@@ -82,6 +83,30 @@ impl<'b> Checks<'b> {
         self.errors.push(BuildError { place, problem });
     }
 
+    /// An item's `lat`/`lon`: both or neither, each in range.
+    fn coordinates(
+        &mut self,
+        section: Section,
+        i: usize,
+        id: &str,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) {
+        for problem in coordinates(lat, lon).err().unwrap_or_default() {
+            match problem {
+                GeoProblem::Unpaired(given, missing) => {
+                    self.err(
+                        place(section, i, id, given),
+                        Problem::Unpaired { given, missing },
+                    );
+                }
+                GeoProblem::OutOfRange(field, value, rule) => {
+                    self.err(place(section, i, id, field), out_of_range(value, rule));
+                }
+            }
+        }
+    }
+
     fn lists_present(&mut self) {
         for (section, empty) in [
             (Section::Operators, self.b.operators.is_empty()),
@@ -125,6 +150,7 @@ impl<'b> Checks<'b> {
                 };
                 self.err(here("operator"), problem);
             }
+            self.coordinates(Section::Routers, i, id, r.lat, r.lon);
             let len = r.locator.prefix();
             if !(16..=64).contains(&len) {
                 self.err(here("locator"), Problem::LocatorLength(r.locator, len));
@@ -201,6 +227,7 @@ impl<'b> Checks<'b> {
             if let Some(p) = first_use(&mut self.nodes, id, &here("id")) {
                 self.err(here("id"), p);
             }
+            self.coordinates(Section::Datacenters, i, id, dc.lat, dc.lon);
             if dc.attach.is_empty() {
                 self.err(here("attach"), Problem::Empty("attach router"));
             }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use ipnetwork::Ipv6Network;
 
+use super::geo::Coordinates;
 use super::ids::DatacenterId;
 use super::topology::RouterIx;
 
@@ -106,6 +107,8 @@ pub struct Datacenter {
     pub city: Option<String>,
     /// Region, for residency constraints.
     pub region: Option<String>,
+    /// Where it is, for maps; `None` when the topology does not say.
+    pub coordinates: Option<Coordinates>,
     /// Gateway-to-servers latency in microseconds, added to paths ending here.
     pub latency_us: u64,
     /// Storage capacity by medium, in TB.

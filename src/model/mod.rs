@@ -4,6 +4,7 @@
 mod builder;
 mod checks;
 mod datacenter;
+mod geo;
 mod ids;
 mod network;
 mod prefixes;
@@ -14,6 +15,7 @@ mod topology;
 
 pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
 pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
+pub use geo::Coordinates;
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
 pub use prefixes::{Kind as PrefixOwner, derived_prefix};

@@ -2,6 +2,7 @@
 
 use ipnetwork::Ipv6Network;
 
+use super::geo::Coordinates;
 use super::ids::{LinkId, OperatorId, RouterId};
 
 /// Index of an operator inside a [`Topology`](super::Topology) (sorted by id).
@@ -43,6 +44,8 @@ pub struct Router {
     /// steer into: declared, or derived from the id (see
     /// [`derived_prefix`](super::derived_prefix)).
     pub prefix: Ipv6Network,
+    /// Where it is, for maps; `None` when the topology does not say.
+    pub coordinates: Option<Coordinates>,
     /// False while the router is down; a down router carries nothing.
     pub up: bool,
 }

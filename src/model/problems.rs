@@ -129,6 +129,14 @@ pub enum Problem {
         /// What it must be, e.g. "must be >= 1".
         rule: String,
     },
+    /// One of a pair of fields that go together, without the other.
+    #[error("`{given}` needs `{missing}` (give both or neither)")]
+    Unpaired {
+        /// The field given.
+        given: &'static str,
+        /// The one missing.
+        missing: &'static str,
+    },
     /// A router named twice in one data center's `attach`.
     #[error("router `{0}` attached twice")]
     DuplicateAttach(String),

@@ -26,6 +26,8 @@ fn dc(id: &str, attach: &[&str]) -> DatacenterDraft {
         attach: attach.iter().map(|&r| r.into()).collect(),
         city: None,
         region: None,
+        lat: None,
+        lon: None,
         latency_us: 0,
         storage_tb: BTreeMap::new(),
         pools: vec![pool(PoolKind::Ai)],
@@ -382,4 +384,31 @@ fn datacenter_prefixes_must_be_networks_apart_from_locators_and_each_other() {
         "{found:?}"
     );
     assert_eq!(found.len(), 4, "{found:?}");
+}
+
+#[test]
+fn coordinates_are_both_or_neither_and_in_range() {
+    let mut b = small();
+    b.routers[0].lat = Some(39.9);
+    b.routers[0].lon = Some(-200.0);
+    b.routers[1].lat = Some(10.0);
+    let mut d = dc("dc9", &["r1"]);
+    d.lat = Some(30.0);
+    d.lon = Some(120.0);
+    b.datacenter(d);
+    let found = problems(b.clone());
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        matches!(&found[0], (at, Problem::OutOfRange { value, .. }) if at == "routers[0].lon" && value == "-200")
+    );
+    assert!(
+        matches!(&found[1], (at, Problem::Unpaired { given: "lat", missing: "lon" }) if at == "routers[1].lat")
+    );
+    b.routers[0].lon = Some(116.4);
+    b.routers[1].lat = None;
+    let t = b.build().unwrap();
+    let r = t.router(t.router_ix("r2").unwrap());
+    assert_eq!(r.coordinates.map(|c| (c.lat, c.lon)), Some((39.9, 116.4)));
+    let dc9 = t.datacenter(t.datacenter_ix("dc9").unwrap());
+    assert_eq!(dc9.coordinates.map(|c| (c.lat, c.lon)), Some((30.0, 120.0)));
 }

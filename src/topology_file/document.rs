@@ -66,6 +66,12 @@ pub struct RouterEntry {
     /// Region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Latitude, degrees (-90..=90); with `lon`, places it on maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, degrees (-180..=180); with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
     /// Max SID depth; default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msd: Option<u8>,
@@ -145,6 +151,12 @@ pub struct DatacenterEntry {
     /// Region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Latitude, degrees (-90..=90); with `lon`, places it on maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude, degrees (-180..=180); with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
     /// Gateway-to-servers latency, microseconds.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub latency_us: u64,
@@ -297,6 +309,8 @@ impl TopologyDocument {
                 msd: r.msd.unwrap_or(DEFAULT_MSD),
                 mgmt: r.mgmt.clone(),
                 prefix,
+                lat: r.lat,
+                lon: r.lon,
             });
         }
         for l in &self.links {
@@ -332,6 +346,8 @@ impl TopologyDocument {
                 attach: d.attach.iter().map(|r| r.as_str().into()).collect(),
                 city: d.city.clone(),
                 region: d.region.clone(),
+                lat: d.lat,
+                lon: d.lon,
                 latency_us: d.latency_us,
                 storage_tb: d.storage_tb.clone(),
                 pools: d
@@ -379,6 +395,8 @@ impl TopologyDocument {
                     locator: r.locator.to_string(),
                     city: r.city.clone(),
                     region: r.region.clone(),
+                    lat: r.coordinates.map(|c| c.lat),
+                    lon: r.coordinates.map(|c| c.lon),
                     msd: (r.msd != DEFAULT_MSD).then_some(r.msd),
                     mgmt: r.mgmt.clone(),
                     prefix: declared(r.prefix, PrefixOwner::Router, r.id.as_str()),
@@ -419,6 +437,8 @@ impl TopologyDocument {
                         .collect(),
                     city: d.city.clone(),
                     region: d.region.clone(),
+                    lat: d.coordinates.map(|c| c.lat),
+                    lon: d.coordinates.map(|c| c.lon),
                     latency_us: d.latency_us,
                     storage_tb: d.storage_tb.clone(),
                     pools: d

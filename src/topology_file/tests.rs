@@ -351,3 +351,45 @@ fn every_bundled_topology_loads() {
     }
     assert!(count >= 2, "only {count} topologies in {}", dir.display());
 }
+
+#[test]
+fn coordinates_load_export_and_are_checked_with_their_line() {
+    let text = replace(
+        "    city: beijing\n",
+        "    city: beijing\n    lat: 39.904\n    lon: 116.407\n",
+    );
+    let t = parse_str(&text, "t.yaml").unwrap();
+    let r1 = t.router(t.router_ix("r1").unwrap());
+    let c = r1.coordinates.unwrap();
+    assert_eq!((c.lat, c.lon), (39.904, 116.407));
+    assert!(t.router(t.router_ix("r2").unwrap()).coordinates.is_none());
+    let yaml = to_yaml(&t);
+    assert!(
+        yaml.contains("lat: 39.904") && yaml.contains("lon: 116.407"),
+        "{yaml}"
+    );
+    assert_eq!(yaml.matches("lat:").count(), 1, "only where given: {yaml}");
+
+    let d = only_error(&replace(
+        "    city: beijing\n",
+        "    city: beijing\n    lat: 95\n    lon: 116\n",
+    ));
+    assert_eq!(d.line, Some(12));
+    assert!(
+        d.message
+            .contains("router `r1` (routers[0].lat): 95 must be in -90..=90"),
+        "{}",
+        d.message
+    );
+    let d = only_error(&replace(
+        "    latency_us: 30\n",
+        "    latency_us: 30\n    lon: 10\n",
+    ));
+    assert_eq!(d.line, Some(40));
+    assert!(
+        d.message
+            .contains("datacenter `dc1` (datacenters[0].lon): `lon` needs `lat`"),
+        "{}",
+        d.message
+    );
+}

@@ -3,9 +3,12 @@
 // Each test file uses only some of them.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod certs;
+pub mod console;
 pub mod daemon;
 pub mod grpc;
+pub mod http;
 pub mod oracle;
 pub mod server;
 pub mod system;

@@ -10,6 +10,8 @@ use tonic::transport::Channel;
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    /// Where the web console listens, when the config has one.
+    pub console: Option<std::net::SocketAddr>,
     stop: tokio::sync::oneshot::Sender<()>,
     daemon: tokio::task::JoinHandle<Result<(), DaemonError>>,
 }
@@ -18,11 +20,17 @@ pub struct TestServer {
 pub async fn start_with(config: daemon::Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let console = config.console.as_ref().map(|l| l.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let daemon = tokio::spawn(daemon::run(config, listener, async {
         stopped.await.ok();
     }));
-    TestServer { url, stop, daemon }
+    TestServer {
+        url,
+        console,
+        stop,
+        daemon,
+    }
 }
 
 /// Starts a server on `store`, seeded with `topology` if the store is

@@ -51,6 +51,18 @@ pub const GOBGPD: Need = Need::Program {
     ],
     package: "gobgpd",
 };
+/// Headless Chromium (the web console's browser tests).
+pub const CHROMIUM: Need = Need::Program {
+    name: "chromium",
+    paths: &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    package: "chromium",
+};
+/// Chromium's WebDriver server.
+pub const CHROMEDRIVER: Need = Need::Program {
+    name: "chromedriver",
+    paths: &["/usr/bin/chromedriver"],
+    package: "chromium-driver",
+};
 /// `ping` (for `ip netns exec ... ping`).
 pub const PING: Need = Need::Program {
     name: "ping",

@@ -7,6 +7,9 @@ capitals, latency from great-circle distance at 5 us per km of fiber,
 inter-operator peering at the national exchange cities, and data centers that
 are big and cheap in the west and small, dear and close in the east.
 
+Routers and data centers carry their city's coordinates (lat/lon, degrees),
+which the console's map lays them out by.
+
 Run: python3 topologies/tools/china_east_west.py > topologies/china-east-west.yaml
 The output is deterministic.
 """
@@ -209,10 +212,11 @@ def main():
     serial = {op: 0 for op in op_index}
     for city, op in routers():
         serial[op] += 1
-        name, _, _, region, _ = CITIES[city]
+        name, lat, lon, region, _ = CITIES[city]
         print(f"  - id: {router_id(city, op)}\n    operator: {op}\n"
               f"    locator: \"fc00:{op_index[op]}:{serial[op]:x}::/48\"\n"
-              f"    city: {name}\n    region: {region}")
+              f"    city: {name}\n    region: {region}\n"
+              f"    lat: {lat}\n    lon: {lon}")
     print("links:")
     for op, _, _ in OPERATORS:
         for a, b in backbone(op):
@@ -229,9 +233,10 @@ def main():
     print("datacenters:")
     for dc, (attach, latency, (ssd, hdd), pools) in DATACENTERS.items():
         city = attach[0].rsplit("-", 1)[0]
-        name, _, _, region, _ = CITIES[city]
+        name, lat, lon, region, _ = CITIES[city]
         print(f"  - id: {dc}\n    attach: [{', '.join(attach)}]\n    city: {name}\n"
-              f"    region: {region}\n    latency_us: {latency}\n"
+              f"    region: {region}\n    lat: {lat}\n    lon: {lon}\n"
+              f"    latency_us: {latency}\n"
               f"    storage_tb: {{ssd: {ssd}, hdd: {hdd}}}\n    pools:")
         for kind, tflops, used, mem, used_mem, price in pools:
             print(f"      - kind: {kind}\n        tflops: {tflops}\n        used_tflops: {used}\n"

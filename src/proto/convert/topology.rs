@@ -42,6 +42,14 @@ pub fn pool_kind_from(v: i32, field: &str) -> Result<PoolKind, FieldError> {
     }
 }
 
+/// Coordinates as proto.
+fn coordinates(c: crate::model::Coordinates) -> pb::Coordinates {
+    pb::Coordinates {
+        lat: c.lat,
+        lon: c.lon,
+    }
+}
+
 /// The whole topology as the API shows it, everything sorted by id.
 pub fn topology(t: &Topology) -> pb::Topology {
     pb::Topology {
@@ -67,6 +75,7 @@ pub fn topology(t: &Topology) -> pb::Topology {
                 prefix: r.prefix.to_string(),
                 mgmt: r.mgmt.clone().unwrap_or_default(),
                 up: r.up,
+                coordinates: r.coordinates.map(coordinates),
                 sids: t
                     .sids()
                     .of_router(ix)
@@ -123,6 +132,7 @@ pub fn topology(t: &Topology) -> pb::Topology {
                     .collect(),
                 city: d.city.clone().unwrap_or_default(),
                 region: d.region.clone().unwrap_or_default(),
+                coordinates: d.coordinates.map(coordinates),
                 prefix: d.prefix.to_string(),
                 latency_us: d.latency_us,
                 storage_tb: d.storage_tb.iter().map(|(k, v)| (k.clone(), *v)).collect(),
