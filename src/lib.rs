@@ -41,6 +41,7 @@
 //! - [`tls`]: TLS files and configurations
 
 pub mod api;
+pub mod bgp_ls;
 pub mod cli;
 pub mod controller;
 pub mod daemon;

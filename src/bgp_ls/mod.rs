@@ -1,0 +1,6 @@
+//! BGP-LS: CPN learns routers, links, metrics and SRv6 SIDs from the
+//! network. A passive BGP speaker (it never advertises a route) takes
+//! sessions from route reflectors or routers, and what they say becomes the
+//! network part of the model; the topology file keeps the business data.
+
+pub mod wire;
