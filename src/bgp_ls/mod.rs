@@ -3,4 +3,5 @@
 //! sessions from route reflectors or routers, and what they say becomes the
 //! network part of the model; the topology file keeps the business data.
 
+pub mod session;
 pub mod wire;

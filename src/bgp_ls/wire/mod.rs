@@ -23,7 +23,7 @@ pub mod nlri;
 pub mod update;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Address family identifier of BGP-LS (RFC 9552).
 pub const AFI_LS: u16 = 16388;
