@@ -3,5 +3,6 @@
 //! sessions from route reflectors or routers, and what they say becomes the
 //! network part of the model; the topology file keeps the business data.
 
+pub mod rib;
 pub mod session;
 pub mod wire;

@@ -149,6 +149,7 @@ pub fn generate(
             region: Some(region_of(node.x).to_owned()),
             msd: None,
             mgmt: None,
+            end_sid: None,
         });
     }
 
@@ -278,6 +279,7 @@ pub fn generate(
                     Vec::new()
                 },
                 up: true,
+                end_x: None,
             }
         })
         .collect();
@@ -328,6 +330,7 @@ pub fn generate(
         routers: router_entries,
         links,
         datacenters,
+        overrides: None,
     })
 }
 

@@ -12,8 +12,8 @@ mod load;
 mod spans;
 
 pub use document::{
-    DatacenterEntry, FORMAT_VERSION, LinkEntry, OperatorEntry, PathError, PoolEntry, RouterEntry,
-    TopologyDocument,
+    DatacenterEntry, EndXEntry, FORMAT_VERSION, LinkEntry, LinkOverride, OperatorEntry,
+    OverridesEntry, PathError, PoolEntry, RouterEntry, RouterOverride, TopologyDocument,
 };
 pub use load::{Diagnostic, LoadError, MAX_FILE_BYTES, load_file, parse_document, parse_str};
 pub use spans::{Pos, Spans};
