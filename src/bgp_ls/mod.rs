@@ -3,6 +3,8 @@
 //! sessions from route reflectors or routers, and what they say becomes the
 //! network part of the model; the topology file keeps the business data.
 
+pub mod export;
+pub mod merge;
 pub mod rib;
 pub mod session;
 pub mod wire;

@@ -299,7 +299,7 @@ fn parse_sid(
 }
 
 /// Checks that `s` is `host:port` with a numeric port.
-fn valid_mgmt(s: &str) -> bool {
+pub(super) fn valid_mgmt(s: &str) -> bool {
     if s.parse::<SocketAddr>().is_ok() {
         return true;
     }

@@ -5,6 +5,7 @@
 //! refused with every problem found, each naming the file, the line and the
 //! id or field at fault.
 
+pub mod business;
 mod document;
 pub mod generate;
 pub mod guard;
