@@ -349,7 +349,7 @@ fn u32_of(v: &[u8]) -> Option<u32> {
 }
 
 fn pairs(v: &[u8]) -> Option<Vec<(u8, u8)>> {
-    (v.len() % 2 == 0).then(|| v.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+    v.len().is_multiple_of(2).then(|| v.chunks_exact(2).map(|c| (c[0], c[1])).collect())
 }
 
 fn text(v: &[u8]) -> Option<String> {
@@ -415,7 +415,7 @@ impl LsAttribute {
             LINK_MSD => fill(&mut self.link_msd, pairs(v)),
             MT_ID => fill(
                 &mut self.mt_id,
-                (v.len() % 2 == 0).then(|| {
+                v.len().is_multiple_of(2).then(|| {
                     v.chunks_exact(2)
                         .map(|c| u16::from_be_bytes([c[0], c[1]]))
                         .collect()
@@ -450,7 +450,7 @@ impl LsAttribute {
             ),
             SRLG => fill(
                 &mut self.srlg,
-                (v.len() % 4 == 0).then(|| {
+                v.len().is_multiple_of(4).then(|| {
                     v.chunks_exact(4)
                         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
                         .collect()

@@ -76,7 +76,7 @@ impl Capability {
             })(),
             cap::FOUR_OCTET_AS if value.len() == 4 => r.u32().map(Capability::FourOctetAs),
             cap::ROUTE_REFRESH if value.is_empty() => Some(Capability::RouteRefresh),
-            cap::GRACEFUL_RESTART if value.len() >= 2 && (value.len() - 2) % 4 == 0 => (|| {
+            cap::GRACEFUL_RESTART if value.len() >= 2 && (value.len() - 2).is_multiple_of(4) => (|| {
                 let flags_and_time = r.u16()?;
                 let mut families = Vec::new();
                 while !r.is_empty() {
@@ -152,9 +152,7 @@ impl Open {
 
     /// True when the sender can carry `(afi, safi)`.
     pub fn supports(&self, afi: u16, safi: u8) -> bool {
-        self.capabilities
-            .iter()
-            .any(|c| *c == Capability::Multiprotocol { afi, safi })
+        self.capabilities.contains(&Capability::Multiprotocol { afi, safi })
     }
 
     /// True when the sender announced graceful restart (it then sends

@@ -396,7 +396,7 @@ pub enum Nlri {
 }
 
 fn mt_ids(v: &[u8]) -> Option<Vec<u16>> {
-    (v.len() % 2 == 0 && !v.is_empty()).then(|| {
+    (v.len().is_multiple_of(2) && !v.is_empty()).then(|| {
         v.chunks_exact(2)
             .map(|c| u16::from_be_bytes([c[0], c[1]]))
             .collect()
