@@ -60,6 +60,10 @@ enum Command {
         event: EventDoc,
         reply: Reply<Result<Vec<String>, ControllerError>>,
     },
+    Events {
+        events: Vec<EventDoc>,
+        reply: Reply<Result<Vec<String>, ControllerError>>,
+    },
     Replace {
         topology: Box<Topology>,
         reply: Reply<Result<Vec<String>, ControllerError>>,
@@ -157,6 +161,15 @@ impl ControllerHandle {
         event: EventDoc,
     ) -> Result<Result<Vec<String>, ControllerError>, Gone> {
         self.ask(|reply| Command::Event { event, reply }).await
+    }
+
+    /// Applies several events at once, all or none, with one
+    /// re-optimization; the names of the policies they changed.
+    pub async fn events(
+        &self,
+        events: Vec<EventDoc>,
+    ) -> Result<Result<Vec<String>, ControllerError>, Gone> {
+        self.ask(|reply| Command::Events { events, reply }).await
     }
 
     /// Replaces the topology; the names of the policies it changed.
@@ -442,6 +455,7 @@ impl Actor {
                 later(reply, all)
             }
             Command::Event { event, reply } => later(reply, c.apply_event(&event)),
+            Command::Events { events, reply } => later(reply, c.apply_events(&events)),
             Command::Replace { topology, reply } => later(reply, c.replace_topology(*topology)),
             Command::Topology { reply } => later(reply, self.snapshot()),
             Command::Watch { after, reply } => {

@@ -349,7 +349,9 @@ fn u32_of(v: &[u8]) -> Option<u32> {
 }
 
 fn pairs(v: &[u8]) -> Option<Vec<(u8, u8)>> {
-    v.len().is_multiple_of(2).then(|| v.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+    v.len()
+        .is_multiple_of(2)
+        .then(|| v.chunks_exact(2).map(|c| (c[0], c[1])).collect())
 }
 
 fn text(v: &[u8]) -> Option<String> {

@@ -76,18 +76,19 @@ impl Capability {
             })(),
             cap::FOUR_OCTET_AS if value.len() == 4 => r.u32().map(Capability::FourOctetAs),
             cap::ROUTE_REFRESH if value.is_empty() => Some(Capability::RouteRefresh),
-            cap::GRACEFUL_RESTART if value.len() >= 2 && (value.len() - 2).is_multiple_of(4) => (|| {
-                let flags_and_time = r.u16()?;
-                let mut families = Vec::new();
-                while !r.is_empty() {
-                    families.push((r.u16()?, r.u8()?, r.u8()?));
-                }
-                Some(Capability::GracefulRestart {
-                    flags_and_time,
-                    families,
-                })
-            })(
-            ),
+            cap::GRACEFUL_RESTART if value.len() >= 2 && (value.len() - 2).is_multiple_of(4) => {
+                (|| {
+                    let flags_and_time = r.u16()?;
+                    let mut families = Vec::new();
+                    while !r.is_empty() {
+                        families.push((r.u16()?, r.u8()?, r.u8()?));
+                    }
+                    Some(Capability::GracefulRestart {
+                        flags_and_time,
+                        families,
+                    })
+                })()
+            }
             _ => None,
         };
         parsed.unwrap_or_else(|| Capability::Unknown {
@@ -152,7 +153,8 @@ impl Open {
 
     /// True when the sender can carry `(afi, safi)`.
     pub fn supports(&self, afi: u16, safi: u8) -> bool {
-        self.capabilities.contains(&Capability::Multiprotocol { afi, safi })
+        self.capabilities
+            .contains(&Capability::Multiprotocol { afi, safi })
     }
 
     /// True when the sender announced graceful restart (it then sends
