@@ -8,3 +8,5 @@ pub mod merge;
 pub mod rib;
 pub mod session;
 pub mod wire;
+pub mod speaker;
+pub mod status;
