@@ -197,8 +197,12 @@ impl Metrics {
         };
         m.routes.get_or_create(&kind("node")).set(sum(|p| p.nodes));
         m.routes.get_or_create(&kind("link")).set(sum(|p| p.links));
-        m.routes.get_or_create(&kind("prefix")).set(sum(|p| p.prefixes));
-        m.routes.get_or_create(&kind("srv6_sid")).set(sum(|p| p.srv6_sids));
+        m.routes
+            .get_or_create(&kind("prefix"))
+            .set(sum(|p| p.prefixes));
+        m.routes
+            .get_or_create(&kind("srv6_sid"))
+            .set(sum(|p| p.srv6_sids));
         m.routes.get_or_create(&kind("other")).set(sum(|p| p.other));
         let t = s.totals();
         let add = |family: &Family<KindLabels, Counter>, k: &str, v: u64| {

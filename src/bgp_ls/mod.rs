@@ -7,6 +7,6 @@ pub mod export;
 pub mod merge;
 pub mod rib;
 pub mod session;
-pub mod wire;
 pub mod speaker;
 pub mod status;
+pub mod wire;

@@ -140,15 +140,31 @@ pub fn render(s: &pb::GetBgpLsStatusResponse, now: u64) -> String {
         out.push_str("no peer has connected\n");
     } else {
         let mut t = table([
-            "peer", "state", "AS", "BGP id", "hold", "complete", "nodes", "links", "prefixes",
-            "SRv6 SIDs", "updates", "not understood", "last update", "last error",
+            "peer",
+            "state",
+            "AS",
+            "BGP id",
+            "hold",
+            "complete",
+            "nodes",
+            "links",
+            "prefixes",
+            "SRv6 SIDs",
+            "updates",
+            "not understood",
+            "last update",
+            "last error",
         ]);
         for p in &s.peers {
             let c = p.counters.clone().unwrap_or_default();
             t.add_row(vec![
                 p.peer.clone(),
                 p.state.clone(),
-                if p.asn == 0 { String::new() } else { p.asn.to_string() },
+                if p.asn == 0 {
+                    String::new()
+                } else {
+                    p.asn.to_string()
+                },
                 p.bgp_id.clone(),
                 format!("{} s", p.hold_time),
                 if p.synced { "yes" } else { "no" }.to_owned(),
@@ -189,9 +205,9 @@ impl Sources {
     /// (without BGP-LS) or "stored" (kept from the data directory, not
     /// learned again yet).
     pub fn of(&self, map: &BTreeMap<String, String>, id: &str) -> String {
-        map.get(id).cloned().unwrap_or_else(|| {
-            if self.enabled { "stored" } else { "file" }.to_owned()
-        })
+        map.get(id)
+            .cloned()
+            .unwrap_or_else(|| if self.enabled { "stored" } else { "file" }.to_owned())
     }
 }
 

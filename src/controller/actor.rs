@@ -264,7 +264,7 @@ struct Actor {
     changes: broadcast::Sender<Change>,
     outbox: Option<Outbox>,
     /// The last topology snapshot handed out, and its generation.
-    snapshot: Option<(u64, Arc<Topology>)>,
+    snapshot: Option<((u64, u64), Arc<Topology>)>,
 }
 
 impl Actor {
@@ -385,7 +385,10 @@ impl Actor {
     }
 
     fn snapshot(&mut self) -> Arc<Topology> {
-        let generation = self.c.topology().generation();
+        // A replaced topology starts its generations again: the instance
+        // tells it apart.
+        let t = self.c.topology();
+        let generation = (t.igp_key().0, t.generation());
         if let Some((g, t)) = &self.snapshot
             && *g == generation
         {

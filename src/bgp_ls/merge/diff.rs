@@ -2,6 +2,8 @@
 //! metrics moved (a withdrawn link is `link_down`, a new delay `set_link`),
 //! a rebuild when routers, links, SIDs, locators or business data did.
 
+use std::collections::HashMap;
+
 use crate::document::{EventDoc, SetLinkDoc};
 
 use super::Learned;
@@ -18,8 +20,34 @@ pub enum Change {
 }
 
 /// Routers and links of `old` that `new` no longer has stay in `new`, down:
-/// the model keeps them, so that their withdrawal is an event.
+/// the model keeps them, so that their withdrawal is an event. A link of
+/// `new` that `old` knew under another id (the same ends and descriptor:
+/// a parallel link came or went) takes its old id back.
 pub fn carry_over(new: &mut Learned, old: &Learned) {
+    let known: HashMap<(&str, &str, &str), &str> = old
+        .links
+        .iter()
+        .map(|(id, l)| {
+            (
+                (l.a.as_str(), l.b.as_str(), l.descriptor.as_str()),
+                id.as_str(),
+            )
+        })
+        .collect();
+    let renames: Vec<(String, String)> = new
+        .links
+        .iter()
+        .filter(|(id, _)| !old.links.contains_key(*id))
+        .filter_map(|(id, l)| {
+            let was = known.get(&(l.a.as_str(), l.b.as_str(), l.descriptor.as_str()))?;
+            (!new.links.contains_key(*was)).then(|| (id.clone(), (*was).to_owned()))
+        })
+        .collect();
+    for (id, was) in renames {
+        if let Some(l) = new.links.remove(&id) {
+            new.links.insert(was, l);
+        }
+    }
     for (id, r) in &old.routers {
         if !new.routers.contains_key(id) {
             let mut r = r.clone();

@@ -443,10 +443,40 @@ fn links(
             }
             _ => fallback.clone(),
         };
-        let link = link(a, b, sides, routers, business.links.get(&id), problems, &id);
+        let mut link = link(a, b, sides, routers, business.links.get(&id), problems, &id);
+        link.descriptor = describe(&key_of(sides));
         out.insert(id, link);
     }
     out
+}
+
+/// The descriptor key of a link's sides (end a's when it has one).
+fn key_of(sides: &[Option<&Dir<'_>>; 2]) -> DirKey {
+    match sides {
+        [Some(d), _] => dir_key(d.desc, true),
+        [None, Some(d)] => dir_key(d.desc, false),
+        [None, None] => Default::default(),
+    }
+}
+
+fn describe(k: &DirKey) -> String {
+    let mut parts = Vec::new();
+    if let Some((l, r)) = k.0 {
+        parts.push(format!("ids {l}/{r}"));
+    }
+    if let (Some(l), r) = k.1 {
+        parts.push(format!(
+            "ipv4 {l}/{}",
+            r.map(|a| a.to_string()).unwrap_or_default()
+        ));
+    }
+    if let (Some(l), r) = k.2 {
+        parts.push(format!(
+            "ipv6 {l}/{}",
+            r.map(|a| a.to_string()).unwrap_or_default()
+        ));
+    }
+    parts.join(" ")
 }
 
 /// The End.X SID of one side: End.X behaviors, algorithm 0, primary first,
@@ -535,6 +565,7 @@ fn link(
         end_x,
         up,
         peering,
+        descriptor: String::new(),
         source: source.to_owned(),
     }
 }

@@ -31,7 +31,9 @@
 //!   algorithm 0, a primary before a backup) in its router's locator;
 //!   everything else is allocated as for a topology file;
 //! - routers and links once learned and no longer advertised stay, down
-//!   (see `carry_over`): a withdrawn link is a `link_down`, not a hole.
+//!   (see `carry_over`): a withdrawn link is a `link_down`, not a hole; and
+//!   a link keeps the id it was first given while it is known (a parallel
+//!   link appearing or going does not rename its neighbors).
 
 mod build;
 mod diff;
@@ -106,6 +108,9 @@ pub struct LearnedLink {
     pub up: bool,
     /// A BGP peering link (RFC 9086).
     pub peering: bool,
+    /// Which link between its ends (link identifiers and addresses, seen
+    /// from end a): how a link keeps its id while it is known.
+    pub descriptor: String,
     /// The peer that told.
     pub source: String,
 }

@@ -99,9 +99,18 @@ async fn deliver(
             }
             Output::Event(Event::Closed(c)) => {
                 if let Some(n) = &c.sent {
-                    warn!(conn = id, notification = n.describe(), reason = c.reason, "BGP-LS session closed by CPN");
+                    warn!(
+                        conn = id,
+                        notification = n.describe(),
+                        reason = c.reason,
+                        "BGP-LS session closed by CPN"
+                    );
                 } else {
-                    info!(conn = id, reason = c.reason, "BGP-LS session closed by the peer");
+                    info!(
+                        conn = id,
+                        reason = c.reason,
+                        "BGP-LS session closed by the peer"
+                    );
                 }
                 *closed = Some(c.reason);
             }

@@ -96,7 +96,11 @@ impl Learner {
         }
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut stop: watch::Receiver<bool>) {
+    pub(super) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         self.publish();
         let mut tick = tokio::time::interval(self.config.batch);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -274,15 +278,22 @@ impl Learner {
                 self.status.routers.retain(|_, s| *s == Source::File);
                 self.status.links.retain(|_, s| *s == Source::File);
                 for (id, r) in &next.routers {
-                    self.status.routers.insert(id.clone(), Source::BgpLs(r.source.clone()));
+                    self.status
+                        .routers
+                        .insert(id.clone(), Source::BgpLs(r.source.clone()));
                 }
                 for (id, l) in &next.links {
-                    self.status.links.insert(id.clone(), Source::BgpLs(l.source.clone()));
+                    self.status
+                        .links
+                        .insert(id.clone(), Source::BgpLs(l.source.clone()));
                 }
                 self.applied = Some(next);
             }
             Err(why) => {
-                error!(error = why, "the learned network could not be applied; the model keeps the last one");
+                error!(
+                    error = why,
+                    "the learned network could not be applied; the model keeps the last one"
+                );
                 problems.push(format!("not applied: {why}"));
                 self.applied = old;
             }
@@ -291,14 +302,19 @@ impl Learner {
     }
 
     /// Builds the topology of `next` and replaces the controller's.
-    async fn rebuild(&mut self, next: &Learned, problems: &mut Vec<String>) -> Result<String, String> {
+    async fn rebuild(
+        &mut self,
+        next: &Learned,
+        problems: &mut Vec<String>,
+    ) -> Result<String, String> {
         let live = self.handle.topology().await.map_err(|e| e.to_string())?;
         let business = self.business.clone();
         let learned = next.clone();
-        let built = tokio::task::spawn_blocking(move || merge::build(&learned, &business, Some(&live)))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let built =
+            tokio::task::spawn_blocking(move || merge::build(&learned, &business, Some(&live)))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         problems.extend(built.notes);
         let t = &built.topology;
         let what = format!(
