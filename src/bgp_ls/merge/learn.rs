@@ -282,7 +282,7 @@ pub fn learn(rib: &Rib, business: &Business) -> Learned {
         router_of.insert(key.clone(), id.clone());
     }
 
-    let links = links(
+    let mut links = links(
         &views,
         &resolve,
         &router_of,
@@ -290,6 +290,26 @@ pub fn learn(rib: &Rib, business: &Business) -> Learned {
         business,
         &mut problems,
     );
+    // A SID means one thing: an End.X SID given twice (a set of
+    // adjacencies sharing one) or equal to an End SID is taken once, in id
+    // order; the others are allocated.
+    let mut used: HashMap<Ipv6Addr, String> = routers
+        .iter()
+        .filter_map(|(id, r)| r.end_sid.map(|s| (s, format!("the End SID of `{id}`"))))
+        .collect();
+    for (id, l) in &mut links {
+        for sid in l.end_x.iter_mut() {
+            let Some(s) = *sid else { continue };
+            if let Some(first) = used.get(&s) {
+                problems.insert(format!(
+                    "link `{id}`: End.X SID {s} is also {first}; CPN allocates this one"
+                ));
+                *sid = None;
+            } else {
+                used.insert(s, format!("an End.X SID of `{id}`"));
+            }
+        }
+    }
     Learned {
         routers,
         links,
