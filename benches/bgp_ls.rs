@@ -44,7 +44,12 @@ fn cpu_seconds() -> f64 {
         .rsplit_once(')')
         .map(|(_, r)| r.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -65,7 +70,11 @@ fn open_bytes() -> Vec<u8> {
 /// A counter from cpnd's `/metrics` at `addr`.
 fn metric(addr: &str, name: &str) -> f64 {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     text.lines()
@@ -150,30 +159,44 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let business_file = dir.path().join("business.yaml");
     std::fs::write(&business_file, &business_yaml).unwrap();
-    let initial = build(&Default::default(), &business, None).unwrap().topology;
+    let initial = build(&Default::default(), &business, None)
+        .unwrap()
+        .topology;
     let bgp_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut speaker = cpn::bgp_ls::speaker::Config::new(format!("127.0.0.1:{bgp_port}").parse().unwrap());
+    let mut speaker =
+        cpn::bgp_ls::speaker::Config::new(format!("127.0.0.1:{bgp_port}").parse().unwrap());
     speaker.eor_timeout = Duration::from_secs(60);
-    let mut config = cpn::daemon::Config::new(Some(initial), Box::new(cpn::store::MemoryStore::default()));
+    let mut config =
+        cpn::daemon::Config::new(Some(initial), Box::new(cpn::store::MemoryStore::default()));
     config.bgp_ls = Some(cpn::daemon::BgpLs { speaker, business });
     let metrics_addr = format!(
         "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
     );
     config.metrics = Some(metrics_addr.parse().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let daemon = runtime.spawn(cpn::daemon::run(config, listener, async {
         stop_rx.await.ok();
     }));
     let channel = runtime.block_on(async {
         loop {
-            if let Ok(c) = tonic::transport::Channel::from_shared(url.clone()).unwrap().connect().await {
+            if let Ok(c) = tonic::transport::Channel::from_shared(url.clone())
+                .unwrap()
+                .connect()
+                .await
+            {
                 return c;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -221,7 +244,8 @@ fn main() {
     let policies = env("CPN_BGP_LS_POLICIES", 1000) as usize;
     let requests = support::tiny_requests(&file, policies);
     let installed = runtime.block_on(async {
-        let mut c = cpn::proto::v1::policy_service_client::PolicyServiceClient::new(channel.clone());
+        let mut c =
+            cpn::proto::v1::policy_service_client::PolicyServiceClient::new(channel.clone());
         let mut n = 0;
         for (i, r) in requests.iter().enumerate() {
             let ok = c
@@ -269,8 +293,14 @@ fn main() {
         });
         last_name = a.link_name.clone().unwrap_or_default();
         last_delay = delay;
-        let u = Update::announce(vec![n.clone()], Some(a), &[65000], "10.0.0.1".parse().unwrap());
-        feed.write_all(&Message::Update(Box::new(u)).encode()).unwrap();
+        let u = Update::announce(
+            vec![n.clone()],
+            Some(a),
+            &[65000],
+            "10.0.0.1".parse().unwrap(),
+        );
+        feed.write_all(&Message::Update(Box::new(u)).encode())
+            .unwrap();
     }
     let sending = started.elapsed();
     // Caught up when the last link's delay is at least what was sent last

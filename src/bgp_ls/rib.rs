@@ -9,7 +9,7 @@
 //! session of the same peer fills a fresh table; until it is complete, the
 //! last complete one stands for the peer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::wire::attr::LsAttribute;
@@ -137,10 +137,21 @@ impl PeerRib {
     }
 }
 
+/// What changed in the complete views since it was last taken: only link
+/// attributes (a delay, a load: the common case, cheap to follow), or more.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    /// Something other than a link's attribute changed.
+    pub structural: bool,
+    /// Link NLRI of a complete view whose attribute changed.
+    pub links: HashSet<LinkNlri>,
+}
+
 /// Every peer's routes, by peer name (its address).
 #[derive(Clone, Debug, Default)]
 pub struct Rib {
     peers: BTreeMap<String, PeerRib>,
+    changes: Changes,
 }
 
 impl Rib {
@@ -157,6 +168,7 @@ impl Rib {
     /// A session of `peer` came up: a fresh table starts; the last complete
     /// one stands until it is complete.
     pub fn session_up(&mut self, peer: &str) {
+        self.changes.structural = true;
         let p = self.peers.entry(peer.to_owned()).or_default();
         let old = std::mem::take(&mut p.table);
         if p.synced {
@@ -168,6 +180,7 @@ impl Rib {
 
     /// The session of `peer` went down: what it had stays (stale).
     pub fn session_down(&mut self, peer: &str) {
+        self.changes.structural = true;
         if let Some(p) = self.peers.get_mut(peer) {
             p.up = false;
             if !p.synced {
@@ -199,13 +212,30 @@ impl Rib {
         }
         let attribute = Arc::new(u.attribute.clone().unwrap_or_default());
         let mut changed = false;
+        let live = p.synced;
         for n in &u.withdraw {
-            changed |= p.table.remove(n);
+            let gone = p.table.remove(n);
+            changed |= gone;
+            self.changes.structural |= gone && live;
         }
         for n in &u.reach {
-            changed |= p.table.insert(n.clone(), attribute.clone());
+            let link = match n {
+                Nlri::Link(k) => p.table.links.contains_key(k).then(|| k.clone()),
+                _ => None,
+            };
+            let moved = p.table.insert(n.clone(), attribute.clone());
+            changed |= moved;
+            if moved && live {
+                match link {
+                    Some(k) => {
+                        self.changes.links.insert(k);
+                    }
+                    None => self.changes.structural = true,
+                }
+            }
         }
         let completed = u.end_of_rib && !p.synced;
+        self.changes.structural |= completed;
         if completed {
             p.synced = true;
             p.previous = None;
@@ -218,12 +248,18 @@ impl Rib {
     pub fn assume_synced(&mut self, peer: &str) -> bool {
         match self.peers.get_mut(peer) {
             Some(p) if p.up && !p.synced => {
+                self.changes.structural = true;
                 p.synced = true;
                 p.previous = None;
                 true
             }
             _ => false,
         }
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// True when the network may be applied: some peer has a complete

@@ -11,7 +11,7 @@ use ipnetwork::Ipv6Network;
 use super::{DEFAULT_BANDWIDTH_MBPS, Learned, LearnedLink, LearnedRouter};
 use crate::bgp_ls::rib::Rib;
 use crate::bgp_ls::wire::attr::{EndXSid, LsAttribute};
-use crate::bgp_ls::wire::nlri::{LinkDescriptor, NodeDescriptor, protocol};
+use crate::bgp_ls::wire::nlri::{LinkDescriptor, LinkNlri, NodeDescriptor, protocol};
 use crate::topology_file::business::Business;
 
 /// MSD type "SRH Max H.Encaps" (RFC 9352): SIDs a headend can push.
@@ -57,6 +57,7 @@ struct Node {
 
 /// One direction of a link.
 struct Dir<'a> {
+    nlri: &'a LinkNlri,
     peer: &'a str,
     protocol: u8,
     from: NodeKey,
@@ -282,7 +283,7 @@ pub fn learn(rib: &Rib, business: &Business) -> Learned {
         router_of.insert(key.clone(), id.clone());
     }
 
-    let mut links = links(
+    let (mut links, sides, link_of) = links(
         &views,
         &resolve,
         &router_of,
@@ -314,6 +315,8 @@ pub fn learn(rib: &Rib, business: &Business) -> Learned {
         routers,
         links,
         problems: problems.into_iter().collect(),
+        sides,
+        link_of,
     }
 }
 
@@ -351,7 +354,11 @@ fn links(
     routers: &BTreeMap<String, LearnedRouter>,
     business: &Business,
     problems: &mut BTreeSet<String>,
-) -> BTreeMap<String, LearnedLink> {
+) -> (
+    BTreeMap<String, LearnedLink>,
+    SidesOf,
+    HashMap<LinkNlri, String>,
+) {
     let mut dirs = Vec::new();
     for (peer, t) in views {
         for (l, a) in &t.links {
@@ -359,6 +366,7 @@ fn links(
                 continue;
             };
             dirs.push(Dir {
+                nlri: l,
                 peer,
                 protocol: l.origin.protocol,
                 from: resolve(from),
@@ -453,6 +461,8 @@ fn links(
         }
     }
     let mut out = BTreeMap::new();
+    let mut sides_of: SidesOf = HashMap::new();
+    let mut ids_by_pair: BTreeMap<(String, String), Vec<(DirKey, String)>> = BTreeMap::new();
     for (fallback, name, a, b, sides) in &drafts {
         let id = match name {
             Some(n)
@@ -463,11 +473,62 @@ fn links(
             }
             _ => fallback.clone(),
         };
-        let mut link = link(a, b, sides, routers, business.links.get(&id), problems, &id);
-        link.descriptor = describe(&key_of(sides));
+        let view = sides.map(|d| {
+            d.map(|d| Side {
+                peer: d.peer,
+                protocol: d.protocol,
+                attr: d.attr.as_ref(),
+            })
+        });
+        let mut link = link(a, b, &view, routers, business.links.get(&id), problems, &id);
+        let key = key_of(sides);
+        link.descriptor = describe(&key);
+        ids_by_pair
+            .entry((a.clone(), b.clone()))
+            .or_default()
+            .push((key, id.clone()));
+        sides_of.insert(
+            id.clone(),
+            sides.map(|d| d.map(|d| (d.peer.to_owned(), d.nlri.clone()))),
+        );
         out.insert(id, link);
     }
-    out
+    // Every link NLRI (of every peer) to its link's id.
+    let mut link_of = HashMap::new();
+    for d in &dirs {
+        let (Some(from), Some(to)) = (router_of.get(&d.from), router_of.get(&d.to)) else {
+            continue;
+        };
+        let low = from < to;
+        let pair = if low {
+            (from.clone(), to.clone())
+        } else {
+            (to.clone(), from.clone())
+        };
+        let Some(ids) = ids_by_pair.get(&pair) else {
+            continue;
+        };
+        let key = dir_key(d.desc, low);
+        let id = match ids.as_slice() {
+            [(_, id)] => Some(id),
+            many => many.iter().find(|(k, _)| *k == key).map(|(_, id)| id),
+        };
+        if let Some(id) = id {
+            link_of.insert(d.nlri.clone(), id.clone());
+        }
+    }
+    (out, sides_of, link_of)
+}
+
+/// Per link id, where its directions came from: (peer, NLRI) of end a's
+/// and end b's.
+pub(super) type SidesOf = HashMap<String, [Option<(String, LinkNlri)>; 2]>;
+
+/// One direction of a link, as `link` reads it.
+pub(super) struct Side<'a> {
+    pub peer: &'a str,
+    pub protocol: u8,
+    pub attr: &'a LsAttribute,
 }
 
 /// The descriptor key of a link's sides (end a's when it has one).
@@ -511,16 +572,17 @@ fn end_x(attr: &LsAttribute, locator: Ipv6Network) -> Option<Ipv6Addr> {
     candidates.first().map(|s| s.sid)
 }
 
-fn link(
+/// A link from its two directions, the override applied.
+pub(super) fn link(
     a: &str,
     b: &str,
-    sides: &[Option<&Dir<'_>>; 2],
+    sides: &[Option<Side<'_>>; 2],
     routers: &BTreeMap<String, LearnedRouter>,
     over: Option<&crate::topology_file::LinkOverride>,
     problems: &mut BTreeSet<String>,
     id: &str,
 ) -> LearnedLink {
-    let attrs: Vec<&LsAttribute> = sides.iter().flatten().map(|d| d.attr.as_ref()).collect();
+    let attrs: Vec<&LsAttribute> = sides.iter().flatten().map(|d| d.attr).collect();
     let max = |f: &dyn Fn(&LsAttribute) -> Option<u64>| attrs.iter().filter_map(|x| f(x)).max();
     let min = |f: &dyn Fn(&LsAttribute) -> Option<u64>| attrs.iter().filter_map(|x| f(x)).min();
     let peering = sides.iter().flatten().any(|d| d.protocol == protocol::BGP);
@@ -549,9 +611,9 @@ fn link(
     srlg.sort_unstable();
     srlg.dedup();
     let end_x = [0, 1].map(|side| {
-        let d = sides[side]?;
+        let d = sides[side].as_ref()?;
         let owner = if side == 0 { a } else { b };
-        end_x(&d.attr, routers.get(owner)?.locator)
+        end_x(d.attr, routers.get(owner)?.locator)
     });
     let up = if peering {
         sides.iter().any(Option::is_some)

@@ -38,18 +38,22 @@
 mod build;
 mod diff;
 mod learn;
+mod relearn;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv6Addr;
 
 use ipnetwork::Ipv6Network;
 
+use crate::bgp_ls::wire::nlri::LinkNlri;
+
 pub use build::{Built, build};
 pub use diff::{Change, carry_over, diff};
 pub use learn::learn;
+pub use relearn::relearn_links;
 
 /// Bandwidth assumed for a link that advertises none, Mbit/s.
 pub const DEFAULT_BANDWIDTH_MBPS: u64 = 100_000;
@@ -125,4 +129,9 @@ pub struct Learned {
     pub links: BTreeMap<String, LearnedLink>,
     /// What was left out and why (sorted).
     pub problems: Vec<String>,
+    /// Per link id, where its directions came from: (peer, NLRI) of end
+    /// a's, end b's (to follow a changed attribute without learning all).
+    pub sides: HashMap<String, [Option<(String, LinkNlri)>; 2]>,
+    /// Every link NLRI learned, to its link's id.
+    pub link_of: HashMap<LinkNlri, String>,
 }

@@ -308,3 +308,50 @@ fn peering_link_ends_are_found_by_bgp_router_id() {
             .any(|p| p.contains("link directions left out"))
     );
 }
+
+#[test]
+fn changed_link_attributes_are_followed_without_learning_all() {
+    let (_, e, b, _) = learned_lab();
+    let mut rib = rib_of(&e.routes);
+    let applied = learn(&rib, &b);
+    assert!(rib.take_changes().structural);
+    // A new delay on one direction of a1-a2: only that link moves.
+    let (n, a) = e
+        .routes
+        .iter()
+        .find(|(n, a)| link_named(n, a, "a1-a2").is_some_and(|l| l.link.ids == Some((1, 2))))
+        .unwrap();
+    let mut a = a.clone();
+    a.delay = Some(Measured {
+        anomalous: false,
+        value: 777,
+    });
+    let u = Update::announce(vec![n.clone()], Some(a), &[1], "10.0.0.1".parse().unwrap());
+    assert!(rib.apply("192.0.2.9", &u));
+    let changes = rib.take_changes();
+    assert!(!changes.structural && changes.links.len() == 1);
+    let fast = relearn_links(&rib, &b, &applied, &changes.links).unwrap();
+    let mut full = learn(&rib, &b);
+    carry_over(&mut full, &applied);
+    assert_eq!(fast.links, full.links);
+    assert_eq!(fast.links["a1-a2"].latency_us, 777);
+    // A new End.X SID is more than metrics: the full way.
+    let (n, a) = e
+        .routes
+        .iter()
+        .find(|(n, a)| link_named(n, a, "b1-b3").is_some())
+        .unwrap();
+    let mut a = a.clone();
+    let mut o = a.end_x_sids[0].sid.octets();
+    o[7] ^= 0x40;
+    a.end_x_sids[0].sid = o.into();
+    rib.apply(
+        "192.0.2.9",
+        &Update::announce(vec![n.clone()], Some(a), &[1], "10.0.0.1".parse().unwrap()),
+    );
+    let changes = rib.take_changes();
+    assert!(relearn_links(&rib, &b, &applied, &changes.links).is_none());
+    // A withdrawal is structural.
+    rib.apply("192.0.2.9", &Update::withdrawal(vec![n.clone()]));
+    assert!(rib.take_changes().structural);
+}

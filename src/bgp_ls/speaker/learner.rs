@@ -56,6 +56,8 @@ pub(super) struct Learner {
     current: HashMap<String, u64>,
     meta: BTreeMap<String, PeerMeta>,
     dirty: bool,
+    /// The last apply failed: learn everything next time.
+    full_next: bool,
     status: Status,
     status_tx: watch::Sender<Arc<Status>>,
 }
@@ -91,6 +93,7 @@ impl Learner {
             current: HashMap::new(),
             meta: BTreeMap::new(),
             dirty: false,
+            full_next: false,
             status,
             status_tx,
         }
@@ -220,11 +223,18 @@ impl Learner {
     /// Learns from the RIB and brings the model along.
     async fn apply(&mut self) {
         let started = Instant::now();
-        let rib = std::mem::take(&mut self.rib);
+        let mut rib = std::mem::take(&mut self.rib);
+        let changes = rib.take_changes();
+        let full = std::mem::take(&mut self.full_next) || changes.structural;
         let business = self.business.clone();
         let old = self.applied.take();
         let learned = tokio::task::spawn_blocking(move || {
-            let mut next = merge::learn(&rib, &business);
+            // Only link attributes moved: those links alone.
+            let fast = match &old {
+                Some(o) if !full => merge::relearn_links(&rib, &business, o, &changes.links),
+                _ => None,
+            };
+            let mut next = fast.unwrap_or_else(|| merge::learn(&rib, &business));
             let change = match &old {
                 Some(o) => {
                     merge::carry_over(&mut next, o);
