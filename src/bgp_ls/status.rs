@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use super::rib::Counters;
 
@@ -75,10 +76,11 @@ pub struct Status {
     pub synced: bool,
     /// Every peer that ever connected, by address.
     pub peers: Vec<PeerStatus>,
-    /// Routers of the model by id, with their source.
-    pub routers: BTreeMap<String, Source>,
+    /// Routers of the model by id, with their source (shared between
+    /// snapshots).
+    pub routers: Arc<BTreeMap<String, Source>>,
     /// Links of the model by id, with their source.
-    pub links: BTreeMap<String, Source>,
+    pub links: Arc<BTreeMap<String, Source>>,
     /// Learned changes applied as events.
     pub event_batches: u64,
     /// Events in them.

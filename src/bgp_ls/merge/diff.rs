@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::document::{EventDoc, SetLinkDoc};
 
-use super::Learned;
+use super::{Learned, LearnedLink};
 
 /// How the model must follow.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,26 +121,7 @@ pub fn diff(old: &Learned, new: &Learned) -> Change {
                 EventDoc::LinkDown(id.clone())
             });
         }
-        let changed = |a: u64, b: u64| (a != b).then_some(b);
-        let set = SetLinkDoc {
-            id: id.clone(),
-            latency_us: changed(o.latency_us, n.latency_us),
-            igp: (o.igp != n.igp).then_some(n.igp),
-            te: (o.te != n.te).then_some(n.te),
-            bandwidth_mbps: changed(o.bandwidth_mbps, n.bandwidth_mbps),
-            used_mbps: n.used_mbps.filter(|&u| Some(u) != o.used_mbps),
-            jitter_us: changed(o.jitter_us, n.jitter_us),
-            loss_ppm: changed(o.loss_ppm, n.loss_ppm),
-            up: None,
-        };
-        if set
-            != (SetLinkDoc {
-                id: id.clone(),
-                ..Default::default()
-            })
-        {
-            metrics.push(EventDoc::SetLink(set));
-        }
+        metrics.extend(set_link(id, o, n));
     }
     let events: Vec<EventDoc> = routers.into_iter().chain(states).chain(metrics).collect();
     if events.is_empty() {
@@ -148,4 +129,26 @@ pub fn diff(old: &Learned, new: &Learned) -> Change {
     } else {
         Change::Events(events)
     }
+}
+
+/// The `set_link` that takes link `id` from `o`'s metrics to `n`'s, if
+/// any changed.
+pub(super) fn set_link(id: &str, o: &LearnedLink, n: &LearnedLink) -> Option<EventDoc> {
+    let changed = |a: u64, b: u64| (a != b).then_some(b);
+    let set = SetLinkDoc {
+        id: id.to_owned(),
+        latency_us: changed(o.latency_us, n.latency_us),
+        igp: (o.igp != n.igp).then_some(n.igp),
+        te: (o.te != n.te).then_some(n.te),
+        bandwidth_mbps: changed(o.bandwidth_mbps, n.bandwidth_mbps),
+        used_mbps: n.used_mbps.filter(|&u| Some(u) != o.used_mbps),
+        jitter_us: changed(o.jitter_us, n.jitter_us),
+        loss_ppm: changed(o.loss_ppm, n.loss_ppm),
+        up: None,
+    };
+    let nothing = SetLinkDoc {
+        id: id.to_owned(),
+        ..Default::default()
+    };
+    (set != nothing).then_some(EventDoc::SetLink(set))
 }

@@ -7,30 +7,34 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::Learned;
+use super::diff::set_link;
 use super::learn::{Side, link};
+use super::{Learned, LearnedLink};
 use crate::bgp_ls::rib::{Rib, Table};
 use crate::bgp_ls::wire::nlri::LinkNlri;
+use crate::document::EventDoc;
 use crate::topology_file::business::Business;
 
-/// `applied` with the links whose NLRI are in `changed` recomputed from
-/// `rib`, or `None` when that is not enough (learn it all).
+/// Recomputes the links of `applied` whose NLRI are in `changed` from
+/// `rib`, in place, and gives the events that take the model along; or
+/// `None`, leaving `applied` as it was, when that is not enough (a link's
+/// SIDs, SRLG, kind or state moved, or an NLRI is new: learn it all).
 pub fn relearn_links(
     rib: &Rib,
     business: &Business,
-    applied: &Learned,
+    applied: &mut Learned,
     changed: &HashSet<LinkNlri>,
-) -> Option<Learned> {
+) -> Option<Vec<EventDoc>> {
     let mut ids = BTreeSet::new();
     for n in changed {
-        ids.insert(applied.link_of.get(n)?);
+        ids.insert(applied.link_of.get(n)?.clone());
     }
     let tables: HashMap<&str, &Table> = rib.views().collect();
-    let mut next = applied.clone();
     let mut problems = BTreeSet::new();
+    let mut fresh = Vec::with_capacity(ids.len());
     for id in ids {
-        let old = applied.links.get(id)?;
-        let sides = applied.sides.get(id)?;
+        let old = applied.links.get(&id)?;
+        let sides = applied.sides.get(&id)?;
         let mut view: [Option<Side<'_>>; 2] = [None, None];
         for (k, s) in sides.iter().enumerate() {
             if let Some((peer, nlri)) = s {
@@ -47,16 +51,21 @@ pub fn relearn_links(
             &old.b,
             &view,
             &applied.routers,
-            business.links.get(id),
+            business.links.get(&id),
             &mut problems,
-            id,
+            &id,
         );
         l.descriptor = old.descriptor.clone();
-        let shape = |x: &super::LearnedLink| (x.end_x, x.srlg.clone(), x.peering, x.up);
+        let shape = |x: &LearnedLink| (x.end_x, x.srlg.clone(), x.peering, x.up);
         if shape(&l) != shape(old) {
             return None;
         }
-        next.links.insert(id.clone(), l);
+        fresh.push((id, l));
     }
-    Some(next)
+    let mut events = Vec::new();
+    for (id, l) in fresh {
+        let old = applied.links.insert(id.clone(), l).expect("known above");
+        events.extend(set_link(&id, &old, &applied.links[&id]));
+    }
+    Some(events)
 }

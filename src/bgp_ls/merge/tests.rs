@@ -330,10 +330,12 @@ fn changed_link_attributes_are_followed_without_learning_all() {
     assert!(rib.apply("192.0.2.9", &u));
     let changes = rib.take_changes();
     assert!(!changes.structural && changes.links.len() == 1);
-    let fast = relearn_links(&rib, &b, &applied, &changes.links).unwrap();
+    let mut fast = applied.clone();
+    let events = relearn_links(&rib, &b, &mut fast, &changes.links).unwrap();
     let mut full = learn(&rib, &b);
     carry_over(&mut full, &applied);
     assert_eq!(fast.links, full.links);
+    assert_eq!(diff(&applied, &full), Change::Events(events));
     assert_eq!(fast.links["a1-a2"].latency_us, 777);
     // A new End.X SID is more than metrics: the full way.
     let (n, a) = e
@@ -350,7 +352,9 @@ fn changed_link_attributes_are_followed_without_learning_all() {
         &Update::announce(vec![n.clone()], Some(a), &[1], "10.0.0.1".parse().unwrap()),
     );
     let changes = rib.take_changes();
-    assert!(relearn_links(&rib, &b, &applied, &changes.links).is_none());
+    let mut same = applied.clone();
+    assert!(relearn_links(&rib, &b, &mut same, &changes.links).is_none());
+    assert_eq!(same, applied, "untouched when it gives up");
     // A withdrawal is structural.
     rib.apply("192.0.2.9", &Update::withdrawal(vec![n.clone()]));
     assert!(rib.take_changes().structural);

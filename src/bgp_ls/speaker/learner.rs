@@ -76,13 +76,25 @@ impl Learner {
             bgp_id: Some(config.session.bgp_id),
             ..Default::default()
         };
-        for r in &business.doc.routers {
-            status.routers.insert(r.id.clone(), Source::File);
-        }
-        for l in &business.doc.links {
-            let id = l.id.clone().unwrap_or_else(|| format!("{}-{}", l.a, l.b));
-            status.links.insert(id, Source::File);
-        }
+        status.routers = Arc::new(
+            business
+                .doc
+                .routers
+                .iter()
+                .map(|r| (r.id.clone(), Source::File))
+                .collect(),
+        );
+        status.links = Arc::new(
+            business
+                .doc
+                .links
+                .iter()
+                .map(|l| {
+                    let id = l.id.clone().unwrap_or_else(|| format!("{}-{}", l.a, l.b));
+                    (id, Source::File)
+                })
+                .collect(),
+        );
         Learner {
             config,
             business,
@@ -229,23 +241,27 @@ impl Learner {
         let business = self.business.clone();
         let old = self.applied.take();
         let learned = tokio::task::spawn_blocking(move || {
-            // Only link attributes moved: those links alone.
-            let fast = match &old {
-                Some(o) if !full => merge::relearn_links(&rib, &business, o, &changes.links),
-                _ => None,
-            };
-            let mut next = fast.unwrap_or_else(|| merge::learn(&rib, &business));
-            let change = match &old {
-                Some(o) => {
-                    merge::carry_over(&mut next, o);
-                    merge::diff(o, &next)
+            // Only link attributes moved: those links alone, in place.
+            match old {
+                Some(mut o) if !full => {
+                    let before = o.links.len();
+                    match merge::relearn_links(&rib, &business, &mut o, &changes.links) {
+                        Some(events) if o.links.len() == before => {
+                            let change = if events.is_empty() {
+                                Change::Same
+                            } else {
+                                Change::Events(events)
+                            };
+                            (rib, None, o, change, true)
+                        }
+                        _ => full_way(rib, &business, Some(o)),
+                    }
                 }
-                None => Change::Rebuild,
-            };
-            (rib, old, next, change)
+                old => full_way(rib, &business, old),
+            }
         })
         .await;
-        let (rib, old, next, change) = match learned {
+        let (rib, old, next, change, fast) = match learned {
             Ok(x) => x,
             Err(e) => {
                 error!(error = %e, "learning from BGP-LS failed");
@@ -285,17 +301,19 @@ impl Learner {
                 self.status.synced = true;
                 self.status.last_apply_unix_ms = unix_ms();
                 self.status.last_apply = what;
-                self.status.routers.retain(|_, s| *s == Source::File);
-                self.status.links.retain(|_, s| *s == Source::File);
-                for (id, r) in &next.routers {
-                    self.status
-                        .routers
-                        .insert(id.clone(), Source::BgpLs(r.source.clone()));
-                }
-                for (id, l) in &next.links {
-                    self.status
-                        .links
-                        .insert(id.clone(), Source::BgpLs(l.source.clone()));
+                if !fast {
+                    let mut routers: BTreeMap<String, Source> = (*self.status.routers).clone();
+                    let mut links: BTreeMap<String, Source> = (*self.status.links).clone();
+                    routers.retain(|_, s| *s == Source::File);
+                    links.retain(|_, s| *s == Source::File);
+                    for (id, r) in &next.routers {
+                        routers.insert(id.clone(), Source::BgpLs(r.source.clone()));
+                    }
+                    for (id, l) in &next.links {
+                        links.insert(id.clone(), Source::BgpLs(l.source.clone()));
+                    }
+                    self.status.routers = Arc::new(routers);
+                    self.status.links = Arc::new(links);
                 }
                 self.applied = Some(next);
             }
@@ -377,10 +395,26 @@ impl Learner {
             });
         }
         self.status.peers = peers;
-        if **self.status_tx.borrow() != self.status {
-            self.status_tx.send_replace(Arc::new(self.status.clone()));
-        }
+        // The source maps are shared, not copied: a snapshot is cheap.
+        self.status_tx.send_replace(Arc::new(self.status.clone()));
     }
+}
+
+/// Learns everything from `rib` and compares with `old`.
+fn full_way(
+    rib: Rib,
+    business: &Business,
+    old: Option<Learned>,
+) -> (Rib, Option<Learned>, Learned, Change, bool) {
+    let mut next = merge::learn(&rib, business);
+    let change = match &old {
+        Some(o) => {
+            merge::carry_over(&mut next, o);
+            merge::diff(o, &next)
+        }
+        None => Change::Rebuild,
+    };
+    (rib, old, next, change, false)
 }
 
 /// How long a batch window is by default.
