@@ -82,7 +82,7 @@ pub fn status_json(s: &pb::GetBgpLsStatusResponse) -> serde_json::Value {
         "bgp_id": s.bgp_id,
         "synced": s.synced,
         "peers": s.peers.iter().map(|p| {
-            let c = p.counters.clone().unwrap_or_default();
+            let c = p.counters.unwrap_or_default();
             json!({
                 "peer": p.peer, "state": p.state, "asn": p.asn, "bgp_id": p.bgp_id,
                 "hold_time": p.hold_time, "synced": p.synced,
@@ -156,7 +156,7 @@ pub fn render(s: &pb::GetBgpLsStatusResponse, now: u64) -> String {
             "last error",
         ]);
         for p in &s.peers {
-            let c = p.counters.clone().unwrap_or_default();
+            let c = p.counters.unwrap_or_default();
             t.add_row(vec![
                 p.peer.clone(),
                 p.state.clone(),

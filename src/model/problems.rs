@@ -183,17 +183,6 @@ pub enum Problem {
     },
 }
 
-/// (Problems of given SIDs.)
-impl Problem {
-    /// True for problems of SIDs the network gave (learned over BGP-LS).
-    pub fn is_given_sid(&self) -> bool {
-        matches!(
-            self,
-            Problem::SidOutsideLocator { .. } | Problem::DuplicateSid { .. }
-        )
-    }
-}
-
 /// One reason a topology is refused, and where.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{place}: {problem}")]

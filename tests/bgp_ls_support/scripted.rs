@@ -107,7 +107,7 @@ async fn scripted_speaker_srv6_sids_parallel_links_restart_and_malformed_updates
         "fc00:a:1:e999::".parse::<Ipv6Addr>().unwrap()
     );
     let s = status(c).await;
-    let counters = s.peers[0].counters.clone().unwrap();
+    let counters = s.peers[0].counters.unwrap();
     assert_eq!(counters.unknown_nlri, 1);
     assert!(counters.unknown_tlvs >= 2, "{counters:?}");
     assert_eq!(s.peers[0].other, 1);
