@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use common::daemon;
 use common::grpc::policy;
+use common::system;
+use common::wait::eventually;
 use cpn::document::{PolicyJson, parse_request};
 use cpn::proto::convert;
 use cpn::proto::gobgp as api;
@@ -36,23 +38,25 @@ fn free_port(ip: &str) -> u16 {
         .port()
 }
 
-fn gobgpd_binary() -> String {
-    for p in [
-        "/usr/bin/gobgpd",
-        "/usr/sbin/gobgpd",
-        "/usr/local/bin/gobgpd",
-    ] {
-        if Path::new(p).exists() {
-            return p.to_owned();
-        }
-    }
-    panic!("gobgpd is not installed: `apt-get install gobgpd` (.ci/run does it)");
+fn gobgpd_binary() -> std::path::PathBuf {
+    let system::Need::Program { name, paths, .. } = system::GOBGPD else {
+        unreachable!("gobgpd is a program")
+    };
+    system::program(name, paths).expect("checked by the test first")
 }
 
 /// A gobgpd process; killed and reaped on drop.
 struct Speaker {
     child: Child,
     api: String,
+}
+
+impl Speaker {
+    /// True while the process runs (gobgpd exits when a port it was given
+    /// is taken).
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
 }
 
 impl Drop for Speaker {
@@ -104,25 +108,26 @@ fn speaker(dir: &Path, name: &str, me: (&str, &str, u16), peer: (&str, u16)) -> 
     Speaker { child, api }
 }
 
-async fn client(api: &str) -> GobgpApiClient<Channel> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(c) = Channel::from_shared(format!("http://{api}"))
+/// A client of the speaker's API once it answers; `None` if the process
+/// ended first (a port it was given was taken).
+async fn client(s: &mut Speaker) -> Option<GobgpApiClient<Channel>> {
+    let what = format!("gobgpd answers on {} or exits", s.api);
+    let api = s.api.clone();
+    let child = std::sync::Mutex::new(s);
+    eventually(&what, Duration::from_secs(30), || async {
+        if !child.lock().unwrap().running() {
+            return Some(None);
+        }
+        let c = Channel::from_shared(format!("http://{api}"))
             .unwrap()
             .connect()
             .await
-        {
-            let mut c = GobgpApiClient::new(c);
-            if c.get_bgp(api::GetBgpRequest {}).await.is_ok() {
-                return c;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gobgpd answers on {api}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .ok()?;
+        let mut c = GobgpApiClient::new(c);
+        c.get_bgp(api::GetBgpRequest {}).await.ok()?;
+        Some(Some(c))
+    })
+    .await
 }
 
 async fn established(c: &mut GobgpApiClient<Channel>) -> bool {
@@ -273,18 +278,19 @@ async fn rib_until(
     what: &str,
     done: impl Fn(&[Wire]) -> bool,
 ) -> Vec<Wire> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let now = rib(c).await;
-        if done(&now) {
-            return now;
+    let done = &done;
+    eventually(what, Duration::from_secs(30), || {
+        let mut c = c.clone();
+        async move {
+            let now = rib(&mut c).await;
+            if done(&now) {
+                Ok(now)
+            } else {
+                Err(format!("the RIB holds {now:?}"))
+            }
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}; the RIB holds {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 fn segments(p: &PolicyJson) -> Vec<(Ipv6Addr, u16)> {
@@ -302,34 +308,54 @@ fn segments(p: &PolicyJson) -> Vec<(Ipv6Addr, u16)> {
         .collect()
 }
 
+/// Two gobgpd peering with each other: A (CPN's speaker) and B (standing
+/// for a headend's BGP), with their API clients. gobgpd cannot take port 0,
+/// so the ports are picked free beforehand; if one was taken meanwhile (the
+/// process exits), the pair is started again on others.
+async fn speaker_pair(
+    dir: &Path,
+) -> (
+    (Speaker, GobgpApiClient<Channel>),
+    (Speaker, GobgpApiClient<Channel>),
+) {
+    for _ in 0..5 {
+        let (port_a, port_b) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
+        let mut a = speaker(
+            dir,
+            "a",
+            ("10.255.0.1", "127.0.0.1", port_a),
+            ("127.0.0.2", port_b),
+        );
+        let mut b = speaker(
+            dir,
+            "b",
+            ("10.255.0.2", "127.0.0.2", port_b),
+            ("127.0.0.1", port_a),
+        );
+        let (ca, cb) = tokio::join!(client(&mut a), client(&mut b));
+        if let (Some(ca), Some(cb)) = (ca, cb)
+            && a.running()
+            && b.running()
+        {
+            return ((a, ca), (b, cb));
+        }
+    }
+    panic!("gobgpd would not start (logs in {})", dir.display());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
-    let dir = tempfile::tempdir().unwrap();
-    let (port_a, port_b) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
-    // A is CPN's speaker; B stands for a headend's BGP.
-    let a = speaker(
-        dir.path(),
-        "a",
-        ("10.255.0.1", "127.0.0.1", port_a),
-        ("127.0.0.2", port_b),
-    );
-    let b = speaker(
-        dir.path(),
-        "b",
-        ("10.255.0.2", "127.0.0.2", port_b),
-        ("127.0.0.1", port_a),
-    );
-    let mut ca = client(&a.api).await;
-    let mut cb = client(&b.api).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !(established(&mut ca).await && established(&mut cb).await) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "BGP session up; logs in {}",
-            dir.path().display()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    if !system::available("bgp::sr_policies_reach_a_real_bgp_peer", &[system::GOBGPD]).await {
+        return;
     }
+    let dir = tempfile::tempdir().unwrap();
+    let ((a, mut ca), (_b, mut cb)) = speaker_pair(dir.path()).await;
+    let what = format!("the BGP session is up (logs in {})", dir.path().display());
+    eventually(&what, Duration::from_secs(60), || {
+        let (mut ca, mut cb) = (ca.clone(), cb.clone());
+        async move { (established(&mut ca).await && established(&mut cb).await).then_some(()) }
+    })
+    .await;
 
     // cpnd on the lab, a1 reached through A (no agents anywhere).
     let lab = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml"))
@@ -394,11 +420,14 @@ async fn sr_policies_reach_a_real_bgp_peer_and_are_withdrawn() {
     assert_eq!(route.segments, segments(&installed));
     assert!(!route.segments.is_empty());
     let distinguisher = route.distinguisher;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while policy(&mut policies, "train").await.southbound != "applied" {
-        assert!(tokio::time::Instant::now() < deadline, "status applied");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the status is applied", Duration::from_secs(30), || {
+        let mut policies = policies.clone();
+        async move {
+            let p = policy(&mut policies, "train").await;
+            (p.southbound == "applied").then_some(())
+        }
+    })
+    .await;
 
     // A link of the path fails: the policy moves, and B's route changes in
     // place (same NLRI, new segments).

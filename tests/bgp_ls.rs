@@ -34,19 +34,12 @@ use cpn::proto::v1::policy_service_client::PolicyServiceClient;
 use cpn::proto::v1::topology_service_client::TopologyServiceClient;
 use tonic::transport::Channel;
 
-/// Polls `check` every 100 ms until it gives `Some`, at most 30 s.
+/// Waits (at most 30 s) until `check` gives `Some`.
 pub(crate) async fn until<T, F: Future<Output = Option<T>>>(
     what: &str,
-    mut check: impl FnMut() -> F,
+    check: impl FnMut() -> F,
 ) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::wait::eventually(what, Duration::from_secs(30), check).await
 }
 
 /// cpnd on the lab's business data, learning over BGP-LS on a free port.
@@ -162,7 +155,7 @@ async fn start_gobgpd(dir: &Path, cpnd_bgp: &str) -> (Gobgpd, GobgpApiClient<Cha
     for attempt in 0..5 {
         let api_addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::File::create(dir.join(format!("gobgpd-{attempt}.log"))).unwrap();
-        let child = Command::new(gobgpd().unwrap())
+        let child = Command::new(gobgpd_binary())
             .args(["-f", file.to_str().unwrap(), "--api-hosts", &api_addr])
             .args(["--pprof-disable", "-p"])
             .stdout(log.try_clone().unwrap())
@@ -260,7 +253,8 @@ async fn delete(c: &mut GobgpApiClient<Channel>, route: &Route) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpnd_learns_the_lab_from_gobgpd_and_follows_its_changes() {
-    if !gobgpd_available("cpnd_learns_the_lab_from_gobgpd_and_follows_its_changes") {
+    let test = "bgp_ls::cpnd_learns_the_lab_from_gobgpd_and_follows_its_changes";
+    if !common::system::available(test, &[common::system::GOBGPD]).await {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,12 @@
 //! `cpnctl path` as scripts use it: JSON shape, exit codes 0/1/2, batch mode
 //! in order, standard input.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+
+use common::system;
 
 fn lab() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/lab.yaml").to_owned()
@@ -253,6 +257,13 @@ fn bench_reports_engine_and_dijkstra() {
 /// .ci/run) must render it.
 #[test]
 fn dot_output_renders_with_graphviz() {
+    if !system::available_blocking("cli_path::dot_output_renders_with_graphviz", &[system::DOT]) {
+        return;
+    }
+    let system::Need::Program { name, paths, .. } = system::DOT else {
+        unreachable!("dot is a program")
+    };
+    let dot = system::program(name, paths).expect("checked above");
     let dir = tempfile::tempdir().unwrap();
     let req = write(
         &dir,
@@ -280,7 +291,7 @@ fn dot_output_renders_with_graphviz() {
     );
     assert!(text.contains("style=dashed"), "{text}");
     assert!(text.contains("\"dc-central\" [shape=box3d"), "{text}");
-    let mut render = Command::new("dot")
+    let mut render = Command::new(dot)
         .args(["-Tsvg"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -305,4 +316,45 @@ fn dot_output_renders_with_graphviz() {
         svg.contains("<svg") && svg.contains("dc&#45;central"),
         "no picture"
     );
+}
+
+/// The picture marks each router holding a segment with its place and
+/// behavior; a path pinned to a router ends with that router's own End.DT6.
+#[test]
+fn dot_marks_the_segments_ending_with_the_endpoints_end_dt6() {
+    let dir = tempfile::tempdir().unwrap();
+    let req = write(&dir, "r.yaml", "{from: b3, to: a1, objective: igp}\n");
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", &req, "--json"],
+        None,
+    );
+    assert!(out.status.success());
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let segments = answer["segments"].as_array().unwrap();
+    let last = segments.last().unwrap();
+    assert_eq!(last["behavior"], "End.DT6");
+    assert_eq!(last["router"], "a1");
+    assert_eq!(last["sid"], "fc00:a:1:e000::", "a1's own End.DT6");
+    assert!(last.get("datacenter").is_none_or(|d| d.is_null()));
+
+    let out = cpnctl(
+        &["path", "--topology", &lab(), "--request", &req, "--dot"],
+        None,
+    );
+    let dot = String::from_utf8(out.stdout).unwrap();
+    let n = segments.len();
+    let a1 = dot
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"a1\" ["))
+        .unwrap();
+    assert!(a1.contains(&format!("xlabel=\"{n} End.DT6\"")), "{a1}");
+    for (k, s) in segments.iter().enumerate() {
+        let router = s["router"].as_str().unwrap();
+        let line = dot
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("\"{router}\" [")))
+            .unwrap();
+        let mark = format!("{} {}", k + 1, s["behavior"].as_str().unwrap());
+        assert!(line.contains(&mark), "{line} lacks {mark}");
+    }
 }

@@ -234,7 +234,8 @@ fn json_summaries_for_scripts() {
         .iter()
         .map(|s| s["behavior"].as_str().unwrap())
         .collect();
-    assert_eq!(sids, ["End", "End.DT6", "End.X", "End.X"]);
+    // The data center's End.DT6 (0xd000), the router's own (0xe000), two End.X.
+    assert_eq!(sids, ["End", "End.DT6", "End.DT6", "End.X", "End.X"]);
     let peer = v["links"]
         .as_array()
         .unwrap()

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::IgpView;
+use common::oracle::IgpView;
 use cpn::cli::bench::random_requests;
 use cpn::engine::{Engine, Objective, PathRequest, Placement, Protection, QueryError};
 use cpn::model::{RouterIx, Topology};
@@ -59,10 +59,7 @@ fn check_steering(view: &IgpView<'_>, p: &Placement) {
         .replay(p.path[0], &p.segments)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((routers, links), (p.path.clone(), p.links.clone()));
-    assert_eq!(
-        p.segments.len(),
-        view.min_segments(&p.path, &p.links, p.datacenter.is_some())
-    );
+    assert_eq!(p.segments.len(), view.min_segments(&p.path, &p.links));
 }
 
 #[test]

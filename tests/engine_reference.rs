@@ -192,7 +192,7 @@ fn random_request(rng: &mut ChaCha8Rng, t: &Topology) -> PathRequest {
 // ------------------------------------------------------------ the reference
 
 mod common;
-use common::IgpView;
+use common::oracle::IgpView;
 
 struct Reference<'a> {
     t: &'a Topology,
@@ -346,7 +346,7 @@ impl<'a> Reference<'a> {
                 for &(s, extra) in &dest.sinks {
                     if s == end
                         && self.within_bounds(&links, extra)
-                        && self.view.min_segments(&routers, &links, dest.dc.is_some()) <= msd
+                        && self.view.min_segments(&routers, &links) <= msd
                     {
                         let value = self.value(dest, &links, extra);
                         found.push(Candidate {
@@ -461,9 +461,7 @@ impl<'a> Reference<'a> {
             (p.path.clone(), p.links.clone()),
             "segments steer elsewhere"
         );
-        let min = self
-            .view
-            .min_segments(&p.path, &p.links, p.datacenter.is_some());
+        let min = self.view.min_segments(&p.path, &p.links);
         assert_eq!(p.segments.len(), min, "segment list is not minimal");
         assert!(
             p.segments.len() <= usize::from(t.router(self.req.from).msd),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::IgpView;
+use common::oracle::IgpView;
 use cpn::document::{parse_request, resolve};
 use cpn::engine::{Engine, PathAnswer, Placement, QueryError};
 use cpn::model::{Behavior, Topology};
@@ -47,10 +47,7 @@ fn assert_steers(t: &Topology, p: &Placement) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(routers, p.path);
     assert_eq!(links, p.links);
-    assert_eq!(
-        p.segments.len(),
-        view.min_segments(&p.path, &p.links, p.datacenter.is_some())
-    );
+    assert_eq!(p.segments.len(), view.min_segments(&p.path, &p.links));
 }
 
 const HEAD: &str = "version: 1\nname: trap\noperators: [{id: op-a}, {id: op-b}]\n";

@@ -89,6 +89,8 @@ async fn topology_is_served_with_sids_and_capacity() {
         [
             ("fc00:a:2::", 1, "", ""),
             ("fc00:a:2:d000::", 18, "", "dc-north"),
+            // The router's own End.DT6, into its main table.
+            ("fc00:a:2:e000::", 18, "", ""),
             ("fc00:a:2:e001::", 5, "a1-a2", ""),
             ("fc00:a:2:e002::", 5, "a2-a4", ""),
         ]

@@ -4,8 +4,11 @@
 //! else of its protocol, show up for reconciliation; it survives its own
 //! restart through its state file; it refuses what a headend would.
 
+mod common;
+
 use std::net::Ipv6Addr;
 
+use common::system;
 use cpn::netlink::routes::{self, AGENT_PROTOCOL, MAIN_TABLE, Route};
 use cpn::netlink::{links, netns};
 use cpn::proto::v1 as pb;
@@ -84,10 +87,10 @@ fn held(state: &pb::ListStateResponse) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "needs root (network namespaces); CI runs as root"
-    );
+    let test = "linux_agent::the_agent_lists_what_the_kernel_holds";
+    if !system::available(test, &[system::SRV6]).await {
+        return;
+    }
     let name = format!("cpn-test-agent-{}", std::process::id());
     let _ = netns::delete(&name);
     netns::create(&name).unwrap();

@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::server::{TestServer, lab_at, start_mock, start_pushing};
+use common::wait::eventually;
 use cpn::document::{PolicyJson, parse_request};
 use cpn::proto::convert;
 use cpn::proto::v1 as pb;
@@ -55,21 +56,22 @@ async fn list(s: &TestServer) -> Vec<PolicyJson> {
 /// Waits (polling, at most 20 s) until every policy is applied at its
 /// current version; returns them.
 async fn converged(s: &TestServer) -> Vec<PolicyJson> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = list(s).await;
-        if now.iter().all(|p| p.southbound == "applied") {
-            return now;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not converged: {:?}",
-            now.iter()
+    eventually(
+        "every policy is applied",
+        Duration::from_secs(20),
+        || async {
+            let now = list(s).await;
+            if now.iter().all(|p| p.southbound == "applied") {
+                return Ok(now);
+            }
+            let states: Vec<_> = now
+                .iter()
                 .map(|p| (&p.name, &p.southbound, &p.southbound_detail))
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+                .collect();
+            Err(format!("{states:?}"))
+        },
+    )
+    .await
 }
 
 /// The segments the mock holds for a policy at a1.
@@ -105,7 +107,11 @@ async fn the_mock_holds_exactly_the_computed_segments() {
     // Every router got its local SIDs.
     let a2 = mock.agent.list("a2");
     assert!(a2.known);
-    assert_eq!(a2.sids.len(), 4, "End, End.DT6 and two End.X");
+    assert_eq!(
+        a2.sids.len(),
+        5,
+        "End, the data center's End.DT6, its own End.DT6 and two End.X"
+    );
     s.stop().await;
     mock.stop().await;
 }
@@ -208,11 +214,10 @@ async fn a_reroute_is_make_before_break_and_drift_is_repaired() {
             name: "job".into(),
         })
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while held(&mock.agent, "stray").is_some() || held(&mock.agent, "job").is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "drift not repaired");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually("the drift is repaired", Duration::from_secs(20), || async {
+        (held(&mock.agent, "stray").is_none() && held(&mock.agent, "job").is_some()).then_some(())
+    })
+    .await;
     assert_eq!(held(&mock.agent, "job"), Some((2, sids(&now[0]))));
     s.stop().await;
     mock.stop().await;
@@ -226,26 +231,26 @@ async fn a_link_report_from_a_router_moves_the_policies() {
     assert_eq!(p.path, ["a1", "a3", "a4", "b1"]);
     converged(&s).await;
     // Wait until a3's worker follows a3's reports (it subscribes when it connects).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        mock.agent.inject(pb::RouterReport {
-            router: "a3".into(),
-            report: Some(pb::router_report::Report::LinkState(pb::LinkStateReport {
-                link: "a3-a4".into(),
-                up: false,
-            })),
-        });
-        let now = list(&s).await;
-        if now[0].path == ["a1", "a2", "a4", "b1"] {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the report did not move the policy: {:?}",
-            now[0].path
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the report moves the policy",
+        Duration::from_secs(20),
+        || async {
+            mock.agent.inject(pb::RouterReport {
+                router: "a3".into(),
+                report: Some(pb::router_report::Report::LinkState(pb::LinkStateReport {
+                    link: "a3-a4".into(),
+                    up: false,
+                })),
+            });
+            let now = list(&s).await;
+            if now[0].path == ["a1", "a2", "a4", "b1"] {
+                Ok(())
+            } else {
+                Err(format!("path {:?}", now[0].path))
+            }
+        },
+    )
+    .await;
     let now = converged(&s).await;
     assert_eq!(held(&mock.agent, "job").unwrap().1, sids(&now[0]));
     s.stop().await;
@@ -265,35 +270,31 @@ async fn a_down_policy_is_taken_off_its_headend_and_msd_refusals_show() {
     let s = start_pushing(lab_at(mock.addr), Box::new(MemoryStore::default())).await;
     // Three segments: the agent (MSD 2 forced) refuses; the status says why.
     install(&s, "job", AI).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let p = eventually("the push fails", Duration::from_secs(20), || async {
         let p = list(&s).await.remove(0);
-        if p.southbound == "failed" {
-            assert!(p.southbound_detail.unwrap().contains("exceed the MSD 2"));
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        (p.southbound == "failed").then_some(p)
+    })
+    .await;
+    assert!(p.southbound_detail.unwrap().contains("exceed the MSD 2"));
     // Few segments: applied. Then it goes down (a2 fails): removed from a1.
     install(&s, "cpu", IN_CITY).await;
     let mut topo = TopologyServiceClient::new(s.channel().await);
+    // One 20 s budget for this wait and the next.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while held(&mock.agent, "cpu").is_none() {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually("cpu is at a1", Duration::from_secs(20), || async {
+        held(&mock.agent, "cpu").map(|_| ())
+    })
+    .await;
     let down = convert::event_to_pb(&cpn::document::parse_event("{router_down: a2}").unwrap());
     topo.apply_event(pb::ApplyEventRequest { event: Some(down) })
         .await
         .unwrap();
-    while held(&mock.agent, "cpu").is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a down policy stayed at its headend"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let what = "the down policy is taken off its headend";
+    eventually(what, left, || async {
+        held(&mock.agent, "cpu").is_none().then_some(())
+    })
+    .await;
     let p = list(&s)
         .await
         .into_iter()
@@ -345,11 +346,13 @@ async fn a_controller_restart_never_takes_a_policy_off_its_headend() {
 async fn a_new_topology_provisions_the_new_sids() {
     let mock = start_mock("127.0.0.1:0", Faults::default()).await;
     let s = start_pushing(lab_at(mock.addr), Box::new(MemoryStore::default())).await;
+    // One 20 s budget for this wait and the next.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while mock.agent.list("a1").sids.len() != 3 {
-        assert!(tokio::time::Instant::now() < deadline, "a1 not provisioned");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually("a1 is provisioned", Duration::from_secs(20), || async {
+        // End, its own End.DT6, End.X to a2 and to a3.
+        (mock.agent.list("a1").sids.len() == 4).then_some(())
+    })
+    .await;
     // A new link a1-a4 gives a1 and a4 one more End.X each.
     let yaml = common::server::lab_yaml_at(&mock.addr.to_string()).replacen(
         "links:\n",
@@ -361,14 +364,14 @@ async fn a_new_topology_provisions_the_new_sids() {
         .await
         .unwrap();
     let new_link = |sids: &[pb::LocalSid]| sids.iter().any(|x| x.link == "a1-a4");
-    while !new_link(&mock.agent.list("a1").sids) || !new_link(&mock.agent.list("a4").sids) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the new End.X SIDs never reached a1 and a4"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(mock.agent.list("a1").sids.len(), 4);
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let what = "the new End.X SIDs reach a1 and a4";
+    eventually(what, left, || async {
+        (new_link(&mock.agent.list("a1").sids) && new_link(&mock.agent.list("a4").sids))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(mock.agent.list("a1").sids.len(), 5);
     s.stop().await;
     mock.stop().await;
 }
@@ -382,6 +385,7 @@ mod processes {
 
     use super::common::daemon::{self, Daemon};
     use super::common::server::lab_yaml_at;
+    use super::common::wait::eventually;
     use cpn::proto::v1 as pb;
     use cpn::proto::v1::router_agent_client::RouterAgentClient;
 
@@ -422,19 +426,17 @@ mod processes {
         what: &str,
         done: impl Fn(&serde_json::Value) -> bool,
     ) -> Vec<serde_json::Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let what = format!("every policy {what}");
+        eventually(&what, Duration::from_secs(30), || async {
             let list = cpnctl(server, &["policy", "list", "--json"]);
             let list = list.as_array().unwrap().clone();
             if list.iter().all(&done) {
-                return list;
+                Ok(list)
+            } else {
+                Err(format!("{list:#?}"))
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never {what}: {list:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -494,20 +496,20 @@ mod processes {
         let agent = router(&addr);
         let policies = wait_all(&server, "applied again", |p| p["southbound"] == "applied").await;
         assert_eq!(policies.len(), 3);
-        let mut client = RouterAgentClient::connect(format!("http://{addr}"))
+        let client = RouterAgentClient::connect(format!("http://{addr}"))
             .await
             .unwrap();
         // The agent fails 30% of calls: ask until it answers.
-        let held = loop {
-            if let Ok(r) = client
-                .list_state(pb::ListStateRequest {
+        let held = eventually("the agent answers", Duration::from_secs(30), || {
+            let mut client = client.clone();
+            async move {
+                let r = pb::ListStateRequest {
                     router: "a1".into(),
-                })
-                .await
-            {
-                break r.into_inner();
+                };
+                client.list_state(r).await.map(|r| r.into_inner())
             }
-        };
+        })
+        .await;
         assert!(held.known, "a1 was provisioned again");
         for p in &policies {
             let name = p["name"].as_str().unwrap();

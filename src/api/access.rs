@@ -278,22 +278,30 @@ impl Access {
     }
 
     /// Authenticates the call, holds it to its token's rate, and checks
-    /// that the role allows `action`; returns the caller.
+    /// that the role allows `action`. Returns who called (when the token
+    /// is known: even a refused caller is named in the audit log) and
+    /// whether the call may go on.
     pub fn check<T>(
         &self,
         request: &Request<T>,
         action: Action,
         method: &str,
-    ) -> Result<Caller, Status> {
-        let caller = self.authenticate(request)?;
-        self.spend(&caller)?;
-        if !caller.may(action) {
-            return Err(Status::permission_denied(format!(
-                "{method}: role {} may not do this",
-                caller.role
-            )));
-        }
-        Ok(caller)
+    ) -> (Option<Caller>, Result<(), Status>) {
+        let caller = match self.authenticate(request) {
+            Ok(c) => c,
+            Err(e) => return (None, Err(e)),
+        };
+        let allowed = self.spend(&caller).and_then(|()| {
+            if caller.may(action) {
+                Ok(())
+            } else {
+                Err(Status::permission_denied(format!(
+                    "{method}: role {} may not do this",
+                    caller.role
+                )))
+            }
+        });
+        (Some(caller), allowed)
     }
 
     /// Writes one state-changing call to the audit log.
@@ -351,6 +359,15 @@ mod tests {
         r
     }
 
+    /// The caller, when the call may go on.
+    fn may<T>(a: &Access, r: &Request<T>, action: Action, method: &str) -> Result<Caller, Status> {
+        match a.check(r, action, method) {
+            (Some(c), Ok(())) => Ok(c),
+            (_, Err(e)) => Err(e),
+            (None, Ok(())) => panic!("allowed without a caller"),
+        }
+    }
+
     #[test]
     fn tokens_map_to_roles_by_their_hash() {
         // sha256("secret-a"), from coreutils' sha256sum.
@@ -364,25 +381,19 @@ mod tests {
             token_hash("secret-v")
         );
         let a = access(&yaml).unwrap();
-        let op = a
-            .check(&call(Some("secret-a")), Action::ChangePolicies, "m")
-            .unwrap();
+        let op = may(&a, &call(Some("secret-a")), Action::ChangePolicies, "m").unwrap();
         assert_eq!(op.role, Role::Operator("op-a".into()));
         assert_eq!(op.scope(), Scope::Operator("op-a".into()));
-        let e = a
-            .check(&call(Some("secret-a")), Action::ChangeNetwork, "m")
-            .unwrap_err();
+        let e = may(&a, &call(Some("secret-a")), Action::ChangeNetwork, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::PermissionDenied);
-        let e = a
-            .check(&call(Some("secret-v")), Action::ChangePolicies, "m")
-            .unwrap_err();
+        // A refused caller is still named (for the audit log).
+        let (who, _) = a.check(&call(Some("secret-a")), Action::ChangeNetwork, "m");
+        assert_eq!(who.unwrap().name, "op-a-oss");
+        let e = may(&a, &call(Some("secret-v")), Action::ChangePolicies, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::PermissionDenied);
-        assert!(
-            a.check(&call(Some("secret-v")), Action::ReadPolicies, "m")
-                .is_ok()
-        );
+        assert!(may(&a, &call(Some("secret-v")), Action::ReadPolicies, "m").is_ok());
         for t in [None, Some("wrong")] {
-            let e = a.check(&call(t), Action::ReadTopology, "m").unwrap_err();
+            let e = may(&a, &call(t), Action::ReadTopology, "m").unwrap_err();
             assert_eq!(e.code(), tonic::Code::Unauthenticated);
         }
     }
@@ -416,14 +427,12 @@ mod tests {
         .unwrap()
         .with_rate(Some(3.0));
         let ok = (0..10)
-            .filter(|_| a.check(&call(Some("t")), Action::ReadTopology, "m").is_ok())
+            .filter(|_| may(&a, &call(Some("t")), Action::ReadTopology, "m").is_ok())
             .count();
         // A burst of one second's worth; refilling within the loop adds at
         // most a fraction of a call.
         assert_eq!(ok, 3);
-        let e = a
-            .check(&call(Some("t")), Action::ReadTopology, "m")
-            .unwrap_err();
+        let e = may(&a, &call(Some("t")), Action::ReadTopology, "m").unwrap_err();
         assert_eq!(e.code(), tonic::Code::ResourceExhausted);
     }
 }

@@ -114,20 +114,21 @@ impl Api {
         Fut: Future<Output = Result<Resp, Status>>,
     {
         let started = Instant::now();
-        let caller = self.access.check(&request, action, method);
+        let (caller, allowed) = self.access.check(&request, action, method);
         let target = match audit {
             Audit::No => None,
             Audit::Target(name) => Some(name(request.get_ref())),
         };
-        let result = match &caller {
-            Ok(c) => body(c.clone(), request.into_inner())
+        let result = match (&caller, allowed) {
+            (Some(c), Ok(())) => body(c.clone(), request.into_inner())
                 .await
                 .map(Response::new),
-            Err(s) => Err(s.clone()),
+            (_, Err(s)) => Err(s),
+            (None, Ok(())) => Err(Status::internal("an allowed call without a caller")),
         };
         if let Some(target) = target {
-            self.access
-                .audit(caller.as_ref().ok(), method, &target, &result);
+            // Refused callers are named too, when their token is known.
+            self.access.audit(caller.as_ref(), method, &target, &result);
         }
         let code = match &result {
             Ok(_) => tonic::Code::Ok,

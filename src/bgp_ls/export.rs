@@ -227,12 +227,15 @@ fn business(t: &Topology) -> TopologyDocument {
     let routers = doc
         .routers
         .drain(..)
-        .filter(|r| r.city.is_some() || r.region.is_some() || r.mgmt.is_some())
+        .filter(|r| {
+            r.city.is_some() || r.region.is_some() || r.mgmt.is_some() || r.prefix.is_some()
+        })
         .map(|r| RouterOverride {
             id: r.id,
             city: r.city,
             region: r.region,
             mgmt: r.mgmt,
+            prefix: r.prefix,
             ..Default::default()
         })
         .collect();

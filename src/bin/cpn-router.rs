@@ -27,6 +27,11 @@ struct Args {
     /// Address to serve gRPC on (port 0 picks a free port; the log says which).
     #[arg(long, default_value = "127.0.0.1:50101")]
     listen: SocketAddr,
+    /// Once listening, write the bound address (`host:port`) to this file:
+    /// with `--listen HOST:0` the system picks a free port, and whoever
+    /// started the agent reads it here.
+    #[arg(long, value_name = "FILE")]
+    address_file: Option<PathBuf>,
     /// Linux: the router this agent is (requests for others are refused).
     #[arg(long, required_if_eq("linux", "true"))]
     router: Option<String>,
@@ -41,7 +46,8 @@ struct Args {
     /// created in the namespace when missing).
     #[arg(long, default_value = "cpnsid0")]
     sid_device: String,
-    /// Linux: routing table End.DT6 looks decapsulated packets up in.
+    /// Linux: routing table a data center's End.DT6 looks decapsulated packets
+    /// up in (the router's own End.DT6 always uses the main table, 254).
     #[arg(long, default_value_t = 254)]
     dt6_table: u32,
     /// Linux: state file (policy names and versions), default /run/cpn-router/ROUTER.pb.
@@ -71,7 +77,18 @@ struct Args {
     log_format: LogFormat,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, whatever RUST_BACKTRACE says.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logs(args.log_format);
     anyhow::ensure!(
@@ -86,10 +103,18 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        if args.linux {
+            // Before anything is made or bound: one line naming what the
+            // kernel lacks.
+            cpn::netlink::probe::srv6().await?;
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        if let Some(file) = &args.address_file {
+            cpn::daemon::write_address_file(file, addr)?;
+        }
         let tls = args.tls.server_tls()?;
         let transport = tls.as_ref().map_or("plaintext", |t| t.describe());
         let authenticated = tls.as_ref().is_some_and(|t| t.client_ca.is_some());

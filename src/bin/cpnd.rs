@@ -21,6 +21,10 @@ struct Args {
     /// Address to serve gRPC on (port 0 picks a free port; the log says which).
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// Once listening, write the bound address (`host:port`) to this file
+    /// (with a port of 0 in --listen, the system picks a free one).
+    #[arg(long, value_name = "FILE")]
+    address_file: Option<PathBuf>,
     /// Directory of the durable state; without it, state lives in memory only.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -31,7 +35,8 @@ struct Args {
     /// improves its objective by more than this fraction.
     #[arg(long, default_value_t = 0.10)]
     reopt_threshold: f64,
-    /// Do not push policies to routers (the API still shows them, southbound pending).
+    /// Do not push policies to routers (the API still shows them, with
+    /// southbound `disabled`).
     #[arg(long)]
     no_southbound: bool,
     /// Southbound file: headends reached through BGP speakers (GoBGP) instead
@@ -220,6 +225,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    if let Some(file) = &args.address_file {
+        daemon::write_address_file(file, listener.local_addr()?)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
     daemon::run(config, listener, async {
         signal().await;
     })

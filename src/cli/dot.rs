@@ -1,9 +1,12 @@
 //! Graphviz DOT of a topology with a chosen path and its backup: routers
 //! grouped by operator, data centers as boxes hanging off their gateways,
 //! the primary in bold blue, the backup dashed orange, links that are down
-//! dotted grey. `cpnctl path ... --dot | dot -Tsvg > path.svg` draws it.
+//! dotted grey; each router that holds a segment of the primary is marked
+//! with its place in the list and its behavior (`1 End`, `3 End.DT6`: the
+//! list always ends with the endpoint's End.DT6). `cpnctl path ... --dot |
+//! dot -Tsvg > path.svg` draws it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::document::AnswerJson;
@@ -26,6 +29,17 @@ pub fn dot(t: &Topology, answer: Option<&AnswerJson>) -> String {
     let headend = answer.map(|a| a.primary.headend.as_str());
     let chosen_dc = answer.and_then(|a| a.primary.datacenter.as_deref());
     let endpoint = answer.map(|a| a.primary.endpoint.as_str());
+    // Router -> its segments of the primary, as "position behavior".
+    let mut segments: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (k, seg) in answer
+        .iter()
+        .flat_map(|a| a.primary.segments.iter().enumerate())
+    {
+        segments
+            .entry(seg.router.as_str())
+            .or_default()
+            .push(format!("{} {}", k + 1, seg.behavior));
+    }
 
     let mut s = String::new();
     let title = match answer {
@@ -70,6 +84,9 @@ pub fn dot(t: &Topology, answer: Option<&AnswerJson>) -> String {
             }
             if !r.up {
                 attrs.push("color=grey60, fontcolor=grey60, style=dashed".into());
+            }
+            if let Some(segs) = segments.get(r.id.as_str()) {
+                attrs.push(format!("xlabel={}", id(&segs.join(", "))));
             }
             let _ = writeln!(s, "    {} [{}];", id(r.id.as_str()), attrs.join(", "));
         }

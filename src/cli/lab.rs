@@ -55,6 +55,9 @@ pub async fn run(command: LabCommand) -> anyhow::Result<()> {
     );
     match command {
         LabCommand::Up { topology, agent } => {
+            // Before anything is made: a kernel without SRv6 would fail
+            // half-way, with namespaces and agents left behind.
+            crate::netlink::probe::srv6().await?;
             let text = std::fs::read_to_string(&topology)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", topology.display()))?;
             let t = crate::topology_file::parse_str(&text, &topology.display().to_string())
@@ -70,6 +73,10 @@ pub async fn run(command: LabCommand) -> anyhow::Result<()> {
                     format!("host behind {router}"),
                     format!("{} ({addr})", lab::plan::host_netns(router)),
                 ]);
+                out.add_row([
+                    format!("site behind {router}"),
+                    format!("{} ({})", lab::plan::host_netns(router), p.sites[router]),
+                ]);
             }
             for (dc, addr) in &p.datacenters {
                 out.add_row([
@@ -82,8 +89,8 @@ pub async fn run(command: LabCommand) -> anyhow::Result<()> {
             }
             println!("{out}");
             say(&format!(
-                "up: start cpnd on {} and install policies; logs in {}/logs",
-                topology.display(),
+                "up: start cpnd on {}/topology.yaml (the agents' addresses as they listen) and install policies; logs in {}/logs",
+                lab::LAB_DIR,
                 lab::LAB_DIR
             ));
         }

@@ -2,8 +2,6 @@
 //! local SIDs, and each up policy as an SR policy at its headend (color,
 //! endpoint, steered prefix, segment list, binding SID, version).
 
-use ipnetwork::Ipv6Network;
-
 use super::Policy;
 use super::outbox::{LocalSid, PolicySegment, RouterSids, SrPolicy};
 use crate::engine::{Objective, Protection};
@@ -50,9 +48,11 @@ pub fn distinguisher(order: u64) -> u32 {
 pub fn policy(t: &Topology, p: &Policy) -> Option<SrPolicy> {
     let answer = p.answer()?;
     let primary = &answer.primary;
+    // The prefix behind where the path ends: the data center's, or the
+    // site behind the router a policy is pinned to.
     let destination = match primary.datacenter {
         Some(dc) => t.datacenter(dc).prefix,
-        None => Ipv6Network::new(t.sids().end(primary.endpoint), 128).expect("128 is valid"),
+        None => t.router(primary.endpoint).prefix,
     };
     let objective = p.request.objective.unwrap_or_default();
     let protection = p.request.protection.unwrap_or_default();
@@ -103,9 +103,9 @@ pub fn router(t: &Topology, r: RouterIx) -> RouterSids {
                     _ => None,
                 },
                 datacenter: match s.function {
-                    SidFunction::EndDt6 { datacenter } => {
-                        Some(t.datacenter(datacenter).id.to_string())
-                    }
+                    SidFunction::EndDt6 {
+                        datacenter: Some(dc),
+                    } => Some(t.datacenter(dc).id.to_string()),
                     _ => None,
                 },
             })

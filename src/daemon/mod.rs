@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-pub use shared::{LogFormat, TlsArgs, init_logs, signal};
+pub use shared::{LogFormat, TlsArgs, init_logs, signal, write_address_file};
 
 use crate::api::access::Access;
 use crate::controller::{self, Controller, ControllerError, actor};

@@ -22,8 +22,8 @@ pub struct Options {
     pub access: Arc<Access>,
     /// TLS (`None`: plaintext).
     pub tls: Option<ServerTls>,
-    /// Longest a call may take before it fails with DEADLINE_EXCEEDED (a
-    /// client's shorter `grpc-timeout` wins).
+    /// Longest a call may take before it fails (tonic answers CANCELLED
+    /// "Timeout expired"; a client's shorter `grpc-timeout` wins).
     pub call_timeout: Duration,
     /// The BGP-LS speaker's status, when there is one.
     pub bgp_ls: Option<crate::api::BgpLsStatus>,

@@ -79,3 +79,15 @@ pub async fn signal() {
         () = term => {}
     }
 }
+
+/// Writes a daemon's bound address to `file` (whole or not at all: written
+/// aside, then renamed), so that whoever started it with port 0 can read
+/// which port it got.
+pub fn write_address_file(
+    file: &std::path::Path,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<()> {
+    let aside = file.with_extension("tmp");
+    std::fs::write(&aside, format!("{addr}\n"))?;
+    std::fs::rename(&aside, file)
+}

@@ -16,7 +16,8 @@ pub struct PolicyJson {
     pub state: String,
     /// Why it is down; null when up.
     pub reason: Option<String>,
-    /// "applied", "pending" or "failed".
+    /// "applied", "pending", "failed" or "disabled" (the controller pushes
+    /// nothing).
     pub southbound: String,
     /// What is pending, or the last southbound error; null when applied.
     pub southbound_detail: Option<String>,

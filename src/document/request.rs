@@ -125,6 +125,14 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, FieldError
     let c = doc.constraints.clone().unwrap_or_default();
     let operators = match &c.operators {
         None => None,
+        // Nothing would be feasible; and over gRPC an empty list cannot be
+        // told from no list. Refused, so that both mean the same.
+        Some(ids) if ids.is_empty() => {
+            return Err(FieldError::new(
+                "constraints.operators",
+                "an empty list allows no operator; leave the field out to allow every operator",
+            ));
+        }
         Some(ids) => {
             let mut ops = ids
                 .iter()

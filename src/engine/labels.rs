@@ -34,8 +34,9 @@ pub struct Label {
 }
 
 impl Label {
-    /// Segments a data center path through this label needs at least (DT6 included).
-    pub fn segments_to_datacenter(&self) -> u16 {
+    /// Segments a path ending at this label needs at least (the final
+    /// End.DT6 included).
+    pub fn segments_at_least(&self) -> u16 {
         self.segs + 1
     }
 }

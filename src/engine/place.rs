@@ -13,7 +13,7 @@ use super::graph::SearchGraph;
 use super::igp::IgpCache;
 use super::protect;
 use super::prune::{self, Candidate, Pruned};
-use super::request::{Destination, Objective, PathRequest, Protection};
+use super::request::{Objective, PathRequest, Protection};
 use super::search::{
     self, Bounds, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
 };
@@ -131,10 +131,6 @@ impl<'a> Ctx<'a> {
 
     pub(super) fn candidate(&self, i: usize) -> &Candidate {
         &self.pruned.candidates[i]
-    }
-
-    pub(super) fn ends_in_datacenter(&self) -> bool {
-        !matches!(self.req.to, Some(Destination::Router(_)))
     }
 
     /// One search from the headend over every candidate's sinks.
@@ -339,10 +335,7 @@ pub(super) fn place(
     let (mut chosen, ties, used, truncated) = if ctx.fits(&best) {
         (best, unlimited, &result, result.truncated)
     } else {
-        let limit = SegmentLimit {
-            msd: ctx.msd,
-            datacenter: ctx.ends_in_datacenter(),
-        };
+        let limit = SegmentLimit { msd: ctx.msd };
         within = ctx.search(igp, Some(limit), None);
         let fitting = ctx.hits(&within);
         let Some(r) = ctx.choose(igp, &within, &fitting, true) else {

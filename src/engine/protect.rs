@@ -144,10 +144,7 @@ fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> 
     if ctx.fits(&found) {
         return Some(found);
     }
-    let limit = SegmentLimit {
-        msd: ctx.msd,
-        datacenter: ctx.ends_in_datacenter(),
-    };
+    let limit = SegmentLimit { msd: ctx.msd };
     let result = ctx.search(igp, Some(limit), banned);
     best_in(ctx, igp, &result).filter(|b| ctx.fits(b))
 }

@@ -123,10 +123,8 @@ pub struct LowerBounds {
 /// Segment-aware search: paths must be encodable within `msd` segments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SegmentLimit {
-    /// The headend's maximum SID depth.
+    /// The headend's maximum SID depth (the final End.DT6 counts).
     pub msd: u8,
-    /// True when paths end in a data center (an End.DT6 is added at the end).
-    pub datacenter: bool,
 }
 
 /// One search's inputs.
@@ -347,8 +345,8 @@ fn relax_counting_segments(
         return;
     }
     let msd = u16::from(limit.msd);
-    // The final End.DT6 of a data center path.
-    let tail = u16::from(limit.datacenter);
+    // Every path ends with an End.DT6 (of its data center or its router).
+    let tail = 1;
     // Keep the stretch from the anchor going when the IGP takes it over this
     // link uniquely; closing it later costs one segment (an End, or the
     // final End.DT6).

@@ -4,7 +4,10 @@
 //! From the current router, an `End` at R follows the operator's unique IGP
 //! shortest path to R; an `End.X` at R first does the same, then crosses one
 //! link (the only way across a peering link); an `End.DT6` at the last router
-//! hands the packet to the data center.
+//! (the data center's, or the router's own) steers the packet there as an
+//! `End` would and decapsulates it. Every list ends with one: an `End` or
+//! `End.X` with Segments Left 0 would hand the inner packet to the router
+//! itself (RFC 8986 4.1, 4.2), and nothing would leave the SR domain.
 //!
 //! From an anchor (where the last segment ended), `End` reaches exactly the
 //! prefix of the rest of the path that is a unique IGP shortest path: up to
@@ -65,8 +68,8 @@ fn end_x(t: &Topology, r: RouterIx, link: LinkIx) -> Segment {
 }
 
 /// The fewest segments steering onto `path` (with `links[i]` joining
-/// `path[i]` and `path[i+1]`), ending with `End.DT6` into `datacenter` when
-/// given.
+/// `path[i]` and `path[i+1]`), ending with the End.DT6 of the last router:
+/// into `datacenter` when given, else into the router's main table.
 pub fn encode(
     t: &Topology,
     igp: &mut IgpCache,
@@ -81,11 +84,6 @@ pub fn encode(
     let mut r = reach(anchor, igp);
     while r < k {
         // `path[r] -> path[r+1]` is where the IGP stops following the path.
-        if datacenter.is_none() && r + 1 == k {
-            segments.push(end_x(t, path[r], links[r]));
-            anchor = k;
-            break;
-        }
         let beyond = reach(r + 1, igp);
         let at = reach(r, igp);
         if r > anchor && at >= beyond {
@@ -98,19 +96,21 @@ pub fn encode(
             r = beyond;
         }
     }
-    match datacenter {
-        Some(dc) => segments.push(Segment {
-            sid: t
-                .sids()
-                .end_dt6(path[k], dc)
-                .expect("paths to a data center end at one of its gateways"),
-            behavior: Behavior::EndDt6,
-            router: path[k],
-            link: None,
-            datacenter: Some(dc),
-        }),
-        None if anchor < k => segments.push(end(t, path[k])),
-        None => {}
-    }
+    // The End.DT6 reaches `path[k]` from the anchor as an End would (the
+    // loop left `r == k`).
+    let sid = match datacenter {
+        Some(dc) => t
+            .sids()
+            .end_dt6(path[k], dc)
+            .expect("paths to a data center end at one of its gateways"),
+        None => t.sids().own_dt6(path[k]),
+    };
+    segments.push(Segment {
+        sid,
+        behavior: Behavior::EndDt6,
+        router: path[k],
+        link: None,
+        datacenter,
+    });
     segments
 }

@@ -1,7 +1,9 @@
 //! The SRv6 lab (`cpnctl lab`, as root): a topology built out of Linux
 //! network namespaces ([`plan`] says what), with one `cpn-router --linux`
-//! agent per router listening on the router's `mgmt` address, so that a
-//! `cpnd` on the same topology pushes real SR policies into real kernels.
+//! agent per router listening on the router's `mgmt` address (port 0: any
+//! free port), so that a `cpnd` on the lab's topology file
+//! (`/run/cpn-lab/topology.yaml`, with the addresses the agents got) pushes
+//! real SR policies into real kernels.
 //!
 //! Everything the lab makes is named `cpn-…` (namespaces) or lives under
 //! [`LAB_DIR`] (the topology it was built from, agents' pids, logs and
@@ -79,7 +81,7 @@ pub async fn up(
             agent.display()
         )));
     }
-    let p = plan::plan(t)?;
+    let mut p = plan::plan(t)?;
     down(&mut |_| {}).await?;
     std::fs::create_dir_all(lab_path("logs")).map_err(|e| other(LAB_DIR, e))?;
     std::fs::create_dir_all(lab_path("agents")).map_err(|e| other(LAB_DIR, e))?;
@@ -148,7 +150,9 @@ pub async fn up(
     for a in &p.agents {
         start_agent(agent, a)?;
     }
-    wait_for_agents(&p).await?;
+    wait_for_agents(&mut p).await?;
+    std::fs::write(lab_path("topology.yaml"), effective_topology(source, &p)?)
+        .map_err(|e| other(LAB_DIR, e))?;
     Ok(p)
 }
 
@@ -194,6 +198,8 @@ fn start_agent(program: &Path, a: &plan::Agent) -> Result<(), LabError> {
     let mut cmd = std::process::Command::new(program);
     cmd.args(["--linux", "--router", &a.router, "--netns", &a.netns])
         .args(["--listen", &a.listen])
+        .arg("--address-file")
+        .arg(address_file(&a.router))
         .args(["--dt6-table", &plan::DC_TABLE.to_string()])
         .arg("--state-file")
         .arg(lab_path(&format!("agents/{}.pb", a.router)));
@@ -215,10 +221,23 @@ fn start_agent(program: &Path, a: &plan::Agent) -> Result<(), LabError> {
     .map_err(|e| other("agent pid", e))
 }
 
-async fn wait_for_agents(p: &Plan) -> Result<(), LabError> {
+/// Where an agent writes the address it listens on.
+fn address_file(router: &str) -> PathBuf {
+    lab_path(&format!("agents/{router}.addr"))
+}
+
+/// Waits until every agent listens, and takes the address each one got
+/// (a `mgmt` with port 0 lets the system pick a free port).
+async fn wait_for_agents(p: &mut Plan) -> Result<(), LabError> {
     let deadline = Instant::now() + Duration::from_secs(20);
-    for a in &p.agents {
-        while tokio::net::TcpStream::connect(&a.listen).await.is_err() {
+    for a in &mut p.agents {
+        loop {
+            if let Ok(text) = std::fs::read_to_string(address_file(&a.router))
+                && tokio::net::TcpStream::connect(text.trim()).await.is_ok()
+            {
+                a.listen = text.trim().to_owned();
+                break;
+            }
             if Instant::now() > deadline {
                 return Err(LabError::Other(format!(
                     "the agent of {} does not listen on {}; see {}",
@@ -231,6 +250,31 @@ async fn wait_for_agents(p: &Plan) -> Result<(), LabError> {
         }
     }
     Ok(())
+}
+
+/// The lab's topology file: `source` with every router's `mgmt` set to
+/// where its agent listens (they differ where `mgmt` asked for port 0).
+fn effective_topology(source: &str, p: &Plan) -> Result<String, LabError> {
+    let mut doc: crate::topology_file::TopologyDocument =
+        serde_yaml::from_str(source).map_err(|e| other("the lab's topology", e))?;
+    let listen: BTreeMap<&str, &str> = p
+        .agents
+        .iter()
+        .map(|a| (a.router.as_str(), a.listen.as_str()))
+        .collect();
+    let mut changed = false;
+    for r in &mut doc.routers {
+        if let Some(&addr) = listen.get(r.id.as_str())
+            && r.mgmt.as_deref() != Some(addr)
+        {
+            r.mgmt = Some(addr.to_owned());
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(source.to_owned());
+    }
+    serde_yaml::to_string(&doc).map_err(|e| other("the lab's topology", e))
 }
 
 /// Stops the lab's agents and removes its namespaces and files; whatever a

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | wire `w` (1-based: links by id, then router hosts by router id, then data center hosts by data center id and gateway) | `fd00:1ab:0:w::/64`, the first end `::1`, the second `::2` |
 //! | the host behind router `r` | `::2` of its wire; the wire's /64 is the host prefix |
+//! | the site behind router `r` (where policies pinned to `r` lead) | the router's `prefix` with host part `::1`, on the host |
 //! | a data center's service address | the data center's prefix with host part `::1`, on the data center host |
 //!
 //! Routes (protocol [`LAB_PROTOCOL`](crate::netlink::routes::LAB_PROTOCOL)):
@@ -17,7 +18,11 @@
 //! operator's IGP shortest paths (all equal-cost next hops: ECMP), every
 //! host prefix along the shortest IGP path over the whole network (the
 //! return path of replies; inter-operator reachability is BGP's job in a
-//! real network). Only links that are up carry routes. A gateway reaches
+//! real network). Only links that are up carry routes. A router reaches
+//! the site behind it (its `prefix`) through its host in its main table,
+//! where its own End.DT6 looks decapsulated packets up; no other router
+//! has that route, so only an SR policy pinned to the router brings traffic
+//! there. A gateway reaches
 //! its data centers' prefixes through their hosts in table [`DC_TABLE`],
 //! where End.DT6 looks decapsulated packets up: data center prefixes are in
 //! no routing table traffic is forwarded by, so only an SR policy brings
@@ -134,6 +139,8 @@ pub struct Plan {
     pub agents: Vec<Agent>,
     /// Host addresses by router id.
     pub hosts: BTreeMap<String, Ipv6Addr>,
+    /// Site addresses (in the router's `prefix`, on its host) by router id.
+    pub sites: BTreeMap<String, Ipv6Addr>,
     /// Service addresses by data center id.
     pub datacenters: BTreeMap<String, Ipv6Addr>,
 }
@@ -144,7 +151,11 @@ fn wire_addr(number: u16, host: u16) -> Ipv6Addr {
 
 /// The service address of a data center.
 pub fn datacenter_addr(t: &Topology, dc: DatacenterIx) -> Ipv6Addr {
-    let prefix = t.datacenter(dc).prefix;
+    first_host(t.datacenter(dc).prefix)
+}
+
+/// The address `::1` of a prefix.
+fn first_host(prefix: Ipv6Network) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(prefix.network()) | 1)
 }
 
@@ -181,6 +192,7 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
         defaults: Vec::new(),
         agents: Vec::new(),
         hosts: BTreeMap::new(),
+        sites: BTreeMap::new(),
         datacenters: BTreeMap::new(),
     };
     for &r in &routers {
@@ -233,6 +245,10 @@ pub fn plan(t: &Topology) -> Result<Plan, PlanError> {
             host_netns(&rid(r)),
         );
         p.hosts.insert(rid(r), w.ends[1].addr);
+        let site = first_host(t.router(r).prefix);
+        p.addresses
+            .push((host_netns(&rid(r)), "lo".into(), site, 128));
+        p.sites.insert(rid(r), site);
         p.defaults.push((
             w.ends[1].netns.clone(),
             w.ends[0].addr,
@@ -356,6 +372,19 @@ pub fn routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
                 netns: router_netns(&t.router(src).id.to_string()),
                 prefix: t.router(dst).locator,
                 next_hops: next_hops.into_iter().collect(),
+            });
+        }
+    }
+    // Each router to the site behind it (through its host), and no one else.
+    for w in &p.wires {
+        if w.link.is_none()
+            && let Some(id) = w.ends[1].netns.strip_prefix(&format!("{NETNS_PREFIX}h-"))
+            && let Some(r) = t.router_ix(id)
+        {
+            out.push(PlannedRoute {
+                netns: w.ends[0].netns.clone(),
+                prefix: t.router(r).prefix,
+                next_hops: vec![(w.ends[1].addr, w.ends[0].interface.clone())],
             });
         }
     }

@@ -11,9 +11,10 @@ use std::net::Ipv6Addr;
 use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
-use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
+use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
+use super::prefixes::{Kind, derived_prefix};
 use super::problems::BuildErrors;
 use super::sid::{RouterSids, SidTable};
 use super::topology::{Adjacency, LinkIx, RouterIx, Topology, next_instance};
@@ -33,6 +34,9 @@ pub struct RouterDraft {
     pub region: Option<String>,
     /// Maximum SID depth.
     pub msd: u8,
+    /// The site prefix policies pinned to it steer; `None`: derived from
+    /// the id.
+    pub prefix: Option<Ipv6Network>,
     /// Agent address.
     pub mgmt: Option<String>,
     /// The End SID the network gave (learned over BGP-LS); `None`:
@@ -52,6 +56,7 @@ impl RouterDraft {
             msd: DEFAULT_MSD,
             mgmt: None,
             end_sid: None,
+            prefix: None,
         }
     }
 }
@@ -244,6 +249,9 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             region: r.region,
             msd: r.msd,
             mgmt: r.mgmt,
+            prefix: r
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Router, r.id.as_str())),
             up: true,
         });
         routers_by_id.insert(r.id, ix);
@@ -309,7 +317,9 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         pools.sort_by_key(|p| p.kind);
         datacenters_by_id.insert(dc.id.clone(), ix);
         datacenters.push(Datacenter {
-            prefix: dc.prefix.unwrap_or_else(|| derived_prefix(&dc.id)),
+            prefix: dc
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Datacenter, dc.id.as_str())),
             id: dc.id,
             attach,
             city: dc.city,

@@ -10,7 +10,7 @@ use std::net::Ipv6Addr;
 use ipnetwork::Ipv6Network;
 
 use super::builder::{RouterDraft, TopologyBuilder};
-use super::datacenter::derived_prefix;
+use super::prefixes::{Kind, derived_prefix};
 use super::problems::{BuildError, Place, Problem, Section};
 use super::sid::{MAX_ADJACENCIES, MAX_DATACENTERS_PER_ROUTER};
 
@@ -274,12 +274,53 @@ impl<'b> Checks<'b> {
         }
     }
 
-    /// Data center prefixes: well formed, and overlapping neither a locator
-    /// nor another data center's prefix (each reported once, against the
-    /// first thing it overlaps in address order).
+    /// Steering prefixes (of routers and data centers): well formed, and
+    /// overlapping neither a locator nor another steering prefix (each
+    /// reported once, against the first thing it overlaps in address
+    /// order).
     fn prefixes(&mut self) {
         let b = self.b;
-        // (first, last address, what it is, the data center it belongs to)
+        // Every prefix to check, with where it is, whether it was derived,
+        // and what it is called in an error.
+        let mut owned: Vec<(Place, Ipv6Network, bool, String)> = Vec::new();
+        // A second item with an id already used (reported as such) would
+        // derive the same prefix: its prefix is not checked again.
+        let first = |here: &Place, id: &str| {
+            self.nodes
+                .get(id)
+                .is_some_and(|p| p.section == here.section && p.index == here.index)
+        };
+        for (i, r) in b.routers.iter().enumerate() {
+            let prefix = r
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Router, r.id.as_str()));
+            let here = place(Section::Routers, i, r.id.as_str(), "prefix");
+            if !first(&here, r.id.as_str()) {
+                continue;
+            }
+            owned.push((
+                here,
+                prefix,
+                r.prefix.is_none(),
+                format!("router `{}`", r.id),
+            ));
+        }
+        for (i, dc) in b.datacenters.iter().enumerate() {
+            let prefix = dc
+                .prefix
+                .unwrap_or_else(|| derived_prefix(Kind::Datacenter, dc.id.as_str()));
+            let here = place(Section::Datacenters, i, dc.id.as_str(), "prefix");
+            if !first(&here, dc.id.as_str()) {
+                continue;
+            }
+            owned.push((
+                here,
+                prefix,
+                dc.prefix.is_none(),
+                format!("data center `{}`", dc.id),
+            ));
+        }
+        // (first, last address, what it is, the prefix it is, if one)
         let mut spans: Vec<(u128, u128, String, Option<usize>)> = Vec::new();
         for r in &b.routers {
             let well_formed =
@@ -294,48 +335,43 @@ impl<'b> Checks<'b> {
                 ));
             }
         }
-        for (i, dc) in b.datacenters.iter().enumerate() {
-            let prefix = dc.prefix.unwrap_or_else(|| derived_prefix(&dc.id));
+        for (k, (here, prefix, _, owner)) in owned.iter().enumerate() {
             let len = prefix.prefix();
-            let here = place(Section::Datacenters, i, dc.id.as_str(), "prefix");
             if !(32..=128).contains(&len) {
-                self.err(here, Problem::PrefixLength(prefix, len));
+                self.err(here.clone(), Problem::PrefixLength(*prefix, len));
             } else if prefix.ip() != prefix.network() {
                 let fixed = Ipv6Network::new(prefix.network(), len).expect("same length");
-                self.err(here, Problem::PrefixHostBits(prefix, fixed));
+                self.err(here.clone(), Problem::PrefixHostBits(*prefix, fixed));
             } else {
-                let (s, e) = range(&prefix);
-                let what = format!("prefix {prefix} of data center `{}`", dc.id);
-                spans.push((s, e, what, Some(i)));
+                let (s, e) = range(prefix);
+                spans.push((s, e, format!("prefix {prefix} of {owner}"), Some(k)));
             }
         }
         spans.sort_by_key(|x| (x.0, x.1));
         let mut reach: Option<(u128, usize)> = None;
-        let mut reported = vec![false; b.datacenters.len()];
+        let mut reported = vec![false; owned.len()];
         for k in 0..spans.len() {
             let (start, end) = (spans[k].0, spans[k].1);
             if let Some((far, j)) = reach
                 && start <= far
             {
-                // Blame the data center of the pair (the later one when
-                // both are data centers).
-                let (dc, other) = match (spans[k].3, spans[j].3) {
-                    (Some(d), _) => (d, j),
-                    (None, Some(d)) => (d, k),
-                    (None, None) => (usize::MAX, k),
+                // Blame a prefix of the pair (the later one when both are).
+                let blame = match (spans[k].3, spans[j].3) {
+                    (Some(p), _) => Some((p, j)),
+                    (None, Some(p)) => Some((p, k)),
+                    (None, None) => None,
                 };
-                if dc != usize::MAX && !reported[dc] {
-                    reported[dc] = true;
-                    let d = &b.datacenters[dc];
+                if let Some((p, other)) = blame
+                    && !reported[p]
+                {
+                    reported[p] = true;
+                    let (here, prefix, derived, _) = &owned[p];
                     let problem = Problem::PrefixOverlap {
-                        prefix: d.prefix.unwrap_or_else(|| derived_prefix(&d.id)),
-                        derived: d.prefix.is_none(),
+                        prefix: *prefix,
+                        derived: *derived,
                         other: spans[other].2.clone(),
                     };
-                    self.err(
-                        place(Section::Datacenters, dc, d.id.as_str(), "prefix"),
-                        problem,
-                    );
+                    self.err(here.clone(), problem);
                 }
             }
             if reach.is_none_or(|(far, _)| end > far) {

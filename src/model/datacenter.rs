@@ -114,23 +114,9 @@ pub struct Datacenter {
     pub pools: Vec<Pool>,
     /// The prefix behind the data center that policies steer into (traffic
     /// to it is encapsulated at the headend): declared in the topology, or
-    /// [`derived_prefix`] of the id. Stable: adding or removing another data
+    /// [`derived_prefix`](super::derived_prefix) of the id. Stable: adding or removing another data
     /// center never moves it.
     pub prefix: Ipv6Network,
-}
-
-/// The prefix of a data center that declares none: `fd00:dc:H:L::/64`,
-/// where `H:L` is the 32-bit FNV-1a hash of the id (high and low 16 bits).
-/// Outside every locator the examples use, so the IGP never carries it; two
-/// ids with the same hash (about one chance in 2,000 among 2,000 data
-/// centers) are refused at load, asking for a declared `prefix`.
-pub fn derived_prefix(id: &DatacenterId) -> Ipv6Network {
-    let hash = id.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    let addr =
-        std::net::Ipv6Addr::new(0xfd00, 0x00dc, (hash >> 16) as u16, hash as u16, 0, 0, 0, 0);
-    Ipv6Network::new(addr, 64).expect("64 is a valid length")
 }
 
 impl Datacenter {

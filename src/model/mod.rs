@@ -6,15 +6,17 @@ mod checks;
 mod datacenter;
 mod ids;
 mod network;
+mod prefixes;
 mod problems;
 mod sid;
 pub mod srh;
 mod topology;
 
 pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
-pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind, derived_prefix};
+pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
+pub use prefixes::{Kind as PrefixOwner, derived_prefix};
 pub use problems::{BuildError, BuildErrors, Place, Problem, Section};
 pub use sid::{
     Behavior, MAX_ADJACENCIES, Sid, SidFunction, SidStructure, SidTable, sid_in_locator,

@@ -39,6 +39,10 @@ pub struct Router {
     pub msd: u8,
     /// gRPC address (`host:port`) of this router's agent.
     pub mgmt: Option<String>,
+    /// The prefix behind the router (its site) that policies pinned to it
+    /// steer into: declared, or derived from the id (see
+    /// [`derived_prefix`](super::derived_prefix)).
+    pub prefix: Ipv6Network,
     /// False while the router is down; a down router carries nothing.
     pub up: bool,
 }

@@ -150,7 +150,7 @@ pub enum Problem {
     /// center's prefix (one address would mean two things).
     #[error("prefix {prefix}{} overlaps {other}{}",
         if *derived { " (derived from the id)" } else { "" },
-        if *derived { "; declare a `prefix` for this data center" } else { "" })]
+        if *derived { "; declare a `prefix` for it" } else { "" })]
     PrefixOverlap {
         /// This data center's prefix.
         prefix: Ipv6Network,

@@ -8,10 +8,12 @@
 //! |---|---|---|
 //! | End     | `0x0000`         | router |
 //! | End.X   | `0xe001 + k`     | adjacency, `k` = rank of the link id among the router's links |
-//! | End.DT6 | `0xd000 + k`     | attached data center, `k` = rank of its id among them |
+//! | End.DT6 | `0xd000 + k`     | attached data center, `k` = rank of its id among them (into the data center's table) |
+//! | End.DT6 | `0xe000`         | router (into its main table: where traffic pinned to the router leaves the SR domain) |
 //!
-//! So `fc00:a:2::/48` gives End `fc00:a:2::`, first End.X `fc00:a:2:e001::`
-//! and first End.DT6 `fc00:a:2:d000::`, the same for the same file every time.
+//! So `fc00:a:2::/48` gives End `fc00:a:2::`, first End.X `fc00:a:2:e001::`,
+//! first data center End.DT6 `fc00:a:2:d000::` and the router's own End.DT6
+//! `fc00:a:2:e000::`, the same for the same file every time.
 //!
 //! SIDs the network advertises (learned over BGP-LS: a router's End SID,
 //! an adjacency's End.X SID) are given, not allocated: they are taken as
@@ -92,10 +94,11 @@ pub enum SidFunction {
         /// The adjacency's link.
         link: LinkIx,
     },
-    /// Decapsulate into the table of `datacenter`.
+    /// Decapsulate and look the inner packet up: in the table of
+    /// `datacenter`, or (`None`) in the owning router's main table.
     EndDt6 {
-        /// The data center behind the owning router.
-        datacenter: DatacenterIx,
+        /// The data center behind the owning router, if any.
+        datacenter: Option<DatacenterIx>,
     },
 }
 
@@ -158,12 +161,14 @@ impl SidStructure {
 
 /// First End.X function value.
 const END_X_BASE: u16 = 0xe001;
-/// First End.DT6 function value.
+/// First End.DT6 function value of the data centers.
 const END_DT6_BASE: u16 = 0xd000;
+/// The function of a router's own End.DT6 (into its main table).
+const END_DT6_OWN: u16 = 0xe000;
 /// How many End.X SIDs fit before the function field runs out of its range.
 pub const MAX_ADJACENCIES: usize = (0xffff - END_X_BASE as usize) + 1;
-/// How many End.DT6 SIDs one router can hold in its range.
-pub const MAX_DATACENTERS_PER_ROUTER: usize = (END_X_BASE - END_DT6_BASE) as usize;
+/// How many data center End.DT6 SIDs one router can hold in its range.
+pub const MAX_DATACENTERS_PER_ROUTER: usize = (END_DT6_OWN - END_DT6_BASE) as usize;
 
 /// The address of function `function` in `locator`.
 pub fn sid_in_locator(locator: Ipv6Network, function: u16) -> Ipv6Addr {
@@ -175,6 +180,8 @@ pub fn sid_in_locator(locator: Ipv6Network, function: u16) -> Ipv6Addr {
 #[derive(Clone, Debug, Default)]
 pub struct SidTable {
     end: Vec<Ipv6Addr>,
+    /// Per router: its own End.DT6.
+    own_dt6: Vec<Ipv6Addr>,
     /// Per link: `[End.X owned by end a, End.X owned by end b]`.
     end_x: Vec<[Ipv6Addr; 2]>,
     dt6: HashMap<(RouterIx, DatacenterIx), Ipv6Addr>,
@@ -211,9 +218,10 @@ impl SidTable {
     ) -> Self {
         let mut table = SidTable {
             end: vec![Ipv6Addr::UNSPECIFIED; routers.len()],
+            own_dt6: Vec::with_capacity(routers.len()),
             end_x: vec![[Ipv6Addr::UNSPECIFIED; 2]; link_ends.len()],
             dt6: HashMap::new(),
-            by_addr: HashMap::with_capacity(routers.len() + 2 * link_ends.len()),
+            by_addr: HashMap::with_capacity(2 * routers.len() + 2 * link_ends.len()),
             ends: link_ends.to_vec(),
             given: HashSet::new(),
         };
@@ -244,6 +252,9 @@ impl SidTable {
                 table.end[r] = end;
                 table.insert(end, router, SidFunction::End);
             }
+            let own = table.free(spec.locator, END_DT6_OWN, (END_DT6_OWN, END_DT6_OWN));
+            table.own_dt6.push(own);
+            table.insert(own, router, SidFunction::EndDt6 { datacenter: None });
             for (k, &link) in spec.links.iter().enumerate() {
                 let side = usize::from(link_ends[link.index()].0 != router);
                 let has = given_end_x
@@ -259,9 +270,12 @@ impl SidTable {
             }
             for (k, &datacenter) in spec.datacenters.iter().enumerate() {
                 let want = END_DT6_BASE + k as u16;
-                let addr = table.free(spec.locator, want, (END_DT6_BASE, END_X_BASE - 1));
+                let addr = table.free(spec.locator, want, (END_DT6_BASE, END_DT6_OWN - 1));
                 table.dt6.insert((router, datacenter), addr);
-                table.insert(addr, router, SidFunction::EndDt6 { datacenter });
+                let function = SidFunction::EndDt6 {
+                    datacenter: Some(datacenter),
+                };
+                table.insert(addr, router, function);
             }
         }
         table
@@ -337,6 +351,12 @@ impl SidTable {
     /// is not attached to that router.
     pub fn end_dt6(&self, router: RouterIx, datacenter: DatacenterIx) -> Option<Ipv6Addr> {
         self.dt6.get(&(router, datacenter)).copied()
+    }
+
+    /// The router's own End.DT6 SID: decapsulation into its main table,
+    /// the last segment of every path pinned to the router.
+    pub fn own_dt6(&self, router: RouterIx) -> Ipv6Addr {
+        self.own_dt6[router.index()]
     }
 
     /// What a SID means, if it is one of this topology's.

@@ -83,8 +83,8 @@ fn builds_in_id_order_with_derived_kinds() {
 fn sids_are_unique_inside_their_locator_and_look_up_both_ways() {
     let t = small().build().unwrap();
     let sids = t.sids();
-    // 4 End + 3 links x 2 End.X + 1 End.DT6
-    assert_eq!(sids.len(), 4 + 6 + 1);
+    // 4 End + 3 links x 2 End.X + 1 data center End.DT6 + 4 routers' own End.DT6
+    assert_eq!(sids.len(), 4 + 6 + 1 + 4);
     let mut seen = HashSet::new();
     for (r, router) in t.routers() {
         for sid in sids.of_router(r) {
@@ -112,6 +112,11 @@ fn sids_are_unique_inside_their_locator_and_look_up_both_ways() {
     let dc4 = t.datacenter_ix("dc4").unwrap();
     assert_eq!(sids.end_dt6(r4, dc4), Some(a("fc00:b:4:d000::")));
     assert_eq!(sids.end_dt6(r3, dc4), None);
+    assert_eq!(sids.own_dt6(r3), a("fc00:a:3:e000::"));
+    assert_eq!(
+        sids.lookup(a("fc00:a:3:e000::")).unwrap().function,
+        SidFunction::EndDt6 { datacenter: None }
+    );
     let x = sids.lookup(a("fc00:a:3:e002::")).unwrap();
     assert_eq!(x.router, r3);
     assert_eq!(x.function, SidFunction::EndX { link: l34 });
@@ -311,9 +316,14 @@ fn adjacencies_are_sorted_by_link_id() {
 fn datacenter_prefixes_follow_the_id_not_the_order() {
     let t = small().build().unwrap();
     let dc4 = t.datacenter(t.datacenter_ix("dc4").unwrap()).prefix;
-    // FNV-1a (32-bit) of "dc4" is 0x934a254c, computed apart from this
-    // code (a few lines of Python over the published constants).
-    assert_eq!(dc4, loc("fd00:dc:934a:254c::/64"));
+    // The low 48 bits of FNV-1a (64-bit) of "dc4" are 0xe818f450e6cc,
+    // computed apart from this code (a few lines of Python over the
+    // published constants).
+    assert_eq!(dc4, loc("fddc:e818:f450:e6cc::/64"));
+    // A router's derived prefix lies in fded::/16.
+    let r1 = t.router(t.router_ix("r1").unwrap()).prefix;
+    assert_eq!(r1.network().segments()[0], 0xfded);
+    assert_eq!(r1.prefix(), 64);
     // A data center sorting before it moves nothing.
     let mut b = small();
     b.datacenter(dc("dc0", &["r1"]));
@@ -351,6 +361,8 @@ fn datacenter_prefixes_must_be_networks_apart_from_locators_and_each_other() {
         prefix: Some(loc("fd00:dc:7::/48")),
         ..dc("covers-first", &["r2"])
     });
+    // A router's site prefix declared inside another router's locator.
+    b.routers[0].prefix = Some(loc("fc00:a:1:9::/64"));
     let found = problems(b);
     assert!(found.iter().any(|(at, p)| at == "datacenters[1].prefix"
         && matches!(p, Problem::PrefixOverlap { other, derived: false, .. } if other.contains("router `r1`"))), "{found:?}");
@@ -364,7 +376,12 @@ fn datacenter_prefixes_must_be_networks_apart_from_locators_and_each_other() {
             && matches!(p, Problem::PrefixOverlap { other, .. } if other.contains("`first`"))),
         "{found:?}"
     );
-    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found.iter().any(|(at, p)| at == "routers[0].prefix"
+            && matches!(p, Problem::PrefixOverlap { other, .. } if other.contains("router `r1`"))),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 pub mod links;
 pub mod netns;
+pub mod probe;
 pub mod routes;
 
 /// A netlink or namespace operation failed; the message says which and on

@@ -26,7 +26,7 @@ pub enum ReplayError {
     #[error("{0}")]
     Invalid(String),
     /// Its topology did not load.
-    #[error("{0}")]
+    #[error(transparent)]
     Topology(#[from] topology_file::LoadError),
 }
 

@@ -2,9 +2,12 @@
 //! data plane, programmed over netlink inside the router's network
 //! namespace.
 //!
-//! - Local SIDs are seg6local routes: End and End.DT6 (into
-//!   [`LinuxConfig::dt6_table`]) bound to the SID device, End.X bound to the
-//!   link's interface with the neighbor as next hop; all count packets.
+//! - Local SIDs are seg6local routes: End and End.DT6 bound to the SID
+//!   device, End.X bound to the link's interface with the neighbor as next
+//!   hop; all count packets. A data center's End.DT6 looks the inner packet
+//!   up in [`LinuxConfig::dt6_table`]; the router's own End.DT6 (no data
+//!   center) in the main table, where traffic pinned to the router leaves
+//!   the SR domain.
 //! - A policy at the headend is a seg6 encapsulation route (H.Encaps) for
 //!   its destination prefix. The kernel steers by destination, so one
 //!   policy per destination: a second is refused, naming the first.
@@ -61,7 +64,8 @@ pub struct LinuxConfig {
     /// Interface End and End.DT6 SIDs and encap routes are bound to; created
     /// (a veth pair inside the namespace) when missing.
     pub sid_device: String,
-    /// Table End.DT6 looks the decapsulated packet up in.
+    /// Table a data center's End.DT6 looks the decapsulated packet up in
+    /// (the router's own End.DT6 uses the main table).
     pub dt6_table: u32,
     /// Where names and versions are kept.
     pub state_file: PathBuf,
@@ -202,7 +206,11 @@ impl LinuxAgent {
             }
             Ok(pb::SidBehavior::EndDt6) => (
                 LocalAction::EndDt6 {
-                    table: self.config.dt6_table,
+                    table: if s.datacenter.is_empty() {
+                        MAIN_TABLE
+                    } else {
+                        self.config.dt6_table
+                    },
                 },
                 self.config.sid_device.as_str(),
             ),

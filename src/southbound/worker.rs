@@ -40,6 +40,16 @@ pub enum Job {
     Synced,
 }
 
+/// What one step of the worker did.
+enum Step {
+    /// Reconciled with the router.
+    Reconciled,
+    /// Pushed (or refused) the first queued policy.
+    Pushed,
+    /// Nothing to do.
+    Idle,
+}
+
 /// Whether the worker follows the router's reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Watch {
@@ -126,7 +136,11 @@ pub async fn run(
         if work_due {
             w.follow_reports(&ended_tx).await;
             match w.step().await {
-                Ok(()) => w.failures = 0,
+                // Only a push that went through ends a run of failures: a
+                // reconciliation between retries (drivers without reports
+                // reconcile after every failure) must not reset the backoff.
+                Ok(Step::Pushed) => w.failures = 0,
+                Ok(Step::Reconciled | Step::Idle) => {}
                 Err(e) => {
                     w.waiting(&e);
                     w.failures += 1;
@@ -247,14 +261,14 @@ impl Worker {
     }
 
     /// One unit of work: a reconciliation, or the next queued push.
-    async fn step(&mut self) -> Result<(), DriverError> {
+    async fn step(&mut self) -> Result<Step, DriverError> {
         if self.resync {
             self.reconcile().await?;
             self.resync = false;
-            return Ok(());
+            return Ok(Step::Reconciled);
         }
         let Some(name) = self.queue.front().cloned() else {
-            return Ok(());
+            return Ok(Step::Idle);
         };
         match self.push(&name).await {
             Ok(()) => {}
@@ -269,7 +283,7 @@ impl Worker {
         }
         self.queue.pop_front();
         self.queued.remove(&name);
-        Ok(())
+        Ok(Step::Pushed)
     }
 
     /// Makes the router hold the desired state of one policy.
@@ -397,3 +411,11 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "test_driver.rs"]
+mod test_driver;
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod tests;

@@ -85,6 +85,14 @@ pub fn parse_business(text: &str, origin: &str) -> Result<Business, LoadError> {
         {
             bad("mgmt", format!("`{m}` is not a host:port address"));
         }
+        if let Some(p) = &r.prefix
+            && p.parse::<ipnetwork::Ipv6Network>().is_err()
+        {
+            bad(
+                "prefix",
+                format!("`{p}` is not an IPv6 prefix like fded:1::/64"),
+            );
+        }
         if routers.insert(r.id.clone(), r.clone()).is_some() {
             bad("id", "a second override of this router".into());
         }

@@ -9,8 +9,8 @@ use ipnetwork::Ipv6Network;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolKind, RouterDraft, Topology,
-    TopologyBuilder, derived_prefix,
+    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolKind, PrefixOwner,
+    RouterDraft, Topology, TopologyBuilder, derived_prefix,
 };
 
 /// The only version of the format.
@@ -75,6 +75,10 @@ pub struct RouterOverride {
     /// Agent address `host:port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mgmt: Option<String>,
+    /// The site prefix policies pinned to the router steer; default
+    /// derived from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 /// `overrides.links[]`: set fields win over what the network advertises.
@@ -149,6 +153,10 @@ pub struct RouterEntry {
     /// allocated from the locator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_sid: Option<String>,
+    /// The site prefix policies pinned to the router steer; default
+    /// derived from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -268,6 +276,34 @@ pub struct PoolEntry {
     pub price: f64,
 }
 
+/// An optional `prefix` field; the error names the item (`noun` `id`, at
+/// `list[index]`).
+fn parse_prefix(
+    text: Option<&str>,
+    noun: &str,
+    id: &str,
+    list: &str,
+    index: usize,
+) -> Result<Option<Ipv6Network>, PathError> {
+    match text.map(str::parse::<Ipv6Network>) {
+        None => Ok(None),
+        Some(Ok(p)) => Ok(Some(p)),
+        Some(Err(_)) => Err(PathError {
+            path: format!("{list}[{index}].prefix"),
+            message: format!(
+                "{noun} `{id}` ({list}[{index}].prefix): `{}` is not an IPv6 prefix like fd00:dc:1::/64",
+                text.unwrap_or_default()
+            ),
+        }),
+    }
+}
+
+/// A prefix as the file writes it: only when it is not the one derived
+/// from the id (which follows the id by itself).
+fn declared(prefix: Ipv6Network, owner: PrefixOwner, id: &str) -> Option<String> {
+    (prefix != derived_prefix(owner, id)).then(|| prefix.to_string())
+}
+
 /// A problem found while converting a document, at a document path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathError {
@@ -360,6 +396,11 @@ impl TopologyDocument {
                     continue;
                 }
             };
+            let Ok(prefix) = parse_prefix(r.prefix.as_deref(), "router", &r.id, "routers", i)
+                .map_err(|e| errors.push(e))
+            else {
+                continue;
+            };
             if let Some(m) = &r.mgmt
                 && !valid_mgmt(m)
             {
@@ -386,6 +427,7 @@ impl TopologyDocument {
                 region: r.region.clone(),
                 msd: r.msd.unwrap_or(DEFAULT_MSD),
                 mgmt: r.mgmt.clone(),
+                prefix,
             });
         }
         for (i, l) in self.links.iter().enumerate() {
@@ -421,20 +463,11 @@ impl TopologyDocument {
             });
         }
         for (i, d) in self.datacenters.iter().enumerate() {
-            let prefix = match d.prefix.as_deref().map(str::parse::<Ipv6Network>) {
-                None => None,
-                Some(Ok(p)) => Some(p),
-                Some(Err(_)) => {
-                    errors.push(PathError {
-                        path: format!("datacenters[{i}].prefix"),
-                        message: format!(
-                            "datacenter `{}` (datacenters[{i}].prefix): `{}` is not an IPv6 prefix like fd00:dc:1::/64",
-                            d.id,
-                            d.prefix.as_deref().unwrap_or_default()
-                        ),
-                    });
-                    continue;
-                }
+            let Ok(prefix) =
+                parse_prefix(d.prefix.as_deref(), "datacenter", &d.id, "datacenters", i)
+                    .map_err(|e| errors.push(e))
+            else {
+                continue;
             };
             b.datacenter(DatacenterDraft {
                 prefix,
@@ -492,6 +525,7 @@ impl TopologyDocument {
                     region: r.region.clone(),
                     msd: (r.msd != DEFAULT_MSD).then_some(r.msd),
                     mgmt: r.mgmt.clone(),
+                    prefix: declared(r.prefix, PrefixOwner::Router, r.id.as_str()),
                 })
                 .collect(),
             links: t
@@ -525,7 +559,7 @@ impl TopologyDocument {
                 .iter()
                 .map(|d| DatacenterEntry {
                     // Written only when declared (a derived one follows the id).
-                    prefix: (d.prefix != derived_prefix(&d.id)).then(|| d.prefix.to_string()),
+                    prefix: declared(d.prefix, PrefixOwner::Datacenter, d.id.as_str()),
                     id: d.id.to_string(),
                     attach: d
                         .attach

@@ -150,6 +150,7 @@ pub fn generate(
             msd: None,
             mgmt: None,
             end_sid: None,
+            prefix: None,
         });
     }
 

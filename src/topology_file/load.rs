@@ -45,12 +45,12 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said in the message, so not a separate `source`).
+        error: std::io::Error,
     },
     /// The text is not a valid topology; every problem found, in file order.
     #[error("{}", display_all(.0))]
@@ -85,9 +85,9 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Topology, LoadError> {
 /// origin that names it in errors.
 pub(super) fn read_text(path: &Path) -> Result<(String, String), LoadError> {
     let origin = path.display().to_string();
-    let io = |source| LoadError::Io {
+    let io = |error| LoadError::Io {
         path: origin.clone(),
-        source,
+        error,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > MAX_FILE_BYTES as u64 {
@@ -257,12 +257,14 @@ fn deserialize<T: DeserializeOwned>(value: Value) -> Result<T, PathError> {
             path.clear();
         }
         let message = e.into_inner().to_string();
-        // Point at an unknown key itself rather than at its item.
+        // Point at an unknown key itself rather than at its item (the path
+        // may name it already).
         if let Some(field) = unknown_field(&message) {
-            path = if path.is_empty() {
-                field
-            } else {
-                format!("{path}.{field}")
+            let named = path.rsplit('.').next() == Some(field.as_str());
+            path = match (path.is_empty(), named) {
+                (true, _) => field,
+                (false, true) => path,
+                (false, false) => format!("{path}.{field}"),
             };
         }
         PathError { path, message }

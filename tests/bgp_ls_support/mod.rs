@@ -1,7 +1,7 @@
 //! What the BGP-LS tests share, written without CPN's codec so that they
 //! check it: the lab encoded as BGP-LS routes by hand (TLV by TLV, as RFC
 //! 9552, 8571 and 9514 lay them out), a raw BGP peer over TCP, the business
-//! file of the lab, and the system check for `gobgpd`.
+//! file of the lab.
 
 #![allow(dead_code)]
 
@@ -11,31 +11,17 @@ use std::time::Duration;
 
 use cpn::model::{LinkIx, LinkKind, RouterIx, Topology};
 
-/// True when `gobgpd` can run here. Otherwise prints one line to stderr
-/// and the test returns early, or, when `CPN_REQUIRE_SYSTEM_TESTS=1`,
-/// panics.
-pub fn gobgpd_available(test: &str) -> bool {
-    if gobgpd().is_some() {
-        return true;
-    }
-    if std::env::var("CPN_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-        panic!("{test}: needs `gobgpd` (CPN_REQUIRE_SYSTEM_TESTS=1): apt-get install gobgpd");
-    }
-    let line = format!("SKIPPED {test}: needs `gobgpd`: apt-get install gobgpd\n");
-    let _ = std::io::stderr().write_all(line.as_bytes());
-    false
-}
-
-/// The gobgpd binary, if installed.
-pub fn gobgpd() -> Option<String> {
+/// The gobgpd binary (the test checked it is there).
+pub fn gobgpd_binary() -> std::path::PathBuf {
     [
         "/usr/bin/gobgpd",
         "/usr/sbin/gobgpd",
         "/usr/local/bin/gobgpd",
     ]
     .into_iter()
-    .find(|p| std::path::Path::new(p).exists())
-    .map(str::to_owned)
+    .map(std::path::PathBuf::from)
+    .find(|p| p.is_file())
+    .unwrap_or_else(|| "gobgpd".into())
 }
 
 /// The lab topology, parsed.

@@ -51,6 +51,7 @@ pub fn build(
             msd: r.msd.unwrap_or(DEFAULT_MSD),
             mgmt: r.mgmt.clone(),
             end_sid: r.end_sid,
+            prefix: r.prefix,
         });
     }
     let live_used = |id: &str| {

@@ -85,6 +85,7 @@ pub fn diff(old: &Learned, new: &Learned) -> Change {
             &o.city,
             &o.region,
             &o.mgmt,
+            o.prefix,
         );
         if shape
             != (
@@ -95,6 +96,7 @@ pub fn diff(old: &Learned, new: &Learned) -> Change {
                 &n.city,
                 &n.region,
                 &n.mgmt,
+                n.prefix,
             )
         {
             return Change::Rebuild;

@@ -276,6 +276,7 @@ pub fn learn(rib: &Rib, business: &Business) -> Learned {
                 city: over.and_then(|o| o.city.clone()),
                 region: over.and_then(|o| o.region.clone()),
                 mgmt: over.and_then(|o| o.mgmt.clone()),
+                prefix: over.and_then(|o| o.prefix.as_deref()?.parse().ok()),
                 up: true,
                 source: node.source.clone(),
             },

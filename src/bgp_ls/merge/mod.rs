@@ -77,6 +77,8 @@ pub struct LearnedRouter {
     pub region: Option<String>,
     /// Agent address (override).
     pub mgmt: Option<String>,
+    /// Site prefix (override; `None`: derived from the id).
+    pub prefix: Option<Ipv6Network>,
     /// Advertised now.
     pub up: bool,
     /// The peer that told.

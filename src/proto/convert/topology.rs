@@ -64,6 +64,7 @@ pub fn topology(t: &Topology) -> pb::Topology {
                 city: r.city.clone().unwrap_or_default(),
                 region: r.region.clone().unwrap_or_default(),
                 msd: u32::from(r.msd),
+                prefix: r.prefix.to_string(),
                 mgmt: r.mgmt.clone().unwrap_or_default(),
                 up: r.up,
                 sids: t
@@ -79,9 +80,9 @@ pub fn topology(t: &Topology) -> pb::Topology {
                             _ => String::new(),
                         },
                         datacenter: match s.function {
-                            SidFunction::EndDt6 { datacenter } => {
-                                t.datacenter(datacenter).id.to_string()
-                            }
+                            SidFunction::EndDt6 {
+                                datacenter: Some(dc),
+                            } => t.datacenter(dc).id.to_string(),
                             _ => String::new(),
                         },
                     })
@@ -122,6 +123,7 @@ pub fn topology(t: &Topology) -> pb::Topology {
                     .collect(),
                 city: d.city.clone().unwrap_or_default(),
                 region: d.region.clone().unwrap_or_default(),
+                prefix: d.prefix.to_string(),
                 latency_us: d.latency_us,
                 storage_tb: d.storage_tb.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                 pools: d
