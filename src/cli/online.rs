@@ -293,7 +293,15 @@ pub async fn topology(target: &Target, json: bool, sources: bool) -> anyhow::Res
         if !down.is_empty() {
             println!("routers down: {}", down.join(", "));
         }
-        let s = super::bgp_ls::sources(target).await?;
+        // A controller without the BGP-LS service (an older cpnd): all
+        // from its file.
+        let s = super::bgp_ls::sources(target)
+            .await
+            .unwrap_or_else(|_| super::bgp_ls::Sources {
+                routers: Default::default(),
+                links: Default::default(),
+                enabled: false,
+            });
         let each = sources || t.router_count() + t.link_count() <= 100;
         print!("\n{}", super::bgp_ls::render_sources(&t, &s, each));
     }
