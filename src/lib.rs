@@ -9,7 +9,8 @@
 //!  layer       modules                               may use
 //!  programs    bin/cpnd, bin/cpnctl, bin/cpn-router  the library
 //!  edges       daemon, cli, router, lab, replay      every layer below
-//!  services    api, console, southbound, metrics     conversion, core, below
+//!  services    api, console, southbound, bgp_ls,     conversion, core, below
+//!              metrics
 //!  conversion  proto (and proto::convert), grpc, tls core, documents, pure
 //!  core        controller, store                     documents, pure
 //!  documents   document, topology_file               pure
@@ -33,6 +34,10 @@
 //!   the JSON and event stream they read, on `api`'s access rules
 //! - [`southbound`]: reads the controller's outbox, pushes to routers
 //!   (agents, BGP speakers), reconciles, reports back
+//! - [`bgp_ls`]: learns the network over BGP-LS: a sans-IO codec and
+//!   session, the RIB, the merge of what was learned with the file's
+//!   business data, and a passive speaker that feeds the controller
+//!   through its handle, as an input like a topology file
 //! - [`daemon`]: `cpnd` as a library ([`daemon::run`]), and what daemons share
 //! - [`router`]: the `cpn-router` agent and its back ends (mock, Linux)
 //! - [`netlink`]: Linux namespaces, links and SRv6 routes over rtnetlink
@@ -43,6 +48,7 @@
 //! - [`tls`]: TLS files and configurations
 
 pub mod api;
+pub mod bgp_ls;
 pub mod cli;
 pub mod console;
 pub mod controller;

@@ -38,6 +38,21 @@ pub struct StateLabels {
     pub state: String,
 }
 
+/// Labels of the BGP-LS metrics with a kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// What is counted: a session state, a route kind, an apply kind.
+    pub kind: String,
+}
+
+/// The metrics of the BGP-LS speaker.
+struct BgpLsMetrics {
+    sessions: Family<KindLabels, Gauge>,
+    routes: Family<KindLabels, Gauge>,
+    received: Family<KindLabels, Counter>,
+    applies: Family<KindLabels, Counter>,
+}
+
 /// Every metric `cpnd` exports.
 pub struct Metrics {
     registry: Registry,
@@ -54,6 +69,7 @@ pub struct Metrics {
     /// Seconds spent re-evaluating (a counter of seconds, as Prometheus does).
     pub reoptimization_seconds:
         prometheus_client::metrics::counter::Counter<f64, std::sync::atomic::AtomicU64>,
+    bgp_ls: BgpLsMetrics,
 }
 
 impl Default for Metrics {
@@ -105,7 +121,34 @@ impl Metrics {
             "Seconds spent re-evaluating policies",
             reoptimization_seconds.clone(),
         );
+        let bgp_ls = BgpLsMetrics {
+            sessions: Family::default(),
+            routes: Family::default(),
+            received: Family::default(),
+            applies: Family::default(),
+        };
+        registry.register(
+            "bgp_ls_sessions",
+            "BGP-LS peers by session state",
+            bgp_ls.sessions.clone(),
+        );
+        registry.register(
+            "bgp_ls_routes",
+            "BGP-LS routes held, by kind (node, link, prefix, srv6_sid, other)",
+            bgp_ls.routes.clone(),
+        );
+        registry.register(
+            "bgp_ls_received",
+            "What BGP-LS peers sent, by kind (updates, announced, withdrawn, unknown_tlvs, malformed_tlvs, unknown_nlri, attributes_discarded, treated_as_withdraw, end_of_rib)",
+            bgp_ls.received.clone(),
+        );
+        registry.register(
+            "bgp_ls_applies",
+            "Learned changes applied to the model, by kind (events, rebuild)",
+            bgp_ls.applies.clone(),
+        );
         Metrics {
+            bgp_ls,
             registry,
             requests,
             latency,
@@ -139,6 +182,48 @@ impl Metrics {
         if s > 0.0 {
             self.reoptimization_seconds.inc_by(s);
         }
+    }
+
+    /// Brings the BGP-LS metrics up to the speaker's status.
+    pub fn update_bgp_ls(&self, s: &crate::bgp_ls::status::Status) {
+        let kind = |k: &str| KindLabels { kind: k.to_owned() };
+        let m = &self.bgp_ls;
+        for state in ["Established", "OpenSent", "OpenConfirm", "Idle"] {
+            let n = s.peers.iter().filter(|p| p.state == state).count();
+            m.sessions.get_or_create(&kind(state)).set(n as i64);
+        }
+        let sum = |f: fn(&crate::bgp_ls::status::PeerStatus) -> usize| {
+            s.peers.iter().map(f).sum::<usize>() as i64
+        };
+        m.routes.get_or_create(&kind("node")).set(sum(|p| p.nodes));
+        m.routes.get_or_create(&kind("link")).set(sum(|p| p.links));
+        m.routes
+            .get_or_create(&kind("prefix"))
+            .set(sum(|p| p.prefixes));
+        m.routes
+            .get_or_create(&kind("srv6_sid"))
+            .set(sum(|p| p.srv6_sids));
+        m.routes.get_or_create(&kind("other")).set(sum(|p| p.other));
+        let t = s.totals();
+        let add = |family: &Family<KindLabels, Counter>, k: &str, v: u64| {
+            let c = family.get_or_create(&kind(k));
+            c.inc_by(v.saturating_sub(c.get()));
+        };
+        for (k, v) in [
+            ("updates", t.updates),
+            ("announced", t.announced),
+            ("withdrawn", t.withdrawn),
+            ("unknown_tlvs", t.unknown_tlvs),
+            ("malformed_tlvs", t.malformed_tlvs),
+            ("unknown_nlri", t.unknown_nlri),
+            ("attributes_discarded", t.attributes_discarded),
+            ("treated_as_withdraw", t.treated_as_withdraw),
+            ("end_of_rib", t.end_of_rib),
+        ] {
+            add(&m.received, k, v);
+        }
+        add(&m.applies, "events", s.event_batches);
+        add(&m.applies, "rebuild", s.rebuilds);
     }
 
     /// Records one request.

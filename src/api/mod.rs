@@ -5,6 +5,7 @@
 //! outcome and latency recorded. Errors map to gRPC codes once (`status`).
 
 pub mod access;
+mod bgp_ls;
 mod path;
 mod policy;
 mod status;
@@ -27,7 +28,12 @@ pub struct Api {
     controller: ControllerHandle,
     metrics: Arc<Metrics>,
     access: Arc<access::Access>,
+    /// The BGP-LS speaker's status, when cpnd runs one.
+    bgp_ls: Option<BgpLsStatus>,
 }
+
+/// The BGP-LS speaker's published status.
+pub type BgpLsStatus = tokio::sync::watch::Receiver<Arc<crate::bgp_ls::status::Status>>;
 
 /// Whether a call is written to the audit log, and under what target.
 enum Audit<Req> {
@@ -52,7 +58,14 @@ impl Api {
             controller,
             metrics,
             access,
+            bgp_ls: None,
         }
+    }
+
+    /// The same handlers, serving the status of a BGP-LS speaker too.
+    pub fn with_bgp_ls(mut self, status: BgpLsStatus) -> Self {
+        self.bgp_ls = Some(status);
+        self
     }
 
     /// Runs a call that reads: see [`Api::call`].

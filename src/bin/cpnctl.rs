@@ -44,6 +44,9 @@ enum Command {
     /// Install, list, show, remove and watch policies (needs --server).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// What the controller learns over BGP-LS (needs --server).
+    #[command(subcommand, name = "bgp-ls")]
+    BgpLs(cpn::cli::bgp_ls::BgpLsCommand),
     /// Apply one event to the controller's network (needs --server).
     Event(EventArgs),
     /// Measure the path engine on random queries against plain Dijkstra.
@@ -80,6 +83,10 @@ struct TopologyArgs {
     /// file format, as JSON.
     #[arg(long)]
     json: bool,
+    /// With --server and no subcommand: list every router and link with
+    /// its source (file, BGP-LS peer), however many there are.
+    #[arg(long)]
+    sources: bool,
 }
 
 fn needs_server(server: Option<Target>, what: &str) -> anyhow::Result<Target> {
@@ -106,12 +113,17 @@ async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Topology(TopologyArgs {
             command: None,
             json,
+            sources,
         }) => {
             cpn::cli::online::topology(
                 &needs_server(server, "`cpnctl topology` without a subcommand")?,
                 json,
+                sources,
             )
             .await
+        }
+        Command::BgpLs(command) => {
+            cpn::cli::bgp_ls::run(&needs_server(server, "`cpnctl bgp-ls`")?, command).await
         }
         Command::Path(args) => cpn::cli::online::path(&server.expect("online"), args).await,
         Command::Policy(command) => {

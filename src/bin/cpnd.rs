@@ -1,6 +1,6 @@
 //! `cpnd`: the CPN controller daemon. Argument parsing and wiring only.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -86,6 +86,34 @@ struct Args {
     /// Its private key (PEM).
     #[arg(long, value_name = "FILE", requires = "agent_ca")]
     agent_key: Option<PathBuf>,
+    /// Learn the network over BGP-LS: a passive BGP speaker listens here
+    /// (port 0 picks a free port; the log says which). --topology is then
+    /// the business data: operators with their AS numbers, data centers,
+    /// overrides (see docs/bgp-ls.md).
+    #[arg(long, value_name = "ADDR", requires = "topology")]
+    bgp_ls: Option<SocketAddr>,
+    /// CPN's AS number on its BGP-LS sessions.
+    #[arg(long, value_name = "N", default_value_t = 64512)]
+    bgp_ls_asn: u32,
+    /// CPN's BGP Identifier (default: the --bgp-ls address when it is a
+    /// specific IPv4 address, else 192.0.2.1).
+    #[arg(long, value_name = "A.B.C.D")]
+    bgp_ls_id: Option<Ipv4Addr>,
+    /// Hold time CPN proposes, seconds (0, or 3 and more).
+    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
+    bgp_ls_hold_time: u16,
+    /// Accept BGP-LS sessions only from this address (repeat for more;
+    /// default: any peer).
+    #[arg(long, value_name = "IP")]
+    bgp_ls_peer: Vec<IpAddr>,
+    /// A peer that sends no End-of-RIB has its table taken as complete once
+    /// it sent nothing for this long, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    bgp_ls_eor_timeout: f64,
+    /// Learned changes are applied at most this often, each window's changes
+    /// in one re-optimization, milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    bgp_ls_batch_ms: u64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -127,11 +155,35 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "--reopt-threshold must be in [0, 1), got {}",
         args.reopt_threshold
     );
-    let topology = match &args.topology {
-        Some(path) => {
+    anyhow::ensure!(
+        !matches!(args.bgp_ls_hold_time, 1 | 2),
+        "--bgp-ls-hold-time must be 0 or at least 3, got {}",
+        args.bgp_ls_hold_time
+    );
+    let mut bgp_ls = None;
+    let topology = match (&args.topology, args.bgp_ls) {
+        (Some(path), Some(listen)) => {
+            let business = cpn::topology_file::business::load_business(path)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let initial = cpn::bgp_ls::merge::build(&Default::default(), &business, None)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                .topology;
+            let mut speaker = cpn::bgp_ls::speaker::Config::new(listen);
+            speaker.session.asn = args.bgp_ls_asn;
+            speaker.session.hold_time = args.bgp_ls_hold_time;
+            if let Some(id) = args.bgp_ls_id {
+                speaker.session.bgp_id = id;
+            }
+            speaker.peers = args.bgp_ls_peer.clone();
+            speaker.eor_timeout = Duration::from_secs_f64(args.bgp_ls_eor_timeout.max(0.1));
+            speaker.batch = Duration::from_millis(args.bgp_ls_batch_ms.max(1));
+            bgp_ls = Some(daemon::BgpLs { speaker, business });
+            Some(initial)
+        }
+        (Some(path), None) => {
             Some(cpn::topology_file::load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?)
         }
-        None => None,
+        (None, _) => None,
     };
     let store: Box<dyn Store> = match &args.data_dir {
         Some(dir) => Box::new(RedbStore::open(dir)?),
@@ -181,6 +233,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         allow_plaintext: args.allow_plaintext,
         metrics: args.metrics_listen,
         console,
+        bgp_ls,
         ..daemon::Config::new(topology, store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

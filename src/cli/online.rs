@@ -336,16 +336,29 @@ async fn live_topology(target: &Target) -> anyhow::Result<crate::model::Topology
     model_of(&doc, &down)
 }
 
-/// `cpnctl --server URL topology [--json]`: the live topology.
-pub async fn topology(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
+/// `cpnctl --server URL topology [--json] [--sources]`: the live
+/// topology, with where each router and link came from (file, BGP-LS).
+pub async fn topology(target: &Target, json: bool, sources: bool) -> anyhow::Result<ExitCode> {
     let (doc, down) = export(target).await?;
     if json {
         print_json(&doc)?;
     } else {
-        print!("{}", super::topology::show(&model_of(&doc, &down)?));
+        let t = model_of(&doc, &down)?;
+        print!("{}", super::topology::show(&t));
         if !down.is_empty() {
             println!("routers down: {}", down.join(", "));
         }
+        // A controller without the BGP-LS service (an older cpnd): all
+        // from its file.
+        let s = super::bgp_ls::sources(target)
+            .await
+            .unwrap_or_else(|_| super::bgp_ls::Sources {
+                routers: Default::default(),
+                links: Default::default(),
+                enabled: false,
+            });
+        let each = sources || t.router_count() + t.link_count() <= 100;
+        print!("\n{}", super::bgp_ls::render_sources(&t, &s, each));
     }
     Ok(ExitCode::SUCCESS)
 }

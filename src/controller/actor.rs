@@ -65,6 +65,10 @@ enum Command {
         request_id: Option<String>,
         reply: Reply<Result<EventOutcome, ControllerError>>,
     },
+    Events {
+        events: Vec<EventDoc>,
+        reply: Reply<Result<EventOutcome, ControllerError>>,
+    },
     Replace {
         topology: Box<Topology>,
         reply: Reply<Result<Vec<String>, ControllerError>>,
@@ -224,6 +228,15 @@ impl ControllerHandle {
         .await
     }
 
+    /// Applies several events at once, all or none, with one
+    /// re-optimization; the policies they changed.
+    pub async fn events(
+        &self,
+        events: Vec<EventDoc>,
+    ) -> Result<Result<EventOutcome, ControllerError>, Gone> {
+        self.ask(|reply| Command::Events { events, reply }).await
+    }
+
     /// Replaces the topology; the names of the policies it changed.
     pub async fn replace(
         &self,
@@ -331,7 +344,7 @@ struct Actor {
     changes: broadcast::Sender<Change>,
     outbox: Option<Outbox>,
     /// The last topology snapshot handed out, and its generation.
-    snapshot: Option<(u64, Arc<Topology>)>,
+    snapshot: Option<((u64, u64), Arc<Topology>)>,
     /// Outcomes of calls with request ids.
     retries: Retries,
     /// Moves when the topology changes.
@@ -470,7 +483,10 @@ impl Actor {
     }
 
     fn snapshot(&mut self) -> Arc<Topology> {
-        let generation = self.c.topology().generation();
+        // A replaced topology starts its generations again: the instance
+        // tells it apart.
+        let t = self.c.topology();
+        let generation = (t.igp_key().0, t.generation());
         if let Some((g, t)) = &self.snapshot
             && *g == generation
         {
@@ -601,6 +617,7 @@ impl Actor {
                     }),
                 )
             }
+            Command::Events { events, reply } => later(reply, c.apply_events(&events)),
             Command::Replace { topology, reply } => later(reply, c.replace_topology(*topology)),
             Command::Topology { reply } => later(reply, self.snapshot()),
             Command::Watch { after, reply } => {

@@ -496,9 +496,32 @@ impl Controller {
     /// names of the policies that changed, and the changes' sequence
     /// numbers.
     pub fn apply_event(&mut self, event: &EventDoc) -> Result<EventOutcome, ControllerError> {
+        self.apply_events(std::slice::from_ref(event))
+    }
+
+    /// Applies several events at once (all of them, or none when one is
+    /// refused), then re-optimizes the policies any of them touched, once.
+    /// A burst of link updates (BGP-LS) costs one re-optimization, not one
+    /// per update. Returns the names of the policies that changed, and the
+    /// changes' sequence numbers.
+    pub fn apply_events(&mut self, events: &[EventDoc]) -> Result<EventOutcome, ControllerError> {
         let before = self.log.last();
         let mut t = self.topology.clone();
-        let touched = events::apply(&mut t, event)?;
+        let mut touched = Touched::default();
+        for (i, event) in events.iter().enumerate() {
+            let one = events::apply(&mut t, event).map_err(|e| {
+                if events.len() > 1 {
+                    FieldError::new(format!("events[{i}].{}", e.field), e.message.clone())
+                } else {
+                    e
+                }
+            })?;
+            touched.links.extend(one.links);
+            touched.routers.extend(one.routers);
+            touched.pools.extend(one.pools);
+            touched.igp_operators.extend(one.igp_operators);
+            touched.may_free |= one.may_free;
+        }
         let mut full = BTreeSet::new();
         for &l in &touched.links {
             full.extend(self.index.on_link(l).cloned());
@@ -512,6 +535,8 @@ impl Controller {
         if touched.may_free {
             full.extend(self.index.waiting().cloned());
         }
+        touched.igp_operators.sort_unstable();
+        touched.igp_operators.dedup();
         let mut reencode = BTreeSet::new();
         for &op in &touched.igp_operators {
             reencode.extend(
@@ -521,7 +546,7 @@ impl Controller {
                     .cloned(),
             );
         }
-        self.stats.events += 1;
+        self.stats.events += events.len() as u64;
         let affected = self.reevaluate_and_commit(
             t,
             full.into_iter().collect(),

@@ -246,3 +246,33 @@ fn a_failing_store_refuses_the_operation_and_changes_nothing() {
     assert_eq!(t.datacenters()[0].pools[0].reserved_tflops, 0.0);
     assert!(ok.drain_changes(false).is_empty() && c.drain_changes(false).is_empty());
 }
+
+#[test]
+fn events_in_a_batch_apply_all_or_none_with_one_reoptimization() {
+    let mut c = controller(topology(TWO_WAYS));
+    c.install(
+        "job",
+        parse_request("{from: h, compute: {kind: ai, tflops: 1}}").unwrap(),
+    )
+    .unwrap();
+    let before = c.stats().reoptimizations;
+    let batch: Vec<EventDoc> = [
+        "{set_link: {id: h-x, latency_us: 400}}",
+        "{set_link: {id: x-d, latency_us: 400}}",
+    ]
+    .iter()
+    .map(|e| parse_event(e).unwrap())
+    .collect();
+    assert_eq!(c.apply_events(&batch).unwrap().affected, ["job"]);
+    assert_eq!(path(&c, "job"), ["h", "y", "d"]);
+    assert_eq!(c.stats().reoptimizations - before, 1, "one re-evaluation");
+    assert_eq!(c.stats().events, 2);
+    // One bad event refuses the batch, and nothing changed.
+    let bad: Vec<EventDoc> = ["{link_down: h-y}", "{link_down: nowhere}"]
+        .iter()
+        .map(|e| parse_event(e).unwrap())
+        .collect();
+    let e = c.apply_events(&bad).unwrap_err().to_string();
+    assert!(e.contains("events[1]") && e.contains("nowhere"), "{e}");
+    assert!(c.topology().link(c.topology().link_ix("h-y").unwrap()).up);
+}

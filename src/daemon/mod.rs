@@ -58,6 +58,16 @@ pub struct Config {
     /// Where to serve the web console (`--http-listen`), already bound;
     /// `None`: no console.
     pub console: Option<tokio::net::TcpListener>,
+    /// Learn the network over BGP-LS.
+    pub bgp_ls: Option<BgpLs>,
+}
+
+/// The BGP-LS speaker of `cpnd --bgp-ls`.
+pub struct BgpLs {
+    /// Listen address, identity, peers, timers.
+    pub speaker: crate::bgp_ls::speaker::Config,
+    /// The topology file's business data.
+    pub business: crate::topology_file::business::Business,
 }
 
 impl Config {
@@ -78,6 +88,7 @@ impl Config {
             allow_plaintext: false,
             metrics: None,
             console: None,
+            bgp_ls: None,
         }
     }
 }
@@ -198,6 +209,25 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
 
+    let mut bgp_ls = None;
+    if let Some(b) = config.bgp_ls {
+        let addr = b.speaker.listen;
+        let listener = crate::bgp_ls::speaker::bind(&b.speaker)
+            .await
+            .map_err(|source| DaemonError::Listen { addr, source })?;
+        info!(addr = %listener.addr, asn = b.speaker.session.asn, bgp_id = %b.speaker.session.bgp_id,
+            "listening for BGP-LS");
+        let (status, task) = crate::bgp_ls::speaker::spawn(
+            listener,
+            b.speaker,
+            Arc::new(b.business),
+            handle.clone(),
+            stop_rx.clone(),
+        );
+        bgp_ls = Some((status, task));
+    }
+    let bgp_ls_status = bgp_ls.as_ref().map(|(s, _)| s.clone());
+
     let mut metrics_task = None;
     if let Some(addr) = config.metrics {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -207,12 +237,16 @@ pub async fn run(
             .local_addr()
             .map_err(|source| DaemonError::Listen { addr, source })?;
         info!(url = crate::metrics::describe(local), "serving metrics");
-        let (m, h) = (metrics.clone(), handle.clone());
+        let (m, h, b) = (metrics.clone(), handle.clone(), bgp_ls_status.clone());
         let refresh = move || {
-            let (m, h) = (m.clone(), h.clone());
+            let (m, h, b) = (m.clone(), h.clone(), b.clone());
             Box::pin(async move {
                 if let Ok((stats, counts)) = h.stats().await {
                     m.update(&stats, &counts);
+                }
+                if let Some(b) = b {
+                    let status = b.borrow().clone();
+                    m.update_bgp_ls(&status);
                 }
             }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         };
@@ -246,6 +280,7 @@ pub async fn run(
         access,
         tls: config.tls,
         call_timeout: config.call_timeout,
+        bgp_ls: bgp_ls_status,
     };
     let mut server = tokio::spawn(northbound::serve(
         listener,
@@ -278,6 +313,10 @@ pub async fn run(
     info!("shutting down: finishing calls in flight");
     let _ = stop_tx.send(true);
     server.await??;
+    if let Some((_, speaker)) = bgp_ls {
+        // Its sessions close with Cease; it holds a controller handle.
+        speaker.await?;
+    }
     if let Some(m) = metrics_task {
         // A metrics endpoint that failed to serve is not worth an error
         // at exit.

@@ -10,6 +10,7 @@ use crate::api::access::Access;
 use crate::controller::actor::ControllerHandle;
 use crate::grpc::{MAX_MESSAGE_BYTES, ServeError, incoming};
 use crate::metrics::Metrics;
+use crate::proto::v1::bgp_ls_service_server::BgpLsServiceServer;
 use crate::proto::v1::path_service_server::PathServiceServer;
 use crate::proto::v1::policy_service_server::PolicyServiceServer;
 use crate::proto::v1::topology_service_server::TopologyServiceServer;
@@ -24,6 +25,8 @@ pub struct Options {
     /// Longest a call may take before it fails (tonic answers CANCELLED
     /// "Timeout expired"; a client's shorter `grpc-timeout` wins).
     pub call_timeout: Duration,
+    /// The BGP-LS speaker's status, when there is one.
+    pub bgp_ls: Option<crate::api::BgpLsStatus>,
 }
 
 impl Default for Options {
@@ -32,6 +35,7 @@ impl Default for Options {
             access: Arc::new(Access::open()),
             tls: None,
             call_timeout: Duration::from_secs(30),
+            bgp_ls: None,
         }
     }
 }
@@ -45,7 +49,10 @@ pub async fn serve(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let api = Api::new(controller, metrics, options.access);
+    let mut api = Api::new(controller, metrics, options.access);
+    if let Some(status) = options.bgp_ls {
+        api = api.with_bgp_ls(status);
+    }
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<TopologyServiceServer<Api>>()
@@ -55,6 +62,9 @@ pub async fn serve(
         .await;
     health_reporter
         .set_serving::<PolicyServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<BgpLsServiceServer<Api>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
@@ -78,6 +88,7 @@ pub async fn serve(
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
+        .add_service(BgpLsServiceServer::new(api.clone()))
         .add_service(
             PolicyServiceServer::new(api)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -6,6 +6,7 @@
 //! [`Place`](super::Place) of each error back to a line or a field path.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv6Addr;
 
 use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
@@ -43,6 +44,9 @@ pub struct RouterDraft {
     pub lat: Option<f64>,
     /// Longitude, degrees; given with `lat` or not at all.
     pub lon: Option<f64>,
+    /// The End SID the network gave (learned over BGP-LS); `None`:
+    /// allocated from the locator.
+    pub end_sid: Option<Ipv6Addr>,
 }
 
 impl RouterDraft {
@@ -58,6 +62,7 @@ impl RouterDraft {
             mgmt: None,
             lat: None,
             lon: None,
+            end_sid: None,
             prefix: None,
         }
     }
@@ -90,6 +95,9 @@ pub struct LinkDraft {
     pub srlg: Vec<u32>,
     /// Carries traffic.
     pub up: bool,
+    /// The End.X SIDs the network gave for crossing the link from end a
+    /// and from end b; `None`: allocated.
+    pub end_x: [Option<Ipv6Addr>; 2],
 }
 
 impl LinkDraft {
@@ -108,6 +116,7 @@ impl LinkDraft {
             loss_ppm: 0,
             srlg: Vec::new(),
             up: true,
+            end_x: [None, None],
         }
     }
 }
@@ -168,6 +177,9 @@ pub struct TopologyBuilder {
     pub links: Vec<LinkDraft>,
     /// Data centers, in any order.
     pub datacenters: Vec<DatacenterDraft>,
+    /// Routers may be none (a network learned over BGP-LS may be empty
+    /// yet); a topology file needs at least one.
+    pub routers_optional: bool,
 }
 
 impl TopologyBuilder {
@@ -241,8 +253,10 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
     let mut graph = UnGraph::with_capacity(b.routers.len(), b.links.len());
     let mut routers_by_id = HashMap::with_capacity(b.routers.len());
     let mut locators = Vec::with_capacity(b.routers.len());
+    let mut given_end = Vec::with_capacity(b.routers.len());
     for r in b.routers {
         locators.push(r.locator);
+        given_end.push(r.end_sid);
         let ix = graph.add_node(Router {
             operator: operators_by_id[&r.operator],
             id: r.id.clone(),
@@ -262,6 +276,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
 
     let mut links_by_id = HashMap::with_capacity(b.links.len());
     let mut link_ends = Vec::with_capacity(b.links.len());
+    let mut given_end_x = Vec::with_capacity(b.links.len());
     let mut links_of: Vec<Vec<LinkIx>> = vec![Vec::new(); graph.node_count()];
     for l in b.links {
         let (a, z) = (routers_by_id[&l.a], routers_by_id[&l.b]);
@@ -287,6 +302,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         );
         links_by_id.insert(l.id, ix);
         link_ends.push((a, z));
+        given_end_x.push(l.end_x);
         links_of[a.index()].push(ix);
         links_of[z.index()].push(ix);
     }
@@ -339,9 +355,10 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             locator,
             links: &links_of[r],
             datacenters: &datacenters_at[r],
+            end: given_end[r],
         })
         .collect();
-    let sids = SidTable::allocate(&router_sids, &link_ends);
+    let sids = SidTable::allocate(&router_sids, &link_ends, &given_end_x);
 
     let mut offsets = Vec::with_capacity(graph.node_count() + 1);
     let mut adjacency = Vec::with_capacity(2 * graph.edge_count());

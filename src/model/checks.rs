@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::Ipv6Addr;
 
 use ipnetwork::Ipv6Network;
 
@@ -28,6 +29,7 @@ pub(super) fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
     c.routers();
     c.links();
     c.datacenters();
+    c.given_sids();
 }
 
 /// The checks' shared state: what has been seen so far, by id.
@@ -110,7 +112,10 @@ impl<'b> Checks<'b> {
     fn lists_present(&mut self) {
         for (section, empty) in [
             (Section::Operators, self.b.operators.is_empty()),
-            (Section::Routers, self.b.routers.is_empty()),
+            (
+                Section::Routers,
+                self.b.routers.is_empty() && !self.b.routers_optional,
+            ),
         ] {
             if empty {
                 let list = Place {
@@ -398,6 +403,44 @@ impl<'b> Checks<'b> {
             }
             if reach.is_none_or(|(far, _)| end > far) {
                 reach = Some((end, k));
+            }
+        }
+    }
+
+    /// SIDs the network gave: inside their router's locator, and each
+    /// given once.
+    fn given_sids(&mut self) {
+        let b = self.b;
+        let mut seen: HashMap<Ipv6Addr, String> = HashMap::new();
+        let mut check = |c: &mut Self, addr: Ipv6Addr, owner: &str, here: Place| {
+            let Some(&r) = c.router_ids.get(owner) else {
+                return;
+            };
+            let locator = b.routers[r].locator;
+            if !locator.contains(addr) {
+                c.err(here, Problem::SidOutsideLocator { sid: addr, locator });
+            } else if let Some(first) = seen.get(&addr) {
+                let problem = Problem::DuplicateSid {
+                    sid: addr,
+                    first: first.clone(),
+                };
+                c.err(here, problem);
+            } else {
+                seen.insert(addr, here.to_string());
+            }
+        };
+        for (i, r) in b.routers.iter().enumerate() {
+            if let Some(sid) = r.end_sid {
+                let here = place(Section::Routers, i, r.id.as_str(), "end_sid");
+                check(self, sid, r.id.as_str(), here);
+            }
+        }
+        for (i, l) in b.links.iter().enumerate() {
+            for (side, owner, field) in [(0, &l.a, "end_x.a"), (1, &l.b, "end_x.b")] {
+                if let Some(sid) = l.end_x[side] {
+                    let here = place(Section::Links, i, l.id.as_str(), field);
+                    check(self, sid, owner.as_str(), here);
+                }
             }
         }
     }

@@ -173,6 +173,22 @@ pub enum Problem {
         "router has {0} data centers, more than the {MAX_DATACENTERS_PER_ROUTER} End.DT6 SIDs its locator can give"
     )]
     TooManyDatacenters(usize),
+    /// A given SID outside its router's locator.
+    #[error("SID {sid} is outside the router's locator {locator}")]
+    SidOutsideLocator {
+        /// The SID.
+        sid: std::net::Ipv6Addr,
+        /// The locator.
+        locator: Ipv6Network,
+    },
+    /// A SID given twice.
+    #[error("SID {sid} is also given by {first}")]
+    DuplicateSid {
+        /// The SID.
+        sid: std::net::Ipv6Addr,
+        /// Where it was first given.
+        first: String,
+    },
 }
 
 /// One reason a topology is refused, and where.

@@ -14,8 +14,13 @@
 //! So `fc00:a:2::/48` gives End `fc00:a:2::`, first End.X `fc00:a:2:e001::`,
 //! first data center End.DT6 `fc00:a:2:d000::` and the router's own End.DT6
 //! `fc00:a:2:e000::`, the same for the same file every time.
+//!
+//! SIDs the network advertises (learned over BGP-LS: a router's End SID,
+//! an adjacency's End.X SID) are given, not allocated: they are taken as
+//! they are, and allocation steps around them (the next free function of
+//! the same range). Lookups stay O(1) both ways.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::str::FromStr;
@@ -183,6 +188,8 @@ pub struct SidTable {
     by_addr: HashMap<Ipv6Addr, Sid>,
     /// Link endpoints `(a, b)`, to pick the side of an End.X.
     ends: Vec<(RouterIx, RouterIx)>,
+    /// The SIDs that were given (learned from the network), not allocated.
+    given: HashSet<Ipv6Addr>,
 }
 
 /// What allocation needs to know about one router.
@@ -192,36 +199,78 @@ pub(crate) struct RouterSids<'a> {
     pub links: &'a [LinkIx],
     /// Attached data centers, sorted by id.
     pub datacenters: &'a [DatacenterIx],
+    /// The End SID the network gave it, if any (checked: inside the
+    /// locator, unique).
+    pub end: Option<Ipv6Addr>,
 }
 
 impl SidTable {
-    /// Allocates every SID. `routers` is indexed by router, `link_ends` by link.
+    /// Allocates every SID. `routers` is indexed by router, `link_ends` and
+    /// `given_end_x` (End.X SIDs the network gave, per side) by link.
+    /// Given SIDs are taken as they are; the others are allocated by the
+    /// table in the module documentation, moving on to the next free
+    /// function of the same range where a given SID already holds one.
     /// Callers guarantee the per-router counts fit (see [`MAX_ADJACENCIES`]).
-    pub(crate) fn allocate(routers: &[RouterSids<'_>], link_ends: &[(RouterIx, RouterIx)]) -> Self {
+    pub(crate) fn allocate(
+        routers: &[RouterSids<'_>],
+        link_ends: &[(RouterIx, RouterIx)],
+        given_end_x: &[[Option<Ipv6Addr>; 2]],
+    ) -> Self {
         let mut table = SidTable {
-            end: Vec::with_capacity(routers.len()),
+            end: vec![Ipv6Addr::UNSPECIFIED; routers.len()],
             own_dt6: Vec::with_capacity(routers.len()),
             end_x: vec![[Ipv6Addr::UNSPECIFIED; 2]; link_ends.len()],
             dt6: HashMap::new(),
             by_addr: HashMap::with_capacity(2 * routers.len() + 2 * link_ends.len()),
             ends: link_ends.to_vec(),
+            given: HashSet::new(),
         };
+        // What the network gave first, so that allocation steps around it.
+        for (r, spec) in routers.iter().enumerate() {
+            if let Some(end) = spec.end {
+                let router = RouterIx::new(r);
+                table.end[r] = end;
+                table.given.insert(end);
+                table.insert(end, router, SidFunction::End);
+            }
+        }
+        for (l, sides) in given_end_x.iter().enumerate() {
+            let (a, b) = link_ends[l];
+            for (side, owner) in [(0, a), (1, b)] {
+                if let Some(addr) = sides[side] {
+                    table.end_x[l][side] = addr;
+                    table.given.insert(addr);
+                    let link = LinkIx::new(l);
+                    table.insert(addr, owner, SidFunction::EndX { link });
+                }
+            }
+        }
         for (r, spec) in routers.iter().enumerate() {
             let router = RouterIx::new(r);
-            let end = sid_in_locator(spec.locator, 0);
-            table.end.push(end);
-            table.insert(end, router, SidFunction::End);
-            let own = sid_in_locator(spec.locator, END_DT6_OWN);
+            if spec.end.is_none() {
+                let end = table.free(spec.locator, 0, (0, END_DT6_BASE - 1));
+                table.end[r] = end;
+                table.insert(end, router, SidFunction::End);
+            }
+            let own = table.free(spec.locator, END_DT6_OWN, (END_DT6_OWN, END_DT6_OWN));
             table.own_dt6.push(own);
             table.insert(own, router, SidFunction::EndDt6 { datacenter: None });
             for (k, &link) in spec.links.iter().enumerate() {
-                let addr = sid_in_locator(spec.locator, END_X_BASE + k as u16);
                 let side = usize::from(link_ends[link.index()].0 != router);
+                let has = given_end_x
+                    .get(link.index())
+                    .is_some_and(|g| g[side].is_some());
+                if has {
+                    continue;
+                }
+                let want = END_X_BASE.saturating_add(k as u16);
+                let addr = table.free(spec.locator, want, (END_X_BASE, u16::MAX));
                 table.end_x[link.index()][side] = addr;
                 table.insert(addr, router, SidFunction::EndX { link });
             }
             for (k, &datacenter) in spec.datacenters.iter().enumerate() {
-                let addr = sid_in_locator(spec.locator, END_DT6_BASE + k as u16);
+                let want = END_DT6_BASE + k as u16;
+                let addr = table.free(spec.locator, want, (END_DT6_BASE, END_DT6_OWN - 1));
                 table.dt6.insert((router, datacenter), addr);
                 let function = SidFunction::EndDt6 {
                     datacenter: Some(datacenter),
@@ -230,6 +279,42 @@ impl SidTable {
             }
         }
         table
+    }
+
+    /// Function `want` of `locator` when free, else the next free one in
+    /// `range` (wrapping), else in the whole function space. Without given
+    /// SIDs the first try always succeeds.
+    fn free(&self, locator: Ipv6Network, want: u16, range: (u16, u16)) -> Ipv6Addr {
+        let addr = sid_in_locator(locator, want);
+        if !self.by_addr.contains_key(&addr) {
+            return addr;
+        }
+        let (lo, hi) = range;
+        let in_range = (want..=hi).chain(lo..want.max(lo));
+        in_range
+            .chain(0..=u16::MAX)
+            .map(|f| sid_in_locator(locator, f))
+            .find(|a| !self.by_addr.contains_key(a))
+            .unwrap_or(addr)
+    }
+
+    /// True when `addr` was given (learned from the network), not
+    /// allocated.
+    pub fn is_given(&self, addr: Ipv6Addr) -> bool {
+        self.given.contains(&addr)
+    }
+
+    /// The End SID of `router` when it was given.
+    pub fn given_end(&self, router: RouterIx) -> Option<Ipv6Addr> {
+        let end = self.end(router);
+        self.is_given(end).then_some(end)
+    }
+
+    /// The End.X SIDs of `link` (owned by end a, end b) that were given.
+    pub fn given_end_x(&self, link: LinkIx) -> [Option<Ipv6Addr>; 2] {
+        self.end_x
+            .get(link.index())
+            .map_or([None, None], |s| s.map(|a| self.is_given(a).then_some(a)))
     }
 
     fn insert(&mut self, addr: Ipv6Addr, router: RouterIx, function: SidFunction) {

@@ -412,3 +412,91 @@ fn coordinates_are_both_or_neither_and_in_range() {
     let dc9 = t.datacenter(t.datacenter_ix("dc9").unwrap());
     assert_eq!(dc9.coordinates.map(|c| (c.lat, c.lon)), Some((30.0, 120.0)));
 }
+
+#[test]
+fn given_sids_are_taken_and_allocation_steps_around_them() {
+    let mut b = small();
+    let r2 = b
+        .routers
+        .iter_mut()
+        .find(|r| r.id.as_str() == "r2")
+        .unwrap();
+    r2.end_sid = Some("fc00:a:2:1::".parse().unwrap());
+    // r2's End.X for r2-r3 takes the function r2's first End.X would have.
+    let l = b
+        .links
+        .iter_mut()
+        .find(|l| l.id.as_str() == "r2-r3")
+        .unwrap();
+    l.end_x = [Some("fc00:a:2:e001::".parse().unwrap()), None];
+    let t = b.build().unwrap();
+    let r2 = t.router_ix("r2").unwrap();
+    let (r1r2, r2r3) = (t.link_ix("r1-r2").unwrap(), t.link_ix("r2-r3").unwrap());
+    assert_eq!(
+        t.sids().end(r2),
+        "fc00:a:2:1::".parse::<Ipv6Addr>().unwrap()
+    );
+    assert_eq!(t.sids().given_end(r2), Some(t.sids().end(r2)));
+    assert_eq!(
+        t.sids().end_x(r2, r2r3),
+        Some("fc00:a:2:e001::".parse().unwrap())
+    );
+    // r1-r2 ranks first at r2 (e001), taken: the next free function.
+    assert_eq!(
+        t.sids().end_x(r2, r1r2),
+        Some("fc00:a:2:e002::".parse().unwrap())
+    );
+    assert_eq!(t.sids().given_end_x(r1r2), [None, None]);
+    assert_eq!(
+        t.sids()
+            .lookup("fc00:a:2:1::".parse().unwrap())
+            .unwrap()
+            .router,
+        r2
+    );
+    // Every SID is unique.
+    let all: HashSet<Ipv6Addr> = t
+        .routers()
+        .flat_map(|(r, _)| t.sids().of_router(r))
+        .map(|s| s.addr)
+        .collect();
+    assert_eq!(all.len(), t.sids().len());
+}
+
+#[test]
+fn given_sids_outside_the_locator_or_twice_are_refused() {
+    let mut b = small();
+    b.routers[0].end_sid = Some("fc00:b:9::".parse().unwrap());
+    b.links[0].end_x = [Some("fc00:a:2:7::".parse().unwrap()); 2];
+    let found = problems(b);
+    assert!(
+        found.iter().any(|(path, p)| path == "routers[0].end_sid"
+            && matches!(p, Problem::SidOutsideLocator { .. })),
+        "{found:?}"
+    );
+    // links[0] is r2-r3: a's SID is in r2's locator, b's is not in r3's.
+    assert!(
+        found.iter().any(|(path, _)| path == "links[0].end_x.b"),
+        "{found:?}"
+    );
+    let mut b = small();
+    b.routers[1].end_sid = Some("fc00:a:1:5::".parse().unwrap());
+    b.links[1].end_x = [Some("fc00:a:1:5::".parse().unwrap()), None];
+    let found = problems(b);
+    assert!(
+        found
+            .iter()
+            .any(|(_, p)| matches!(p, Problem::DuplicateSid { .. })),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn routers_may_be_optional() {
+    let mut b = TopologyBuilder::new("empty");
+    b.operator("op-a");
+    assert!(b.clone().build().is_err());
+    b.routers_optional = true;
+    let t = b.build().unwrap();
+    assert_eq!(t.router_count(), 0);
+}

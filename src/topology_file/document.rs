@@ -26,7 +26,8 @@ pub struct TopologyDocument {
     pub name: String,
     /// At least one.
     pub operators: Vec<OperatorEntry>,
-    /// At least one.
+    /// At least one (none in a business-data file of `cpnd --bgp-ls`).
+    #[serde(default)]
     pub routers: Vec<RouterEntry>,
     /// Bidirectional links.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -34,6 +35,82 @@ pub struct TopologyDocument {
     /// Data centers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datacenters: Vec<DatacenterEntry>,
+    /// Business data and overrides for routers and links learned over
+    /// BGP-LS (`cpnd --bgp-ls`; see docs/bgp-ls.md). Refused elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<OverridesEntry>,
+}
+
+/// `overrides:` what only the operator knows about learned routers and
+/// links, and values that win over what the network says.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesEntry {
+    /// By learned router id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<RouterOverride>,
+    /// By learned link id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkOverride>,
+}
+
+/// `overrides.routers[]`: unset fields come from the network (or defaults).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterOverride {
+    /// The learned router's id.
+    pub id: String,
+    /// Operator id, instead of the one whose `asn` is the router's AS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Max SID depth, instead of the advertised SRH Max H.Encaps MSD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msd: Option<u8>,
+    /// Agent address `host:port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mgmt: Option<String>,
+    /// The site prefix policies pinned to the router steer; default
+    /// derived from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// `overrides.links[]`: set fields win over what the network advertises.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    /// The learned link's id.
+    pub id: String,
+    /// IGP metric, >= 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub igp: Option<u32>,
+    /// TE metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub te: Option<u32>,
+    /// One-way latency, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
+    /// Capacity, Mbit/s, > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_mbps: Option<u64>,
+    /// Load, Mbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_mbps: Option<u64>,
+    /// Jitter, microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_us: Option<u64>,
+    /// Loss, parts per million.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_ppm: Option<u64>,
+    /// Shared-risk link groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srlg: Option<Vec<u32>>,
 }
 
 /// `operators[]`
@@ -78,6 +155,10 @@ pub struct RouterEntry {
     /// Agent address `host:port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mgmt: Option<String>,
+    /// End SID given by the network (learned over BGP-LS); default:
+    /// allocated from the locator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_sid: Option<String>,
     /// The site prefix policies pinned to the router steer; default
     /// derived from the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +216,22 @@ pub struct LinkEntry {
     /// Carries traffic; default true.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub up: bool,
+    /// End.X SIDs given by the network (learned over BGP-LS), from end a
+    /// and from end b; default: allocated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_x: Option<EndXEntry>,
+}
+
+/// `links[].end_x`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndXEntry {
+    /// The End.X SID of end a for crossing the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<String>,
+    /// The End.X SID of end b.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<String>,
 }
 
 /// `datacenters[]`
@@ -228,8 +325,29 @@ pub struct PathError {
     pub message: String,
 }
 
+/// A SID given in a document, or `None` (recording an error when it is
+/// not an IPv6 address).
+fn parse_sid(
+    sid: Option<&str>,
+    path: &str,
+    what: &str,
+    errors: &mut Vec<PathError>,
+) -> Option<std::net::Ipv6Addr> {
+    let s = sid?;
+    match s.parse() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            errors.push(PathError {
+                path: path.to_owned(),
+                message: format!("{what} ({path}): `{s}` is not an IPv6 address"),
+            });
+            None
+        }
+    }
+}
+
 /// Checks that `s` is `host:port` with a numeric port.
-fn valid_mgmt(s: &str) -> bool {
+pub(super) fn valid_mgmt(s: &str) -> bool {
     if s.parse::<SocketAddr>().is_ok() {
         return true;
     }
@@ -258,6 +376,12 @@ impl TopologyDocument {
                     "version: unsupported version {}, expected {FORMAT_VERSION}",
                     self.version
                 ),
+            });
+        }
+        if self.overrides.is_some() {
+            errors.push(PathError {
+                path: "overrides".into(),
+                message: "overrides: only for a network learned over BGP-LS (cpnd --bgp-ls)".into(),
             });
         }
         let mut b = TopologyBuilder::new(&self.name);
@@ -300,7 +424,14 @@ impl TopologyDocument {
                     ),
                 });
             }
+            let end_sid = parse_sid(
+                r.end_sid.as_deref(),
+                &format!("routers[{i}].end_sid"),
+                &format!("router `{}`", r.id),
+                &mut errors,
+            );
             b.router(RouterDraft {
+                end_sid,
                 id: r.id.as_str().into(),
                 operator: r.operator.as_str().into(),
                 locator,
@@ -313,8 +444,20 @@ impl TopologyDocument {
                 lon: r.lon,
             });
         }
-        for l in &self.links {
+        for (i, l) in self.links.iter().enumerate() {
+            let mut end_x = [None, None];
+            if let Some(e) = &l.end_x {
+                for (k, (side, sid)) in [("a", &e.a), ("b", &e.b)].into_iter().enumerate() {
+                    end_x[k] = parse_sid(
+                        sid.as_deref(),
+                        &format!("links[{i}].end_x.{side}"),
+                        &format!("link {}-{}", l.a, l.b),
+                        &mut errors,
+                    );
+                }
+            }
             b.link(LinkDraft {
+                end_x,
                 id: l
                     .id
                     .clone()
@@ -389,7 +532,8 @@ impl TopologyDocument {
                 .collect(),
             routers: t
                 .routers()
-                .map(|(_, r)| RouterEntry {
+                .map(|(ix, r)| RouterEntry {
+                    end_sid: t.sids().given_end(ix).map(|a| a.to_string()),
                     id: r.id.to_string(),
                     operator: t.operator(r.operator).id.to_string(),
                     locator: r.locator.to_string(),
@@ -407,7 +551,12 @@ impl TopologyDocument {
                 .map(|(ix, l)| {
                     let (a, b) = t.link_ends(ix);
                     let (a, b) = (t.router(a).id.to_string(), t.router(b).id.to_string());
+                    let given = t.sids().given_end_x(ix);
                     LinkEntry {
+                        end_x: (given != [None, None]).then(|| EndXEntry {
+                            a: given[0].map(|s| s.to_string()),
+                            b: given[1].map(|s| s.to_string()),
+                        }),
                         id: (l.id.as_str() != format!("{a}-{b}")).then(|| l.id.to_string()),
                         a,
                         b,
@@ -455,6 +604,7 @@ impl TopologyDocument {
                         .collect(),
                 })
                 .collect(),
+            overrides: None,
         }
     }
 }

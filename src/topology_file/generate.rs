@@ -151,6 +151,7 @@ pub fn generate(
             lon: None,
             msd: None,
             mgmt: None,
+            end_sid: None,
             prefix: None,
         });
     }
@@ -281,6 +282,7 @@ pub fn generate(
                     Vec::new()
                 },
                 up: true,
+                end_x: None,
             }
         })
         .collect();
@@ -333,6 +335,7 @@ pub fn generate(
         routers: router_entries,
         links,
         datacenters,
+        overrides: None,
     })
 }
 

@@ -77,7 +77,13 @@ impl LoadError {
 
 /// Reads and loads a topology file.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Topology, LoadError> {
-    let path = path.as_ref();
+    let (text, origin) = read_text(path.as_ref())?;
+    parse_str(&text, &origin)
+}
+
+/// Reads a file as UTF-8 text, refusing one too big; the text and the
+/// origin that names it in errors.
+pub(super) fn read_text(path: &Path) -> Result<(String, String), LoadError> {
     let origin = path.display().to_string();
     let io = |error| LoadError::Io {
         path: origin.clone(),
@@ -99,7 +105,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Topology, LoadError> {
             ),
         }])
     })?;
-    parse_str(&text, &origin)
+    Ok((text, origin))
 }
 
 fn too_big(origin: &str, size: usize) -> LoadError {
@@ -143,7 +149,7 @@ pub fn parse_document(text: &str, origin: &str) -> Result<TopologyDocument, Load
     }
 }
 
-fn build_errors(errors: BuildErrors) -> Vec<PathError> {
+pub(super) fn build_errors(errors: BuildErrors) -> Vec<PathError> {
     errors
         .0
         .into_iter()
@@ -155,7 +161,7 @@ fn build_errors(errors: BuildErrors) -> Vec<PathError> {
 }
 
 /// Locates each error with the span index, sorted by position.
-fn locate_all(text: &str, origin: &str, errors: Vec<PathError>) -> LoadError {
+pub(super) fn locate_all(text: &str, origin: &str, errors: Vec<PathError>) -> LoadError {
     let spans = Spans::index(text);
     let mut diagnostics: Vec<Diagnostic> = errors
         .into_iter()

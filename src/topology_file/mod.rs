@@ -5,6 +5,7 @@
 //! refused with every problem found, each naming the file, the line and the
 //! id or field at fault.
 
+pub mod business;
 mod document;
 pub mod generate;
 pub mod guard;
@@ -12,8 +13,8 @@ mod load;
 mod spans;
 
 pub use document::{
-    DatacenterEntry, FORMAT_VERSION, LinkEntry, OperatorEntry, PathError, PoolEntry, RouterEntry,
-    TopologyDocument,
+    DatacenterEntry, EndXEntry, FORMAT_VERSION, LinkEntry, LinkOverride, OperatorEntry,
+    OverridesEntry, PathError, PoolEntry, RouterEntry, RouterOverride, TopologyDocument,
 };
 pub use load::{Diagnostic, LoadError, MAX_FILE_BYTES, load_file, parse_document, parse_str};
 pub use spans::{Pos, Spans};
