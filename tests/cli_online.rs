@@ -137,6 +137,28 @@ fn the_spec_command_lines_work_against_a_running_cpnd() {
     assert_eq!(third.status.code(), Some(2), "nothing feasible");
     assert!(String::from_utf8_lossy(&third.stderr).contains("no feasible"));
 
+    // A watcher from the oldest change kept replays both installs first.
+    let mut replay = Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args(["--server", s, "policy", "watch", "--from-oldest", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut replayed = BufReader::new(replay.stdout.take().unwrap()).lines();
+    let (mut installs, mut first_sequence) = (Vec::new(), None);
+    while installs.len() < 2 {
+        let c: serde_json::Value =
+            serde_json::from_str(&replayed.next().unwrap().unwrap()).unwrap();
+        first_sequence.get_or_insert(c["sequence"].as_u64());
+        if c["kind"] == "installed" {
+            installs.push(c["name"].as_str().unwrap().to_owned());
+        }
+    }
+    let _ = replay.kill();
+    let _ = replay.wait();
+    assert_eq!(first_sequence, Some(Some(1)), "from the first change");
+    assert_eq!(installs, ["job1", "job2"]);
+
     let list = json(&cpnctl(&["--server", s, "policy", "list", "--json"]));
     let names: Vec<&str> = list
         .as_array()

@@ -30,6 +30,9 @@ pub struct Api {
     access: Arc<access::Access>,
     /// The BGP-LS speaker's status, when cpnd runs one.
     bgp_ls: Option<BgpLsStatus>,
+    /// Turns true when the server starts to shut down: open streams end
+    /// (a graceful shutdown waits for every call, watches included).
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The BGP-LS speaker's published status.
@@ -59,7 +62,14 @@ impl Api {
             metrics,
             access,
             bgp_ls: None,
+            stopping: tokio::sync::watch::channel(false).1,
         }
+    }
+
+    /// Ends open streams when `stopping` turns true.
+    pub fn with_stopping(mut self, stopping: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stopping = stopping;
+        self
     }
 
     /// The same handlers, serving the status of a BGP-LS speaker too.

@@ -19,6 +19,16 @@ use crate::proto::v1::policy_service_server::PolicyService;
 
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::PolicyChange, Status>> + Send>>;
 
+/// Most bytes of policies one page carries: under the 4 MiB a stock gRPC
+/// client accepts by default.
+pub const PAGE_BYTES: usize = 3 * 1024 * 1024;
+
+/// Whether the server begins to shut down (false: it never will, nobody
+/// can tell it to).
+async fn stopping_begins(stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    stopping.wait_for(|s| *s).await.is_ok()
+}
+
 /// The request id of a call (empty: none).
 fn request_id(id: String) -> Option<String> {
     (!id.is_empty()).then_some(id)
@@ -144,13 +154,23 @@ impl PolicyService for Api {
                     .controller
                     .list(caller.scope(), filter, after, r.page_size as usize)
                     .await?;
+                // A page also stops short of PAGE_BYTES, so that it reaches
+                // a stock client (4 MiB receive limit) whatever its size.
+                let mut policies = Vec::with_capacity(page.policies.len());
+                let mut bytes = 0;
+                let mut next_after = page.next_after;
+                for p in &page.policies {
+                    let pb = convert::policy_to_pb(p);
+                    bytes += prost::Message::encoded_len(&pb) + 4;
+                    if bytes > PAGE_BYTES && !policies.is_empty() {
+                        next_after = policies.last().map(|l: &pb::Policy| l.name.clone());
+                        break;
+                    }
+                    policies.push(pb);
+                }
                 Ok(pb::ListPoliciesResponse {
-                    policies: page.policies.iter().map(convert::policy_to_pb).collect(),
-                    next_page_token: page
-                        .next_after
-                        .as_deref()
-                        .map(page_token)
-                        .unwrap_or_default(),
+                    policies,
+                    next_page_token: next_after.as_deref().map(page_token).unwrap_or_default(),
                     sequence: page.sequence,
                 })
             },
@@ -199,6 +219,7 @@ impl PolicyService for Api {
                     (false, n) => Resume::After(n),
                 };
                 let (backlog, mut rx, mut last) = self.controller.watch(from).await??;
+                let mut stopping = self.stopping.clone();
                 let stream = async_stream::stream! {
                     for c in &backlog {
                         if scope.covers_operator(c.operator.as_ref()) {
@@ -206,7 +227,16 @@ impl PolicyService for Api {
                         }
                     }
                     loop {
-                        match rx.recv().await {
+                        let received = tokio::select! {
+                            r = rx.recv() => r,
+                            true = stopping_begins(&mut stopping) => {
+                                yield Err(Status::unavailable(format!(
+                                    "the server is shutting down; resume after sequence {last}"
+                                )));
+                                break;
+                            }
+                        };
+                        match received {
                             // Changes already sent from the backlog are skipped.
                             Ok(c) if c.sequence <= last => {}
                             Ok(c) => {

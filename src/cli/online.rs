@@ -110,9 +110,13 @@ pub enum PolicyCommand {
     },
     /// Stream policy changes until interrupted.
     Watch {
-        /// Resume after this sequence number (from an earlier change).
-        #[arg(long, default_value_t = 0)]
+        /// Resume after this sequence number (from an earlier change, or
+        /// a list's sequence).
+        #[arg(long, default_value_t = 0, conflicts_with = "from_oldest")]
         resume_after: u64,
+        /// Start with the oldest change the controller keeps.
+        #[arg(long)]
+        from_oldest: bool,
         /// Print one JSON object per change.
         #[arg(long)]
         json: bool,
@@ -233,11 +237,15 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 .map_err(fail)?;
             eprintln!("removed {name}");
         }
-        PolicyCommand::Watch { resume_after, json } => {
+        PolicyCommand::Watch {
+            resume_after,
+            from_oldest,
+            json,
+        } => {
             let mut stream = client
                 .watch_policies(pb::WatchPoliciesRequest {
                     resume_after,
-                    ..Default::default()
+                    from_oldest,
                 })
                 .await
                 .map_err(fail)?

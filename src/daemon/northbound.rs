@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tonic::server::NamedService;
+
 use crate::api::Api;
 use crate::api::access::Access;
 use crate::controller::actor::ControllerHandle;
@@ -49,7 +51,14 @@ pub async fn serve(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let mut api = Api::new(controller, metrics, options.access);
+    // Streams (policy watches) end when shutdown begins, so that the
+    // graceful shutdown, which waits for every call, does not wait forever.
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    };
+    let mut api = Api::new(controller, metrics, options.access).with_stopping(stopping);
     if let Some(status) = options.bgp_ls {
         api = api.with_bgp_ls(status);
     }
@@ -66,10 +75,31 @@ pub async fn serve(
     health_reporter
         .set_serving::<BgpLsServiceServer<Api>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Reflection lists exactly what is served (not the agents' services,
+    // which share the descriptors), in both protocol versions: stock tools
+    // (grpcurl up to 1.8, grpcio-reflection) still speak v1alpha.
+    let served = [
+        <TopologyServiceServer<Api> as NamedService>::NAME,
+        <PathServiceServer<Api> as NamedService>::NAME,
+        <PolicyServiceServer<Api> as NamedService>::NAME,
+        <BgpLsServiceServer<Api> as NamedService>::NAME,
+        <tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService> as NamedService>::NAME,
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+    let reflection = || {
+        served.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |b, name| b.with_service_name(*name),
+        )
+    };
+    let reflection_v1 = reflection()
         .build_v1()
+        .expect("the embedded descriptors are valid");
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
         .expect("the embedded descriptors are valid");
     let mut builder = tonic::transport::Server::builder().timeout(options.call_timeout);
     if let Some(tls) = &options.tls {
@@ -77,7 +107,8 @@ pub async fn serve(
     }
     builder
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(
             TopologyServiceServer::new(api.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

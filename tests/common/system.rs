@@ -20,6 +20,9 @@ pub enum Need {
     Root,
     /// Root and a kernel with SRv6 (seg6 and seg6local routes).
     Srv6,
+    /// Python 3 with gRPC and its reflection and status packages (a
+    /// generic client, as an integrator's first tool).
+    PythonGrpc,
     /// A program on the machine, and the Debian package that has it.
     Program {
         /// Its name.
@@ -33,6 +36,8 @@ pub enum Need {
 
 /// Root.
 pub const ROOT: Need = Need::Root;
+/// Python 3 with grpcio, grpcio-reflection and grpcio-status.
+pub const PYTHON_GRPC: Need = Need::PythonGrpc;
 /// Root and a kernel with SRv6.
 pub const SRV6: Need = Need::Srv6;
 /// Graphviz's `dot`.
@@ -108,6 +113,17 @@ pub async fn missing(need: Need) -> Option<String> {
             .await
             .err()
             .map(|e| e.to_string()),
+        Need::PythonGrpc => {
+            let ok = !cpn::netlink::probe::hidden("python-grpc")
+                && std::process::Command::new("python3")
+                    .args(["-c", "import grpc, grpc_reflection, grpc_status"])
+                    .output()
+                    .is_ok_and(|o| o.status.success());
+            (!ok).then(|| {
+                "Python's gRPC is not installed: pip install grpcio grpcio-reflection grpcio-status"
+                    .to_owned()
+            })
+        }
         Need::Program {
             name,
             paths,
