@@ -60,6 +60,8 @@ pub struct Metrics {
     latency: Family<MethodLabels, Histogram>,
     /// Policies by state.
     pub policies: Family<StateLabels, Gauge>,
+    /// Data centers' reporters by state (live, stale, lost).
+    pub reporters: Family<StateLabels, Gauge>,
     /// Policies by southbound state.
     pub southbound: Family<StateLabels, Gauge>,
     /// Events applied.
@@ -103,6 +105,12 @@ impl Metrics {
             "policies_southbound",
             "Installed policies by southbound state",
             southbound.clone(),
+        );
+        let reporters = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "datacenter_reporters",
+            "Data centers that report their pools, by reporter state (live, stale, lost)",
+            reporters.clone(),
         );
         let events = Counter::default();
         registry.register("events", "Topology events applied", events.clone());
@@ -153,6 +161,7 @@ impl Metrics {
             requests,
             latency,
             policies,
+            reporters,
             southbound,
             events,
             reoptimizations,
@@ -181,6 +190,23 @@ impl Metrics {
         let s = stats.reoptimization_seconds - self.reoptimization_seconds.get();
         if s > 0.0 {
             self.reoptimization_seconds.inc_by(s);
+        }
+    }
+
+    /// Brings the reporters gauge up to the topology.
+    pub fn update_reporters(&self, t: &crate::model::Topology) {
+        use crate::model::ReporterState as S;
+        for state in [S::Live, S::Stale, S::Lost] {
+            let n = t
+                .datacenters()
+                .iter()
+                .filter(|d| d.reporter.is_some_and(|r| r.state == state))
+                .count();
+            self.reporters
+                .get_or_create(&StateLabels {
+                    state: state.as_str().to_owned(),
+                })
+                .set(n as i64);
         }
     }
 

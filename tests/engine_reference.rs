@@ -11,8 +11,8 @@ use cpn::engine::{
     Protection, QueryError, Residency,
 };
 use cpn::model::{
-    DatacenterDraft, DatacenterIx, LinkDraft, LinkIx, PoolDraft, PoolKind, RouterDraft, RouterIx,
-    Topology, TopologyBuilder,
+    DatacenterDraft, DatacenterIx, LinkDraft, LinkIx, PoolDraft, PoolHealth, PoolKind, Reporter,
+    ReporterState, RouterDraft, RouterIx, Topology, TopologyBuilder,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -94,6 +94,12 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
                     memory_gb: 200.0,
                     used_memory_gb: f64::from(rng.random_range(0..=150u32)),
                     price: f64::from(rng.random_range(1..=5u32)),
+                    health: if rng.random_bool(0.1) {
+                        PoolHealth::Down
+                    } else {
+                        PoolHealth::Up
+                    },
+                    queue_wait_s: None,
                 });
             }
         }
@@ -108,6 +114,10 @@ fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
             storage_tb: BTreeMap::new(),
             pools,
             prefix: None,
+            reporter: rng.random_bool(0.08).then_some(Reporter {
+                interval_s: 10,
+                state: ReporterState::Lost,
+            }),
         });
     }
     let mut t = b.build().expect("generated topologies are valid");
@@ -266,12 +276,17 @@ impl<'a> Reference<'a> {
             if matches!(req.to, Some(Destination::Datacenter(p)) if p != dc) {
                 continue;
             }
+            // A data center whose reporter is lost takes nothing.
+            if d.reporter.is_some_and(|r| r.state == ReporterState::Lost) {
+                continue;
+            }
             let mut price = 0.0;
             if let Some(c) = &req.compute {
                 let Some(p) = d.pools.iter().find(|p| p.kind == c.kind) else {
                     continue;
                 };
-                if p.tflops - p.used_tflops < c.tflops
+                if p.health == PoolHealth::Down
+                    || p.tflops - p.used_tflops < c.tflops
                     || p.memory_gb - p.used_memory_gb < c.memory_gb
                 {
                     continue;

@@ -6,6 +6,7 @@
 //! | `admin` | everything |
 //! | `operator:<id>` | read the topology; path queries, installs, removals, reads and watches of policies whose headend belongs to operator `<id>` |
 //! | `viewer` | read the topology, the policies and path answers; change nothing |
+//! | `datacenter:<id>` | report the pools of data center `<id>` (ComputeService); read the topology |
 //!
 //! No token, or one not in the file: `UNAUTHENTICATED`. Out of the role's
 //! scope: `PERMISSION_DENIED`, and nothing changes. Without an access file
@@ -41,6 +42,8 @@ pub enum Role {
     Operator(String),
     /// Reading only.
     Viewer,
+    /// One data center's reporter (its id).
+    Datacenter(String),
 }
 
 impl std::fmt::Display for Role {
@@ -49,6 +52,7 @@ impl std::fmt::Display for Role {
             Role::Admin => f.write_str("admin"),
             Role::Operator(op) => write!(f, "operator:{op}"),
             Role::Viewer => f.write_str("viewer"),
+            Role::Datacenter(dc) => write!(f, "datacenter:{dc}"),
         }
     }
 }
@@ -64,6 +68,9 @@ pub enum Action {
     ChangePolicies,
     /// Changes the network for everyone (events, a new topology).
     ChangeNetwork,
+    /// Reports a data center's pools (for one data center: see
+    /// [`Caller::may_report_for`]).
+    ReportCompute,
 }
 
 /// The authenticated caller of one call.
@@ -80,7 +87,7 @@ impl Caller {
     pub fn scope(&self) -> Scope {
         match &self.role {
             Role::Operator(op) => Scope::Operator(op.clone()),
-            Role::Admin | Role::Viewer => Scope::All,
+            Role::Admin | Role::Viewer | Role::Datacenter(_) => Scope::All,
         }
     }
 
@@ -96,8 +103,19 @@ impl Caller {
     pub fn may(&self, action: Action) -> bool {
         match (&self.role, action) {
             (Role::Admin, _) => true,
-            (Role::Operator(_), a) => a != Action::ChangeNetwork,
+            (Role::Operator(_), a) => !matches!(a, Action::ChangeNetwork | Action::ReportCompute),
             (Role::Viewer, a) => matches!(a, Action::ReadTopology | Action::ReadPolicies),
+            (Role::Datacenter(_), a) => matches!(a, Action::ReadTopology | Action::ReportCompute),
+        }
+    }
+
+    /// Whether it may report for data center `dc`: admins for any, a
+    /// data center's reporter for its own.
+    pub fn may_report_for(&self, dc: &str) -> bool {
+        match &self.role {
+            Role::Admin => true,
+            Role::Datacenter(own) => own == dc,
+            _ => false,
         }
     }
 }
@@ -152,13 +170,22 @@ fn parse_role(s: &str, t: &Topology) -> Result<Role, String> {
     match s {
         "admin" => Ok(Role::Admin),
         "viewer" => Ok(Role::Viewer),
-        _ => match s.strip_prefix("operator:") {
-            Some(op) if t.operator_ix(op).is_some() => Ok(Role::Operator(op.to_owned())),
-            Some(op) => Err(format!("unknown operator `{op}`")),
-            None => Err(format!(
-                "role `{s}`: expected admin, viewer or operator:<operator id>"
-            )),
-        },
+        _ => {
+            if let Some(dc) = s.strip_prefix("datacenter:") {
+                return match t.datacenter_ix(dc) {
+                    Some(_) => Ok(Role::Datacenter(dc.to_owned())),
+                    None => Err(format!("unknown data center `{dc}`")),
+                };
+            }
+            match s.strip_prefix("operator:") {
+                Some(op) if t.operator_ix(op).is_some() => Ok(Role::Operator(op.to_owned())),
+                Some(op) => Err(format!("unknown operator `{op}`")),
+                None => Err(format!(
+                    "role `{s}`: expected admin, viewer, operator:<operator id> or \
+                     datacenter:<data center id>"
+                )),
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod access;
 mod bgp_ls;
+mod compute;
 mod path;
 mod policy;
 mod status;
@@ -33,6 +34,8 @@ pub struct Api {
     /// Turns true when the server starts to shut down: open streams end
     /// (a graceful shutdown waits for every call, watches included).
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// When each data center's reporter was last heard.
+    last_heard: crate::controller::freshness::LastHeard,
 }
 
 /// The BGP-LS speaker's published status.
@@ -63,7 +66,14 @@ impl Api {
             access,
             bgp_ls: None,
             stopping: tokio::sync::watch::channel(false).1,
+            last_heard: Default::default(),
         }
+    }
+
+    /// Notes reports in `last_heard` (which the reporters' watchdog reads).
+    pub fn with_last_heard(mut self, last_heard: crate::controller::freshness::LastHeard) -> Self {
+        self.last_heard = last_heard;
+        self
     }
 
     /// Ends open streams when `stopping` turns true.

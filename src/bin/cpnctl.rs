@@ -49,6 +49,10 @@ enum Command {
     BgpLs(cpn::cli::bgp_ls::BgpLsCommand),
     /// Apply one event to the controller's network (needs --server).
     Event(EventArgs),
+    /// A data center's side: report its pools once, or keep reporting
+    /// them from a Prometheus endpoint (needs --server).
+    #[command(subcommand)]
+    Dc(cpn::cli::dc::DcCommand),
     /// Measure the path engine on random queries against plain Dijkstra.
     Bench(BenchArgs),
     /// Drive the controller with concurrent clients (queries, installs,
@@ -138,6 +142,12 @@ async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Event(args) => {
             cpn::cli::online::event(&needs_server(server, "`cpnctl event`")?, args).await
+        }
+        Command::Dc(cpn::cli::dc::DcCommand::Report(args)) => {
+            cpn::cli::dc::report(&needs_server(server, "`cpnctl dc report`")?, args).await
+        }
+        Command::Dc(cpn::cli::dc::DcCommand::Reporter(args)) => {
+            cpn::cli::dc::reporter(&needs_server(server, "`cpnctl dc reporter`")?, args).await
         }
         _ => unreachable!("offline commands are run before"),
     }

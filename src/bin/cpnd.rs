@@ -40,6 +40,11 @@ struct Args {
     /// improves its objective by more than this fraction.
     #[arg(long, default_value_t = 0.10)]
     reopt_threshold: f64,
+    /// Seconds a data center's reporter may stay silent past its own
+    /// interval (when it is marked stale) before the data center is
+    /// treated as down.
+    #[arg(long, default_value_t = 30)]
+    report_grace_s: u64,
     /// Do not push policies to routers (the API still shows them, with
     /// southbound `disabled`).
     #[arg(long)]
@@ -234,6 +239,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         metrics: args.metrics_listen,
         console,
         bgp_ls,
+        report_grace: Duration::from_secs(args.report_grace_s),
         ..daemon::Config::new(topology, store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -5,11 +5,13 @@
 pub mod bench;
 pub mod bgp_ls;
 pub mod client;
+pub mod dc;
 pub mod dot;
 pub mod lab;
 pub mod load;
 pub mod online;
 pub mod output;
 pub mod path;
+pub mod prometheus;
 pub mod render;
 pub mod topology;

@@ -165,6 +165,7 @@ pub fn show(t: &Topology) -> String {
             "memory GB free",
             "price",
             "GFLOPS/GB",
+            "health",
         ]);
         let mut flagged = Vec::new();
         for dc in t.datacenters() {
@@ -216,6 +217,10 @@ pub fn show(t: &Topology) -> String {
                     ),
                     format!("{:.2}", p.price),
                     format!("{ratio:.2}{}", if far { " !" } else { "" }),
+                    match (&dc.reporter, first) {
+                        (Some(r), true) => format!("{}, reporter {}", p.health, r.state),
+                        _ => p.health.to_string(),
+                    },
                 ]);
             }
         }

@@ -133,6 +133,8 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
             touched.pools.push((dc, s.kind));
             touched.may_free = true;
         }
+        EventDoc::ReportPool(r) => touched = super::reports::report_pool(t, r)?,
+        EventDoc::ReporterSilent(s) => touched = super::reports::reporter_silent(t, s)?,
     }
     Ok(touched)
 }

@@ -20,12 +20,14 @@
 pub mod actor;
 mod desired;
 mod events;
+pub mod freshness;
 mod index;
 mod log;
 pub mod outbox;
 mod policy;
 mod rebuild;
 mod reopt;
+mod reports;
 mod retries;
 mod scope;
 mod view;
@@ -756,5 +758,7 @@ fn topology_state(t: &Topology) -> (TopologyDocument, Vec<String>) {
     (TopologyDocument::from_topology(t), down)
 }
 
+#[cfg(test)]
+mod reports_tests;
 #[cfg(test)]
 mod tests;

@@ -60,6 +60,9 @@ pub struct Config {
     pub console: Option<tokio::net::TcpListener>,
     /// Learn the network over BGP-LS.
     pub bgp_ls: Option<BgpLs>,
+    /// How long a data center's reporter may stay silent past its own
+    /// interval before the data center is treated as down.
+    pub report_grace: Duration,
 }
 
 /// The BGP-LS speaker of `cpnd --bgp-ls`.
@@ -89,6 +92,7 @@ impl Config {
             metrics: None,
             console: None,
             bgp_ls: None,
+            report_grace: Duration::from_secs(30),
         }
     }
 }
@@ -244,6 +248,9 @@ pub async fn run(
                 if let Ok((stats, counts)) = h.stats().await {
                     m.update(&stats, &counts);
                 }
+                if let Ok(t) = h.topology().await {
+                    m.update_reporters(&t);
+                }
                 if let Some(b) = b {
                     let status = b.borrow().clone();
                     m.update_bgp_ls(&status);
@@ -275,12 +282,22 @@ pub async fn run(
         )));
     }
 
+    // Data centers' reporters that go quiet become stale, then lost.
+    let last_heard = controller::freshness::LastHeard::default();
+    let watchdog = tokio::spawn(controller::freshness::watchdog(
+        handle.clone(),
+        last_heard.clone(),
+        config.report_grace,
+        stop_rx.clone(),
+    ));
+
     info!(%addr, transport, "serving gRPC");
     let options = northbound::Options {
         access,
         tls: config.tls,
         call_timeout: config.call_timeout,
         bgp_ls: bgp_ls_status,
+        last_heard,
     };
     let mut server = tokio::spawn(northbound::serve(
         listener,
@@ -326,6 +343,8 @@ pub async fn run(
         // Likewise the console: its streams have ended with the server.
         let _ = c.await?;
     }
+    // It holds a controller handle too.
+    watchdog.await?;
     // Every handle is gone with the server: the controller task ends and
     // flushes.
     task.await??;

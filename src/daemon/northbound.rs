@@ -13,6 +13,7 @@ use crate::controller::actor::ControllerHandle;
 use crate::grpc::{MAX_MESSAGE_BYTES, ServeError, incoming};
 use crate::metrics::Metrics;
 use crate::proto::v1::bgp_ls_service_server::BgpLsServiceServer;
+use crate::proto::v1::compute_service_server::ComputeServiceServer;
 use crate::proto::v1::path_service_server::PathServiceServer;
 use crate::proto::v1::policy_service_server::PolicyServiceServer;
 use crate::proto::v1::topology_service_server::TopologyServiceServer;
@@ -29,6 +30,8 @@ pub struct Options {
     pub call_timeout: Duration,
     /// The BGP-LS speaker's status, when there is one.
     pub bgp_ls: Option<crate::api::BgpLsStatus>,
+    /// Where reports are noted for the reporters' watchdog.
+    pub last_heard: crate::controller::freshness::LastHeard,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             tls: None,
             call_timeout: Duration::from_secs(30),
             bgp_ls: None,
+            last_heard: Default::default(),
         }
     }
 }
@@ -58,7 +62,9 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping_tx.send(true);
     };
-    let mut api = Api::new(controller, metrics, options.access).with_stopping(stopping);
+    let mut api = Api::new(controller, metrics, options.access)
+        .with_stopping(stopping)
+        .with_last_heard(options.last_heard);
     if let Some(status) = options.bgp_ls {
         api = api.with_bgp_ls(status);
     }
@@ -75,6 +81,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<BgpLsServiceServer<Api>>()
         .await;
+    health_reporter
+        .set_serving::<ComputeServiceServer<Api>>()
+        .await;
     // Reflection lists exactly what is served (not the agents' services,
     // which share the descriptors), in both protocol versions: stock tools
     // (grpcurl up to 1.8, grpcio-reflection) still speak v1alpha.
@@ -83,6 +92,7 @@ pub async fn serve(
         <PathServiceServer<Api> as NamedService>::NAME,
         <PolicyServiceServer<Api> as NamedService>::NAME,
         <BgpLsServiceServer<Api> as NamedService>::NAME,
+        <ComputeServiceServer<Api> as NamedService>::NAME,
         <tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService> as NamedService>::NAME,
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
@@ -120,6 +130,7 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(BgpLsServiceServer::new(api.clone()))
+        .add_service(ComputeServiceServer::new(api.clone()))
         .add_service(
             PolicyServiceServer::new(api)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

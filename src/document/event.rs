@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::report::{PoolReportDoc, ReporterSilentDoc};
 use crate::model::PoolKind;
 
 /// One event.
@@ -20,6 +21,10 @@ pub enum EventDoc {
     SetLink(SetLinkDoc),
     /// Pool load changes.
     SetPool(SetPoolDoc),
+    /// A data center reports one of its pools.
+    ReportPool(PoolReportDoc),
+    /// A data center's reporter went quiet.
+    ReporterSilent(ReporterSilentDoc),
 }
 
 /// An event as written: a mapping with exactly one of these keys.
@@ -44,6 +49,12 @@ pub struct EventForm {
     /// `set_pool: {datacenter, kind, ...}`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_pool: Option<SetPoolDoc>,
+    /// `report_pool: {datacenter, kind, ...}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_pool: Option<PoolReportDoc>,
+    /// `reporter_silent: {datacenter, state}`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_silent: Option<ReporterSilentDoc>,
 }
 
 impl TryFrom<EventForm> for EventDoc {
@@ -56,6 +67,8 @@ impl TryFrom<EventForm> for EventDoc {
         found.extend(f.router_up.map(EventDoc::RouterUp));
         found.extend(f.set_link.map(EventDoc::SetLink));
         found.extend(f.set_pool.map(EventDoc::SetPool));
+        found.extend(f.report_pool.map(EventDoc::ReportPool));
+        found.extend(f.reporter_silent.map(EventDoc::ReporterSilent));
         match found.len() {
             1 => Ok(found.pop().expect("one")),
             0 => Err(KINDS.into()),
@@ -74,13 +87,15 @@ impl From<&EventDoc> for EventForm {
             EventDoc::RouterUp(id) => f.router_up = Some(id),
             EventDoc::SetLink(s) => f.set_link = Some(s),
             EventDoc::SetPool(s) => f.set_pool = Some(s),
+            EventDoc::ReportPool(r) => f.report_pool = Some(r),
+            EventDoc::ReporterSilent(s) => f.reporter_silent = Some(s),
         }
         f
     }
 }
 
-const KINDS: &str =
-    "an event is exactly one of link_down, link_up, router_down, router_up, set_link, set_pool";
+const KINDS: &str = "an event is exactly one of link_down, link_up, router_down, router_up, \
+     set_link, set_pool, report_pool, reporter_silent";
 
 impl Serialize for EventDoc {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

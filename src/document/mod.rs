@@ -8,6 +8,7 @@ mod event;
 mod field;
 mod numbers;
 mod policy;
+mod report;
 mod request;
 
 pub use answer::{
@@ -18,6 +19,7 @@ pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
 pub use field::FieldError;
 pub use numbers::{amount, rfc3339, thousands};
 pub use policy::{PolicyJson, SrPolicyJson};
+pub use report::{DEFAULT_REPORT_INTERVAL_S, PoolReportDoc, ReporterSilentDoc};
 pub use request::{
     ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,
 };

@@ -267,10 +267,19 @@ fn datacenter_refusal(
             t.datacenter(pinned).id
         ));
     }
+    if !d.takes_jobs() {
+        return Some("its reporter went silent past the grace period: treated as down".into());
+    }
     if let Some(c) = &req.compute {
         let Some(pool) = d.pool(c.kind) else {
             return Some(format!("no {} pool", c.kind));
         };
+        if !pool.health.takes_jobs() {
+            return Some(format!(
+                "{} pool is down, as its data center reports",
+                c.kind
+            ));
+        }
         if pool.available_tflops() < c.tflops {
             return Some(format!(
                 "{} pool has {} TFLOPS available, {} requested",

@@ -14,6 +14,7 @@ use petgraph::graph::UnGraph;
 use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::geo::Coordinates;
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
+use super::liveness::{PoolHealth, Reporter};
 use super::network::{DEFAULT_MSD, Link, Operator, OperatorIx, Router};
 use super::prefixes::{Kind, derived_prefix};
 use super::problems::BuildErrors;
@@ -136,6 +137,10 @@ pub struct PoolDraft {
     pub used_memory_gb: f64,
     /// Price per TFLOPS-hour.
     pub price: f64,
+    /// Health, as last reported.
+    pub health: PoolHealth,
+    /// Queue wait, seconds, as last reported.
+    pub queue_wait_s: Option<f64>,
 }
 
 /// A data center as written, before its gateways are resolved.
@@ -162,6 +167,8 @@ pub struct DatacenterDraft {
     /// The prefix behind the data center that policies steer into;
     /// `None`: derived from the id (see [`derived_prefix`]).
     pub prefix: Option<Ipv6Network>,
+    /// Its reporter, once it has reported.
+    pub reporter: Option<Reporter>,
 }
 
 /// Collects drafts, then checks and builds a [`Topology`].
@@ -329,6 +336,8 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
                 used_memory_gb: p.used_memory_gb,
                 reserved_memory_gb: 0.0,
                 price: p.price,
+                health: p.health,
+                queue_wait_s: p.queue_wait_s,
             })
             .collect();
         pools.sort_by_key(|p| p.kind);
@@ -345,6 +354,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
             latency_us: dc.latency_us,
             storage_tb: dc.storage_tb,
             pools,
+            reporter: dc.reporter,
         });
     }
 

@@ -298,6 +298,14 @@ impl<'b> Checks<'b> {
             if !(pool.price.is_finite() && pool.price >= 0.0) {
                 self.err(field("price"), out_of_range(pool.price, "must be >= 0"));
             }
+            if let Some(w) = pool.queue_wait_s
+                && !(w.is_finite() && w >= 0.0)
+            {
+                self.err(field("queue_wait_s"), out_of_range(w, "must be >= 0"));
+            }
+        }
+        if dc.reporter.is_some_and(|r| r.interval_s == 0) {
+            self.err(here("reporter.interval_s"), out_of_range(0, "must be > 0"));
         }
     }
 

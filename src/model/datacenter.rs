@@ -8,6 +8,7 @@ use ipnetwork::Ipv6Network;
 
 use super::geo::Coordinates;
 use super::ids::DatacenterId;
+use super::liveness::{PoolHealth, Reporter};
 use super::topology::RouterIx;
 
 /// Index of a data center inside a [`Topology`](super::Topology) (sorted by id).
@@ -77,6 +78,11 @@ pub struct Pool {
     pub reserved_memory_gb: f64,
     /// Price per TFLOPS-hour.
     pub price: f64,
+    /// Health, as the data center reports it (up when it never did).
+    pub health: PoolHealth,
+    /// How long a job waits in the pool's queue before it starts, seconds,
+    /// as reported; shown, not used to place.
+    pub queue_wait_s: Option<f64>,
 }
 
 impl Pool {
@@ -120,9 +126,16 @@ pub struct Datacenter {
     /// [`derived_prefix`](super::derived_prefix) of the id. Stable: adding or removing another data
     /// center never moves it.
     pub prefix: Ipv6Network,
+    /// Its reporter, once it has reported (see [`Reporter`]).
+    pub reporter: Option<Reporter>,
 }
 
 impl Datacenter {
+    /// Whether it takes jobs now: not when its reporter is lost.
+    pub fn takes_jobs(&self) -> bool {
+        Reporter::takes_jobs(self.reporter.as_ref())
+    }
+
     /// The pool of the given kind, if this data center has one.
     pub fn pool(&self, kind: PoolKind) -> Option<&Pool> {
         self.pools.iter().find(|p| p.kind == kind)
@@ -149,6 +162,8 @@ mod tests {
             used_memory_gb: 100.0,
             reserved_memory_gb: 450.0,
             price: 1.0,
+            health: PoolHealth::Up,
+            queue_wait_s: None,
         };
         assert_eq!(pool.available_tflops(), 500.0);
         assert_eq!(pool.available_memory_gb(), 0.0);

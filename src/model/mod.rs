@@ -6,6 +6,7 @@ mod checks;
 mod datacenter;
 mod geo;
 mod ids;
+mod liveness;
 mod network;
 mod prefixes;
 mod problems;
@@ -17,6 +18,7 @@ pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBu
 pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 pub use geo::Coordinates;
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
+pub use liveness::{PoolHealth, Reporter, ReporterState};
 pub use network::{DEFAULT_MSD, Link, LinkKind, Operator, OperatorIx, Router};
 pub use prefixes::{Kind as PrefixOwner, derived_prefix};
 pub use problems::{BuildError, BuildErrors, Place, Problem, Section};

@@ -17,6 +17,8 @@ fn pool(kind: PoolKind) -> PoolDraft {
         memory_gb: 100.0,
         used_memory_gb: 0.0,
         price: 1.0,
+        health: PoolHealth::Up,
+        queue_wait_s: None,
     }
 }
 
@@ -32,6 +34,7 @@ fn dc(id: &str, attach: &[&str]) -> DatacenterDraft {
         storage_tb: BTreeMap::new(),
         pools: vec![pool(PoolKind::Ai)],
         prefix: None,
+        reporter: None,
     }
 }
 

@@ -279,4 +279,10 @@ impl Topology {
         self.generation += 1;
         self.datacenters[dc.0 as usize].pool_mut(kind)
     }
+
+    /// Sets what is known of a data center's reporter.
+    pub fn set_reporter(&mut self, dc: DatacenterIx, reporter: Option<super::Reporter>) {
+        self.generation += 1;
+        self.datacenters[dc.0 as usize].reporter = reporter;
+    }
 }

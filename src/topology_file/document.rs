@@ -9,8 +9,8 @@ use ipnetwork::Ipv6Network;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolKind, PrefixOwner,
-    RouterDraft, Topology, TopologyBuilder, derived_prefix,
+    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolHealth, PoolKind,
+    PrefixOwner, Reporter, RouterDraft, Topology, TopologyBuilder, derived_prefix,
 };
 
 /// The only version of the format.
@@ -265,6 +265,10 @@ pub struct DatacenterEntry {
     /// The prefix policies steer into; default derived from the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// Its reporter (`{interval_s, state}`), once it has reported: written
+    /// by the controller when it exports the live topology.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<Reporter>,
 }
 
 /// `datacenters[].pools[]`
@@ -286,6 +290,12 @@ pub struct PoolEntry {
     /// Price per TFLOPS-hour.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub price: f64,
+    /// up (default), degraded or down, as its data center reports it.
+    #[serde(default, skip_serializing_if = "PoolHealth::is_up")]
+    pub health: PoolHealth,
+    /// Queue wait before a job starts, seconds, as reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_wait_s: Option<f64>,
 }
 
 /// An optional `prefix` field; the error names the item (`noun` `id`, at
@@ -503,8 +513,11 @@ impl TopologyDocument {
                         memory_gb: p.memory_gb,
                         used_memory_gb: p.used_memory_gb,
                         price: p.price,
+                        health: p.health,
+                        queue_wait_s: p.queue_wait_s,
                     })
                     .collect(),
+                reporter: d.reporter,
             });
         }
         if errors.is_empty() {
@@ -600,8 +613,11 @@ impl TopologyDocument {
                             memory_gb: p.memory_gb,
                             used_memory_gb: p.used_memory_gb,
                             price: p.price,
+                            health: p.health,
+                            queue_wait_s: p.queue_wait_s,
                         })
                         .collect(),
+                    reporter: d.reporter,
                 })
                 .collect(),
             overrides: None,

@@ -318,6 +318,7 @@ pub fn generate(
                 storage_tb: BTreeMap::from([("ssd".to_owned(), (100.0 * scale).round())]),
                 pools,
                 prefix: None,
+                reporter: None,
             }
         })
         .collect();
@@ -354,6 +355,8 @@ fn pool(kind: PoolKind, tflops: f64, price: f64, rng: &mut ChaCha8Rng) -> PoolEn
         memory_gb,
         used_memory_gb: (memory_gb * rng.random_range(0.0..0.5)).round(),
         price: (price * 100.0).round() / 100.0,
+        health: Default::default(),
+        queue_wait_s: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Events (the scenario syntax) as proto and back.
 
+use super::compute::{report_from_pb, report_to_pb, silent_from_pb, silent_to_pb};
 use super::{pool_kind, pool_kind_from};
 use crate::document::{EventDoc, FieldError, SetLinkDoc, SetPoolDoc};
 use crate::proto::v1 as pb;
@@ -11,7 +12,8 @@ pub fn event_from_pb(e: &pb::Event) -> Result<EventDoc, FieldError> {
         None => {
             return Err(FieldError::new(
                 "event",
-                "one of link_down, link_up, router_down, router_up, set_link, set_pool is required",
+                "one of link_down, link_up, router_down, router_up, set_link, set_pool, \
+                 report_pool, reporter_silent is required",
             ));
         }
         Some(E::LinkDown(id)) => EventDoc::LinkDown(id),
@@ -35,6 +37,8 @@ pub fn event_from_pb(e: &pb::Event) -> Result<EventDoc, FieldError> {
             used_tflops: s.used_tflops,
             used_memory_gb: s.used_memory_gb,
         }),
+        Some(E::ReportPool(r)) => EventDoc::ReportPool(report_from_pb(&r, "report_pool")?),
+        Some(E::ReporterSilent(s)) => EventDoc::ReporterSilent(silent_from_pb(&s)?),
     })
 }
 
@@ -63,6 +67,8 @@ pub fn event_to_pb(e: &EventDoc) -> pb::Event {
             used_tflops: s.used_tflops,
             used_memory_gb: s.used_memory_gb,
         }),
+        EventDoc::ReportPool(r) => E::ReportPool(report_to_pb(&r)),
+        EventDoc::ReporterSilent(s) => E::ReporterSilent(silent_to_pb(&s)),
     };
     pb::Event { event: Some(event) }
 }

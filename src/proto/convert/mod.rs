@@ -5,6 +5,7 @@
 //! refused with the field at fault.
 
 mod answer;
+mod compute;
 mod event;
 mod policy;
 mod request;
@@ -14,6 +15,10 @@ mod topology;
 pub use answer::{
     answer_from_pb, answer_to_pb, no_placement_to_pb, placement_from_pb, placement_to_pb,
     rejections_from_pb,
+};
+pub use compute::{
+    health_from_pb, health_to_pb, report_from_pb, report_to_pb, reporter_state_to_pb,
+    reporter_to_pb,
 };
 pub use event::{event_from_pb, event_to_pb};
 pub use policy::{change_to_pb, policy_from_pb, policy_to_pb};

@@ -148,8 +148,11 @@ pub fn topology(t: &Topology) -> pb::Topology {
                         price: p.price,
                         available_tflops: p.available_tflops(),
                         available_memory_gb: p.available_memory_gb(),
+                        health: super::health_to_pb(p.health).into(),
+                        queue_wait_s: p.queue_wait_s,
                     })
                     .collect(),
+                reporter: d.reporter.as_ref().map(super::reporter_to_pb),
             })
             .collect(),
     }
