@@ -41,13 +41,21 @@ impl ComputeService for Api {
             |caller, mut reports| async move {
                 let (controller, last_heard) = (self.controller.clone(), self.last_heard.clone());
                 let access = self.access.clone();
+                let mut stopping = self.stopping.clone();
                 let stream = async_stream::stream! {
-                    while let Some(report) = reports.next().await {
-                        let report = match report {
-                            Ok(r) => r,
+                    loop {
+                        let next = tokio::select! {
+                            r = reports.next() => r,
+                            true = super::stopping_begins(&mut stopping) => {
+                                yield Err(Status::unavailable("the server is shutting down; report again"));
+                                break;
+                            }
+                        };
+                        let report = match next {
+                            Some(Ok(r)) => r,
                             // The reporter went away: its silence is the
                             // watchdog's business.
-                            Err(_) => break,
+                            Some(Err(_)) | None => break,
                         };
                         let target = format!("{}/{}", report.datacenter, report.kind);
                         if !caller.may_report_for(&report.datacenter) {

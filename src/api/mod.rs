@@ -41,6 +41,13 @@ pub struct Api {
 /// The BGP-LS speaker's published status.
 pub type BgpLsStatus = tokio::sync::watch::Receiver<Arc<crate::bgp_ls::status::Status>>;
 
+/// Whether the server begins to shut down (false: it never will, nobody
+/// can tell it to). Open streams end when it does: a graceful shutdown
+/// waits for every call.
+async fn stopping_begins(stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    stopping.wait_for(|s| *s).await.is_ok()
+}
+
 /// Whether a call is written to the audit log, and under what target.
 enum Audit<Req> {
     /// A read: not audited.

@@ -23,12 +23,6 @@ type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::PolicyChange, Status>> 
 /// client accepts by default.
 pub const PAGE_BYTES: usize = 3 * 1024 * 1024;
 
-/// Whether the server begins to shut down (false: it never will, nobody
-/// can tell it to).
-async fn stopping_begins(stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
-    stopping.wait_for(|s| *s).await.is_ok()
-}
-
 /// The request id of a call (empty: none).
 fn request_id(id: String) -> Option<String> {
     (!id.is_empty()).then_some(id)
@@ -229,7 +223,7 @@ impl PolicyService for Api {
                     loop {
                         let received = tokio::select! {
                             r = rx.recv() => r,
-                            true = stopping_begins(&mut stopping) => {
+                            true = super::stopping_begins(&mut stopping) => {
                                 yield Err(Status::unavailable(format!(
                                     "the server is shutting down; resume after sequence {last}"
                                 )));
