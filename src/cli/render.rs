@@ -112,6 +112,8 @@ pub fn policy(p: &PolicyJson) -> String {
                 path: p.path.clone(),
                 links: p.links.clone(),
                 segments: p.segments.clone(),
+                compression: p.compression.clone(),
+                containers: p.containers.clone(),
                 metrics: *metrics,
             },
             backup: p.backup.clone(),

@@ -47,6 +47,10 @@ pub(super) struct Dims {
     pub(super) jitter: bool,
     pub(super) loss: bool,
     pub(super) segments: bool,
+    /// Segment mode: the most a pending stretch can cost to close where it
+    /// stands (1 segment; with compression a full SID's worth of
+    /// micro-SIDs, as the router may take none).
+    pub(super) close: u16,
 }
 
 impl Dims {
@@ -75,7 +79,7 @@ impl Dims {
         if !a.pending {
             a.segs <= b.segs
         } else {
-            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs < b.segs
+            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs + self.close <= b.segs
         }
     }
 

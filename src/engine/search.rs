@@ -125,6 +125,24 @@ pub struct LowerBounds {
 pub struct SegmentLimit {
     /// The headend's maximum SID depth (the final End.DT6 counts).
     pub msd: u8,
+    /// With compression: micro-SIDs per container of the headend's block.
+    /// The search then counts micro-SIDs (a full SID as a whole
+    /// container's worth) within `msd` containers: exact for paths whose
+    /// micro-SIDs share one block, optimistic across blocks (a container
+    /// holds one block), where the encoding has the final word.
+    pub per_container: Option<u8>,
+}
+
+impl SegmentLimit {
+    /// What one full SID costs in the search's unit.
+    fn full(&self) -> u16 {
+        self.per_container.map_or(1, u16::from)
+    }
+
+    /// The most units a path may use.
+    fn budget(&self) -> u16 {
+        u16::from(self.msd) * self.full()
+    }
 }
 
 /// One search's inputs.
@@ -175,6 +193,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         jitter: input.bounds.jitter.is_some(),
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
+        close: input.segments.map_or(1, |l| l.full()),
     };
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
@@ -344,24 +363,48 @@ fn relax_counting_segments(
     if on_path(q.labels, candidate.pred, candidate.node) {
         return;
     }
-    let msd = u16::from(limit.msd);
-    // Every path ends with an End.DT6 (of its data center or its router).
+    let budget = limit.budget();
+    // Every path ends with an End.DT6 (of its data center or its router):
+    // at least one unit.
     let tail = 1;
     // Keep the stretch from the anchor going when the IGP takes it over this
     // link uniquely; closing it later costs one segment (an End, or the
     // final End.DT6).
     let anchor = RouterIx::new(label.anchor as usize);
-    if label.segs < msd && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
+    if label.segs < budget
+        && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
     {
         candidate.anchor = label.anchor;
         candidate.pending = true;
         q.push(candidate);
     }
-    // End.X at the label's router over this link.
+    let u = RouterIx::new(label.node as usize);
+    let micro = limit.per_container.is_some() && t.csid_block(u).is_some();
+    // With compression a uN here (one micro-SID) may restart the stretch
+    // from this router, where a full End.X would cost as much as a
+    // container. (Uncompressed, the End.X below is never worse.)
+    if micro
+        && label.pending
+        && label.segs + 1 < budget
+        && igp.tree(t, u).unique_last_link(arc.router()) == Some(arc.link_ix())
+    {
+        candidate.anchor = label.node;
+        candidate.pending = true;
+        candidate.segs = label.segs + 1;
+        q.push(candidate);
+    }
+    // End.X at the label's router over this link: one segment; with
+    // compression the local uA, after a uN to get here when a stretch is
+    // open.
     candidate.anchor = candidate.node;
     candidate.pending = false;
-    candidate.segs = label.segs + 1;
-    if candidate.segs + tail <= msd {
+    candidate.segs = label.segs
+        + match (micro, label.pending) {
+            (true, true) => 2,
+            (true, false) => 1,
+            (false, _) => limit.full(),
+        };
+    if candidate.segs + tail <= budget {
         q.push(candidate);
     }
 }
