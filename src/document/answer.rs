@@ -117,7 +117,10 @@ pub fn placement_json(t: &Topology, headend: &str, p: &Placement) -> PlacementJs
                 container: s.container,
             })
             .collect(),
-        compression: p.containers.as_ref().map(|_| COMPRESSION_NEXT_CSID.to_owned()),
+        compression: p
+            .containers
+            .as_ref()
+            .map(|_| COMPRESSION_NEXT_CSID.to_owned()),
         containers: p
             .containers
             .as_ref()

@@ -11,13 +11,14 @@ mod policy;
 mod request;
 
 pub use answer::{
-    AnswerJson, COMPRESSION_NEXT_CSID, ErrorJson, MetricsJson, PlacementJson, RejectionJson, SegmentJson, answer_json,
-    error_json, placement_json, rejections_json,
+    AnswerJson, COMPRESSION_NEXT_CSID, ErrorJson, MetricsJson, PlacementJson, RejectionJson,
+    SegmentJson, answer_json, error_json, placement_json, rejections_json,
 };
 pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
 pub use field::FieldError;
 pub use numbers::{amount, rfc3339, thousands};
 pub use policy::{PolicyJson, SrPolicyJson};
 pub use request::{
-    CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,
+    CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc,
+    parse_request, resolve,
 };

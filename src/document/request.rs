@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::FieldError;
 use crate::engine::{
-    ComputeDemand, Compression, Constraints, Destination, Objective, PathRequest, Protection, Residency,
+    Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
+    Residency,
 };
 use crate::model::{PoolKind, Topology};
 use crate::topology_file::guard::check_flow_depth;

@@ -101,9 +101,7 @@ pub fn encode(
     datacenter: Option<DatacenterIx>,
 ) -> Encoded {
     let k = path.len() - 1;
-    let reach: Vec<usize> = (0..=k)
-        .map(|i| end_reach(t, igp, path, links, i))
-        .collect();
+    let reach: Vec<usize> = (0..=k).map(|i| end_reach(t, igp, path, links, i)).collect();
     let block_of = |r: RouterIx| {
         t.csid_block(r)
             .map(|b| (t.router(r).operator.0, b.per_container()))
@@ -131,12 +129,26 @@ pub fn encode(
             for j in i + 1..=reach[i] {
                 if let Some((block, room)) = block_of(path[j]) {
                     let (o, c) = push_micro(open, best.cost, block, room);
-                    offer(&mut states[j], o, Best { cost: c, from: from(Step::MicroEnd(j)) });
+                    offer(
+                        &mut states[j],
+                        o,
+                        Best {
+                            cost: c,
+                            from: from(Step::MicroEnd(j)),
+                        },
+                    );
                 }
             }
             if let Some((block, room)) = block_of(path[i]) {
                 let (o, c) = push_micro(open, best.cost, block, room);
-                let b = Best { cost: c, from: from(if i < k { Step::MicroEndX } else { Step::MicroDt6 }) };
+                let b = Best {
+                    cost: c,
+                    from: from(if i < k {
+                        Step::MicroEndX
+                    } else {
+                        Step::MicroDt6
+                    }),
+                };
                 if i < k {
                     offer(&mut states[i + 1], o, b);
                 } else if done.is_none_or(|d| b.cost < d.cost) {
@@ -145,16 +157,35 @@ pub fn encode(
             }
             // Full SIDs.
             let full = (best.cost.0 + 1, best.cost.1 + 1);
-            for j in i + 1..=reach[i].min(k) {
-                offer(&mut states[j], None, Best { cost: full, from: from(Step::End(j)) });
+            for (j, state) in states
+                .iter_mut()
+                .enumerate()
+                .take(reach[i].min(k) + 1)
+                .skip(i + 1)
+            {
+                let b = Best {
+                    cost: full,
+                    from: from(Step::End(j)),
+                };
+                offer(state, None, b);
             }
             for r in i..=reach[i].min(k.saturating_sub(1)) {
                 if r < k {
-                    offer(&mut states[r + 1], None, Best { cost: full, from: from(Step::EndX(r)) });
+                    offer(
+                        &mut states[r + 1],
+                        None,
+                        Best {
+                            cost: full,
+                            from: from(Step::EndX(r)),
+                        },
+                    );
                 }
             }
             if reach[i] == k {
-                let b = Best { cost: full, from: from(Step::Dt6) };
+                let b = Best {
+                    cost: full,
+                    from: from(Step::Dt6),
+                };
                 if done.is_none_or(|d| b.cost < d.cost) {
                     done = Some(b);
                 }
@@ -208,19 +239,34 @@ fn assemble(
     let mut containers: Vec<Ipv6Addr> = Vec::new();
     // The open container: its router's block owner and micro-SIDs so far.
     let mut open: Option<(u16, Vec<MicroSid>)> = None;
-    let flush = |open: &mut Option<(u16, Vec<MicroSid>)>, containers: &mut Vec<Ipv6Addr>, r: RouterIx| {
-        if let Some((_, csids)) = open.take() {
-            let block = t.csid_block(r).expect("micro-SIDs only of routers with a block");
-            let at = containers.len() - 1;
-            containers[at] = block.container(&csids);
-        }
-    };
+    let flush =
+        |open: &mut Option<(u16, Vec<MicroSid>)>, containers: &mut Vec<Ipv6Addr>, r: RouterIx| {
+            if let Some((_, csids)) = open.take() {
+                let block = t
+                    .csid_block(r)
+                    .expect("micro-SIDs only of routers with a block");
+                let at = containers.len() - 1;
+                containers[at] = block.container(&csids);
+            }
+        };
     let mut open_router = path[0];
     for &(i, step) in steps {
         let (router, link, dc, behavior, micro) = match step {
             Step::MicroEnd(j) => (path[j], None, None, Behavior::End, t.usid_end(path[j])),
-            Step::MicroEndX => (path[i], Some(links[i]), None, Behavior::EndX, t.usid_end_x(path[i], links[i])),
-            Step::MicroDt6 => (path[k], None, datacenter, Behavior::EndDt6, t.usid_dt6(path[k], datacenter)),
+            Step::MicroEndX => (
+                path[i],
+                Some(links[i]),
+                None,
+                Behavior::EndX,
+                t.usid_end_x(path[i], links[i]),
+            ),
+            Step::MicroDt6 => (
+                path[k],
+                None,
+                datacenter,
+                Behavior::EndDt6,
+                t.usid_dt6(path[k], datacenter),
+            ),
             Step::End(j) => (path[j], None, None, Behavior::End, None),
             Step::EndX(r) => (path[r], Some(links[r]), None, Behavior::EndX, None),
             Step::Dt6 => (path[k], None, datacenter, Behavior::EndDt6, None),

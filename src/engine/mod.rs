@@ -31,7 +31,8 @@ pub use disjoint::{RoutedPath, disjoint};
 pub use prune::{InvalidRequest, fmt_num};
 pub use recheck::Broken;
 pub use request::{
-    ComputeDemand, Compression, Constraints, Destination, Objective, PathRequest, Protection, Residency,
+    Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
+    Residency,
 };
 
 use crate::model::Topology;

@@ -7,13 +7,13 @@ use std::cmp::Ordering;
 
 use super::QueryError;
 use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
+use super::compress;
 use super::disjoint::RoutedPath;
 use super::explain::{self, Reasons};
 use super::graph::SearchGraph;
 use super::igp::IgpCache;
 use super::protect;
 use super::prune::{self, Candidate, Pruned};
-use super::compress;
 use super::request::{Compression, Objective, PathRequest, Protection};
 use super::search::{
     self, Bounds, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
@@ -148,11 +148,25 @@ impl<'a> Ctx<'a> {
     pub(super) fn segment_limit(&self) -> SegmentLimit {
         SegmentLimit {
             msd: self.msd,
-            per_container: self
-                .compress
-                .then(|| self.t.csid_block(self.req.from))
-                .flatten()
-                .map(|b| b.per_container() as u8),
+            entry_units: self.compress.then(|| {
+                // A common multiple of every block's micro-SIDs per
+                // container; with too many formats for 16 bits, the
+                // headend's (other blocks' micro-SIDs then count
+                // optimistically, and the encoding has the final word).
+                let lcm = self
+                    .t
+                    .operators()
+                    .iter()
+                    .filter_map(|o| o.csid.map(|c| c.per_container() as u32))
+                    .fold(1u32, |l, k| l / gcd(l, k) * k);
+                if lcm * u32::from(self.msd.max(1)) <= u32::from(u16::MAX) {
+                    lcm as u16
+                } else {
+                    self.t
+                        .csid_block(self.req.from)
+                        .map_or(1, |b| b.per_container() as u16)
+                }
+            }),
         }
     }
 
@@ -212,8 +226,12 @@ impl<'a> Ctx<'a> {
         let mut hits = Vec::new();
         for sink in &self.candidate(candidate).sinks {
             for label in result.at(sink.router) {
-                let sums = &result.labels[label as usize].sums;
-                if self.within_bounds(sums, sink) {
+                let l = &result.labels[label as usize];
+                let sums = &l.sums;
+                let fits = result
+                    .limit
+                    .is_none_or(|limit| limit.completes(self.t, l, sink.router));
+                if fits && self.within_bounds(sums, sink) {
                     let value = self.value(candidate, sums, sink);
                     hits.push(Hit {
                         candidate,
@@ -336,6 +354,10 @@ impl<'a> Ctx<'a> {
             .filter(|r| !only_fitting || self.fits(r))
             .min_by(|a, b| self.better(a, b))
     }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The best value of each candidate, if it has a path.

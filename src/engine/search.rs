@@ -17,7 +17,7 @@ use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 pub use super::labels::Label;
-use super::labels::{Dims, NONE, on_path, try_insert};
+use super::labels::{Dims, NONE, on_path, try_insert, whole_entries};
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -125,23 +125,60 @@ pub struct LowerBounds {
 pub struct SegmentLimit {
     /// The headend's maximum SID depth (the final End.DT6 counts).
     pub msd: u8,
-    /// With compression: micro-SIDs per container of the headend's block.
-    /// The search then counts micro-SIDs (a full SID as a whole
-    /// container's worth) within `msd` containers: exact for paths whose
-    /// micro-SIDs share one block, optimistic across blocks (a container
-    /// holds one block), where the encoding has the final word.
-    pub per_container: Option<u8>,
+    /// With compression: the units of one SRH entry, a common multiple of
+    /// every block's micro-SIDs per container (a micro-SID of a block with
+    /// `k` per container costs `entry / k`, a full SID or a started
+    /// container a whole entry). The search then counts entries exactly,
+    /// across blocks too. `None`: full SIDs only, one unit each.
+    pub entry_units: Option<u16>,
 }
 
 impl SegmentLimit {
-    /// What one full SID costs in the search's unit.
-    fn full(&self) -> u16 {
-        self.per_container.map_or(1, u16::from)
+    /// Units of one SRH entry.
+    pub(super) fn entry(&self) -> u16 {
+        self.entry_units.unwrap_or(1)
     }
 
     /// The most units a path may use.
     fn budget(&self) -> u16 {
-        u16::from(self.msd) * self.full()
+        u16::from(self.msd) * self.entry()
+    }
+
+    /// `(units, open block)` after one more micro-SID of router `r`'s
+    /// block; `None` when `r` takes none (or compression is off).
+    fn micro(&self, t: &Topology, r: RouterIx, segs: u16, block: u16) -> Option<(u16, u16)> {
+        let entry = self.entry_units?;
+        let k = t.csid_block(r)?.per_container() as u16;
+        let own = t.router(r).operator.0 + 1;
+        let cost = (entry / k).max(1);
+        Some(if own == block && !segs.is_multiple_of(entry) {
+            (segs + cost, own)
+        } else {
+            (whole_entries(segs, entry) + cost, own)
+        })
+    }
+
+    /// `(units, open block)` after one full SID.
+    fn full(&self, segs: u16) -> (u16, u16) {
+        (whole_entries(segs, self.entry()) + self.entry(), 0)
+    }
+
+    /// Units of a path ending at `label` (at `sink`) with its End.DT6: a
+    /// uDT6 (after a uN when a stretch is open) or a full SID.
+    pub(super) fn with_tail(&self, t: &Topology, label: &Label, sink: RouterIx) -> u16 {
+        let (segs, block) = (label.segs, label.block);
+        let micro = if label.pending {
+            self.micro(t, sink, segs, block)
+                .and_then(|(s, b)| self.micro(t, sink, s, b))
+        } else {
+            self.micro(t, sink, segs, block)
+        };
+        micro.unwrap_or_else(|| self.full(segs)).0
+    }
+
+    /// True when a path ending at `label` (at `sink`) fits the MSD.
+    pub fn completes(&self, t: &Topology, label: &Label, sink: RouterIx) -> bool {
+        self.with_tail(t, label, sink) <= self.budget()
     }
 }
 
@@ -181,6 +218,8 @@ pub struct SearchResult {
     head: Vec<u32>,
     /// True when the search stopped at [`MAX_LABELS`].
     pub truncated: bool,
+    /// The segment limit it searched under, if any.
+    pub limit: Option<SegmentLimit>,
 }
 
 /// Runs one search. `igp` is used only in segment mode.
@@ -193,7 +232,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         jitter: input.bounds.jitter.is_some(),
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
-        close: input.segments.map_or(1, |l| l.full()),
+        entry: input.segments.map_or(1, |l| l.entry()),
     };
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
@@ -215,6 +254,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         anchor: input.source.index() as u32,
         segs: 0,
         pending: false,
+        block: 0,
     };
     labels.push(start);
     head[input.source.index()] = 0;
@@ -292,6 +332,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 anchor: w as u32,
                 segs: label.segs,
                 pending: false,
+                block: label.block,
             };
             let mut q = Queue {
                 labels: &mut labels,
@@ -323,6 +364,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         labels,
         head,
         truncated,
+        limit: input.segments,
     }
 }
 
@@ -379,31 +421,31 @@ fn relax_counting_segments(
         q.push(candidate);
     }
     let u = RouterIx::new(label.node as usize);
-    let micro = limit.per_container.is_some() && t.csid_block(u).is_some();
+    let un = limit.micro(t, u, label.segs, label.block);
     // With compression a uN here (one micro-SID) may restart the stretch
-    // from this router, where a full End.X would cost as much as a
-    // container. (Uncompressed, the End.X below is never worse.)
-    if micro
+    // from this router, where a full End.X would cost a whole entry.
+    // (Uncompressed, the End.X below is never worse.)
+    if let Some((segs, block)) = un
         && label.pending
-        && label.segs + 1 < budget
+        && segs < budget
         && igp.tree(t, u).unique_last_link(arc.router()) == Some(arc.link_ix())
     {
         candidate.anchor = label.node;
         candidate.pending = true;
-        candidate.segs = label.segs + 1;
+        (candidate.segs, candidate.block) = (segs, block);
         q.push(candidate);
     }
     // End.X at the label's router over this link: one segment; with
     // compression the local uA, after a uN to get here when a stretch is
-    // open.
+    // open (a micro-SID never costs more than a full SID).
+    let ua = if label.pending {
+        un.and_then(|(s, b)| limit.micro(t, u, s, b))
+    } else {
+        un
+    };
     candidate.anchor = candidate.node;
     candidate.pending = false;
-    candidate.segs = label.segs
-        + match (micro, label.pending) {
-            (true, true) => 2,
-            (true, false) => 1,
-            (false, _) => limit.full(),
-        };
+    (candidate.segs, candidate.block) = ua.unwrap_or_else(|| limit.full(label.segs));
     if candidate.segs + tail <= budget {
         q.push(candidate);
     }

@@ -28,6 +28,9 @@ use std::net::Ipv6Addr;
 
 use ipnetwork::Ipv6Network;
 
+use super::datacenter::DatacenterIx;
+use super::topology::{LinkIx, RouterIx, Topology};
+
 /// Default Locator-Node + Function length (LNFL), bits.
 pub const DEFAULT_LNFL: u8 = 16;
 
@@ -164,6 +167,46 @@ impl CsidBlock {
     }
 }
 
+/// A router's compressed SIDs, when it takes part in NEXT-C-SID.
+impl Topology {
+    /// The block `router` uses micro-SIDs in: its operator's, when the
+    /// operator declares one and the router has a node micro-SID.
+    pub fn csid_block(&self, router: RouterIx) -> Option<&CsidBlock> {
+        let r = self.router(router);
+        r.usid?;
+        self.operator(r.operator).csid.as_ref()
+    }
+
+    /// The router's node micro-SID (uN), when it supports compression.
+    pub fn usid_end(&self, router: RouterIx) -> Option<MicroSid> {
+        self.csid_block(router)?;
+        self.router(router).usid
+    }
+
+    /// The uA `router` owns for crossing `link`.
+    pub fn usid_end_x(&self, router: RouterIx, link: LinkIx) -> Option<MicroSid> {
+        let block = self.csid_block(router)?;
+        let rank = self
+            .adjacencies(router)
+            .iter()
+            .position(|a| a.link == link)?;
+        Some(block.adjacency(rank))
+    }
+
+    /// The uDT6 of `router`: into `datacenter` when given (one of its
+    /// attached data centers), else into its main table.
+    pub fn usid_dt6(&self, router: RouterIx, datacenter: Option<DatacenterIx>) -> Option<MicroSid> {
+        let block = self.csid_block(router)?;
+        match datacenter {
+            None => Some(block.own_dt6()),
+            Some(dc) => {
+                let rank = self.datacenters_at(router).iter().position(|&d| d == dc)?;
+                Some(block.datacenter(rank))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,48 +272,5 @@ mod tests {
             b.next(b.container(&[MicroSid(1); 4])).map(|a| b.active(a)),
             Some(Some(MicroSid(1)))
         );
-    }
-}
-
-use super::datacenter::DatacenterIx;
-use super::topology::{LinkIx, RouterIx, Topology};
-
-/// A router's compressed SIDs, when it takes part in NEXT-C-SID.
-impl Topology {
-    /// The block `router` uses micro-SIDs in: its operator's, when the
-    /// operator declares one and the router has a node micro-SID.
-    pub fn csid_block(&self, router: RouterIx) -> Option<&CsidBlock> {
-        let r = self.router(router);
-        r.usid?;
-        self.operator(r.operator).csid.as_ref()
-    }
-
-    /// The router's node micro-SID (uN), when it supports compression.
-    pub fn usid_end(&self, router: RouterIx) -> Option<MicroSid> {
-        self.csid_block(router)?;
-        self.router(router).usid
-    }
-
-    /// The uA `router` owns for crossing `link`.
-    pub fn usid_end_x(&self, router: RouterIx, link: LinkIx) -> Option<MicroSid> {
-        let block = self.csid_block(router)?;
-        let rank = self
-            .adjacencies(router)
-            .iter()
-            .position(|a| a.link == link)?;
-        Some(block.adjacency(rank))
-    }
-
-    /// The uDT6 of `router`: into `datacenter` when given (one of its
-    /// attached data centers), else into its main table.
-    pub fn usid_dt6(&self, router: RouterIx, datacenter: Option<DatacenterIx>) -> Option<MicroSid> {
-        let block = self.csid_block(router)?;
-        match datacenter {
-            None => Some(block.own_dt6()),
-            Some(dc) => {
-                let rank = self.datacenters_at(router).iter().position(|&d| d == dc)?;
-                Some(block.datacenter(rank))
-            }
-        }
     }
 }

@@ -1,7 +1,9 @@
 //! Path requests: the request document as proto and back.
 
 use super::{pool_kind, pool_kind_from};
-use crate::document::{CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, FieldError, RequestDoc};
+use crate::document::{
+    CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, FieldError, RequestDoc,
+};
 use crate::engine::{Objective, Protection, Residency};
 use crate::proto::v1 as pb;
 
