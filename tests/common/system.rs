@@ -20,6 +20,8 @@ pub enum Need {
     Root,
     /// Root and a kernel with SRv6 (seg6 and seg6local routes).
     Srv6,
+    /// Root, SRv6, and the NEXT-C-SID flavor on End and End.X.
+    NextCsid,
     /// A program on the machine, and the Debian package that has it.
     Program {
         /// Its name.
@@ -35,6 +37,8 @@ pub enum Need {
 pub const ROOT: Need = Need::Root;
 /// Root and a kernel with SRv6.
 pub const SRV6: Need = Need::Srv6;
+/// Root, SRv6 and micro-SIDs (the next-csid flavor).
+pub const NEXT_CSID: Need = Need::NextCsid;
 /// Graphviz's `dot`.
 pub const DOT: Need = Need::Program {
     name: "dot",
@@ -105,6 +109,10 @@ pub async fn missing(need: Need) -> Option<String> {
                 "not run as root (network namespaces need it): run the tests as root".to_owned()
             }),
         Need::Srv6 => cpn::netlink::probe::srv6()
+            .await
+            .err()
+            .map(|e| e.to_string()),
+        Need::NextCsid => cpn::netlink::probe::next_csid()
             .await
             .err()
             .map(|e| e.to_string()),

@@ -407,6 +407,7 @@ mod tests {
             preference: 100,
             version: 7,
             distinguisher: 42,
+            encapsulation: 0,
         }
     }
 
