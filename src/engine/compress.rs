@@ -20,7 +20,8 @@
 //! operator's addresses as the active one.
 //!
 //! A dynamic program over (position on the path, open container) finds the
-//! fewest entries exactly (then the fewest SIDs); the states per position
+//! fewest entries exactly (then the fewest full SIDs, then the fewest
+//! micro-SIDs); the states per position
 //! are bounded by the blocks times their micro-SIDs per container.
 
 use std::collections::BTreeMap;
@@ -71,8 +72,10 @@ enum Step {
 /// The open container: its block (by operator) and how many micro-SIDs it
 /// holds; `None` when the last entry is a full SID (or nothing yet).
 type Open = Option<(u16, u8)>;
-/// Entries, then SIDs.
-type Cost = (u32, u32);
+/// Entries, then full SIDs, then micro-SIDs: of the lists with the
+/// fewest entries (the same header bytes), the one that leaves the most to
+/// compressed processing, then the shortest.
+type Cost = (u32, u32, u32);
 
 #[derive(Clone, Copy, Debug)]
 struct Best {
@@ -85,9 +88,9 @@ struct Best {
 fn push_micro(open: Open, cost: Cost, block: u16, room: usize) -> (Open, Cost) {
     match open {
         Some((b, used)) if b == block && usize::from(used) < room => {
-            (Some((b, used + 1)), (cost.0, cost.1 + 1))
+            (Some((b, used + 1)), (cost.0, cost.1, cost.2 + 1))
         }
-        _ => (Some((block, 1)), (cost.0 + 1, cost.1 + 1)),
+        _ => (Some((block, 1)), (cost.0 + 1, cost.1, cost.2 + 1)),
     }
 }
 
@@ -110,7 +113,7 @@ pub fn encode(
     states[0].insert(
         None,
         Best {
-            cost: (0, 0),
+            cost: (0, 0, 0),
             from: None,
         },
     );
@@ -156,7 +159,7 @@ pub fn encode(
                 }
             }
             // Full SIDs.
-            let full = (best.cost.0 + 1, best.cost.1 + 1);
+            let full = (best.cost.0 + 1, best.cost.1 + 1, best.cost.2);
             for (j, state) in states
                 .iter_mut()
                 .enumerate()

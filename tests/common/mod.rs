@@ -10,6 +10,7 @@ pub mod csid_oracle;
 pub mod daemon;
 pub mod grpc;
 pub mod http;
+pub mod lab;
 pub mod oracle;
 pub mod random_net;
 pub mod server;
