@@ -4,212 +4,34 @@
 //! uniqueness, minimal segment lists, disjointness), and the engine's answer
 //! checked for feasibility, optimality, segment correctness and protection.
 
-use std::collections::BTreeMap;
+//!
+//! In compressed mode (operators with NEXT-C-SID blocks) the answer's SRH
+//! entries are replayed the way the kernel processes micro-SIDs, and their
+//! number is checked against the fewest any list of steps can pack into.
 
 use cpn::engine::{
-    ComputeDemand, Constraints, Destination, Engine, Objective, PathAnswer, PathRequest, Placement,
-    Protection, QueryError, Residency,
+    Destination, Engine, Objective, PathAnswer, PathRequest, Placement, Protection, QueryError,
+    Residency,
 };
-use cpn::model::{
-    DatacenterDraft, DatacenterIx, LinkDraft, LinkIx, PoolDraft, PoolHealth, PoolKind, Reporter,
-    ReporterState, RouterDraft, RouterIx, Topology, TopologyBuilder,
-};
-use rand::{RngExt, SeedableRng};
+use cpn::model::{DatacenterIx, LinkIx, PoolHealth, ReporterState, RouterIx, Topology};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 const CASES: u64 = 3000;
 
-// ---------------------------------------------------------------- generation
-
-fn random_topology(rng: &mut ChaCha8Rng) -> Topology {
-    let n = rng.random_range(3..=8usize);
-    let ops = rng.random_range(1..=2usize);
-    let mut b = TopologyBuilder::new("random");
-    b.operator("op-a");
-    if ops == 2 {
-        b.operator("op-b");
-    }
-    for i in 0..n {
-        let op = if ops == 2 && rng.random_bool(0.4) {
-            "op-b"
-        } else {
-            "op-a"
-        };
-        let mut r = RouterDraft::new(
-            &format!("r{i}"),
-            op,
-            format!("fc00:{:x}::/32", i + 1).parse().unwrap(),
-        );
-        r.city = Some(["x", "y"][rng.random_range(0..2)].to_owned());
-        r.region = Some(["n", "s"][rng.random_range(0..2)].to_owned());
-        r.msd = rng.random_range(1..=6);
-        b.router(r);
-    }
-    let m = rng.random_range(n - 1..=(n * (n - 1) / 2).min(12));
-    for k in 0..m {
-        // A spanning chain first, then random pairs (parallel links allowed).
-        let (a, z) = if k < n - 1 {
-            (k, k + 1)
-        } else {
-            let a = rng.random_range(0..n);
-            let mut z = rng.random_range(0..n);
-            while z == a {
-                z = rng.random_range(0..n);
-            }
-            (a, z)
-        };
-        let mut l = LinkDraft::new(
-            &format!("r{a}"),
-            &format!("r{z}"),
-            rng.random_range(1..=5),
-            rng.random_range(1..=30) * 10,
-        );
-        l.id = format!("l{k}").into();
-        l.te = rng.random_range(1..=5);
-        l.bandwidth_mbps = 100;
-        l.used_mbps = rng.random_range(0..=100);
-        l.jitter_us = rng.random_range(0..=5);
-        l.loss_ppm = rng.random_range(0..=3);
-        l.srlg = (1..=3).filter(|_| rng.random_bool(0.25)).collect();
-        l.up = rng.random_bool(0.92);
-        b.link(l);
-    }
-    let d = rng.random_range(0..=3usize);
-    for i in 0..d {
-        let mut attach: Vec<String> = vec![format!("r{}", rng.random_range(0..n))];
-        if rng.random_bool(0.4) {
-            let other = format!("r{}", rng.random_range(0..n));
-            if !attach.contains(&other) {
-                attach.push(other);
-            }
-        }
-        let mut pools = Vec::new();
-        for kind in PoolKind::ALL {
-            if kind == PoolKind::Ai || rng.random_bool(0.5) {
-                let tflops = f64::from(rng.random_range(10..=100u32));
-                pools.push(PoolDraft {
-                    kind,
-                    tflops,
-                    used_tflops: (tflops * f64::from(rng.random_range(0..=5u32)) / 10.0).round(),
-                    memory_gb: 200.0,
-                    used_memory_gb: f64::from(rng.random_range(0..=150u32)),
-                    price: f64::from(rng.random_range(1..=5u32)),
-                    health: if rng.random_bool(0.1) {
-                        PoolHealth::Down
-                    } else {
-                        PoolHealth::Up
-                    },
-                    queue_wait_s: None,
-                });
-            }
-        }
-        b.datacenter(DatacenterDraft {
-            id: format!("dc{i}").into(),
-            attach: attach.iter().map(|a| a.as_str().into()).collect(),
-            city: Some(["x", "y"][rng.random_range(0..2)].to_owned()),
-            region: Some(["n", "s"][rng.random_range(0..2)].to_owned()),
-            lat: None,
-            lon: None,
-            latency_us: rng.random_range(0..=50),
-            storage_tb: BTreeMap::new(),
-            pools,
-            prefix: None,
-            reporter: rng.random_bool(0.08).then_some(Reporter {
-                interval_s: 10,
-                state: ReporterState::Lost,
-            }),
-        });
-    }
-    let mut t = b.build().expect("generated topologies are valid");
-    for r in 0..n {
-        if rng.random_bool(0.05) {
-            t.set_router_up(RouterIx::new(r), false);
-        }
-    }
-    t
-}
-
-fn random_request(rng: &mut ChaCha8Rng, t: &Topology) -> PathRequest {
-    let n = t.router_count();
-    let from = RouterIx::new(rng.random_range(0..n));
-    let dcs = t.datacenters().len();
-    let compute = (dcs > 0 && rng.random_bool(0.75)).then(|| ComputeDemand {
-        kind: PoolKind::ALL[rng.random_range(0..3)],
-        tflops: f64::from(rng.random_range(1..=40u32)),
-        memory_gb: if rng.random_bool(0.5) {
-            f64::from(rng.random_range(0..=60u32))
-        } else {
-            0.0
-        },
-    });
-    let to = if compute.is_some() {
-        (rng.random_bool(0.2))
-            .then(|| Destination::Datacenter(DatacenterIx(rng.random_range(0..dcs) as u32)))
-    } else if dcs > 0 && rng.random_bool(0.5) {
-        Some(Destination::Datacenter(DatacenterIx(
-            rng.random_range(0..dcs) as u32,
-        )))
-    } else {
-        Some(Destination::Router(RouterIx::new(rng.random_range(0..n))))
-    };
-    let mut objectives = vec![Objective::Latency, Objective::Igp, Objective::Te];
-    if compute.is_some() {
-        objectives.push(Objective::Price);
-    }
-    let maybe = |rng: &mut ChaCha8Rng, p: f64, lo: u64, hi: u64| {
-        rng.random_bool(p).then(|| rng.random_range(lo..=hi))
-    };
-    let constraints = Constraints {
-        max_latency_us: maybe(rng, 0.35, 50, 600),
-        max_jitter_us: maybe(rng, 0.25, 0, 12),
-        max_loss_ppm: maybe(rng, 0.2, 0, 6),
-        min_bandwidth_mbps: maybe(rng, 0.25, 0, 80),
-        operators: rng
-            .random_bool(0.1)
-            .then(|| vec![t.operator_ix("op-a").unwrap()]),
-        avoid_routers: if rng.random_bool(0.15) {
-            vec![RouterIx::new(rng.random_range(0..n))]
-        } else {
-            vec![]
-        },
-        avoid_links: if rng.random_bool(0.15) {
-            vec![LinkIx::new(rng.random_range(0..t.link_count()))]
-        } else {
-            vec![]
-        },
-    };
-    PathRequest {
-        from,
-        compute,
-        to,
-        residency: [
-            Residency::Any,
-            Residency::Any,
-            Residency::Operator,
-            Residency::Region,
-            Residency::City,
-        ][rng.random_range(0..5)],
-        constraints,
-        protection: [
-            Protection::None,
-            Protection::None,
-            Protection::Link,
-            Protection::Node,
-            Protection::Srlg,
-        ][rng.random_range(0..5)],
-        objective: objectives[rng.random_range(0..objectives.len())],
-    }
-}
-
 // ------------------------------------------------------------ the reference
 
 mod common;
+use common::csid_oracle::{compressed, min_entries, replay_entries};
 use common::oracle::IgpView;
+use common::random_net::{random_request, random_topology};
 
 struct Reference<'a> {
     t: &'a Topology,
     req: &'a PathRequest,
     view: IgpView<'a>,
+    /// The headend encodes with micro-SIDs: its MSD counts SRH entries.
+    compressed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -363,7 +185,7 @@ impl<'a> Reference<'a> {
                 for &(s, extra) in &dest.sinks {
                     if s == end
                         && self.within_bounds(&links, extra)
-                        && self.view.min_segments(&routers, &links) <= msd
+                        && self.depth(&routers, &links) <= msd
                     {
                         let value = self.value(dest, &links, extra);
                         found.push(Candidate {
@@ -389,6 +211,62 @@ impl<'a> Reference<'a> {
             }
         }
         (dests, found)
+    }
+
+    /// SRH entries the best list for a path needs: segments, or with
+    /// compression containers and full SIDs.
+    fn depth(&self, routers: &[RouterIx], links: &[LinkIx]) -> usize {
+        if self.compressed {
+            min_entries(&self.view, routers, links)
+        } else {
+            self.view.min_segments(routers, links)
+        }
+    }
+
+    /// A compressed answer: its entries replay (as the kernel processes
+    /// them) onto the path and into the destination, the segments are
+    /// what the entries carry, and no list of steps packs into fewer.
+    fn check_compressed(&self, p: &Placement) {
+        let t = self.t;
+        let Some(entries) = &p.containers else {
+            // Uncompressed although it could be: only when micro-SIDs
+            // would not save an entry.
+            let min = min_entries(&self.view, &p.path, &p.links);
+            assert_eq!(p.segments.len(), min, "compression would save entries");
+            return;
+        };
+        let (routers, links, dc) = replay_entries(&self.view, self.req.from, entries)
+            .unwrap_or_else(|e| panic!("entries {entries:?} do not replay: {e}"));
+        assert_eq!(
+            (routers, links),
+            (p.path.clone(), p.links.clone()),
+            "entries steer elsewhere"
+        );
+        assert_eq!(dc, p.datacenter, "decapsulated into another table");
+        let min = min_entries(&self.view, &p.path, &p.links);
+        assert_eq!(entries.len(), min, "{entries:?} are not the fewest entries");
+        // Segments in entry order; a full SID is its entry, micro-SIDs are
+        // the entry's block with that micro-SID first.
+        let mut last = 0;
+        for s in &p.segments {
+            let c = s.container.expect("every segment names its entry");
+            assert!(c >= last && c < entries.len(), "entries out of order");
+            last = c;
+            let entry = u128::from(entries[c]);
+            let sid = u128::from(s.sid);
+            if compressed(t, s.router) && entry != sid {
+                let block = t.operator(t.router(s.router).operator).csid.unwrap();
+                let lbl = u32::from(block.block.prefix());
+                let mask = !(u128::MAX >> lbl);
+                assert_eq!(
+                    entry & mask,
+                    sid & mask,
+                    "micro-SID outside its entry's block"
+                );
+            } else {
+                assert_eq!(entry, sid, "a full SID is its own entry");
+            }
+        }
     }
 
     fn disjoint(&self, p: &Candidate, q: &Candidate) -> bool {
@@ -469,19 +347,24 @@ impl<'a> Reference<'a> {
             p.metrics.min_available_mbps,
             p.links.iter().map(|&l| t.link(l).available_mbps()).min()
         );
-        let (routers, links) = self
-            .view
-            .replay(self.req.from, &p.segments)
-            .unwrap_or_else(|e| panic!("segments do not replay: {e}"));
-        assert_eq!(
-            (routers, links),
-            (p.path.clone(), p.links.clone()),
-            "segments steer elsewhere"
-        );
-        let min = self.view.min_segments(&p.path, &p.links);
-        assert_eq!(p.segments.len(), min, "segment list is not minimal");
+        if self.compressed {
+            self.check_compressed(p);
+        } else {
+            assert!(p.containers.is_none(), "compressed without compression");
+            let (routers, links) = self
+                .view
+                .replay(self.req.from, &p.segments)
+                .unwrap_or_else(|e| panic!("segments do not replay: {e}"));
+            assert_eq!(
+                (routers, links),
+                (p.path.clone(), p.links.clone()),
+                "segments steer elsewhere"
+            );
+            let min = self.view.min_segments(&p.path, &p.links);
+            assert_eq!(p.segments.len(), min, "segment list is not minimal");
+        }
         assert!(
-            p.segments.len() <= usize::from(t.router(self.req.from).msd),
+            p.sid_depth() <= usize::from(t.router(self.req.from).msd),
             "over msd"
         );
         Candidate {
@@ -497,14 +380,15 @@ fn cmp(a: &(f64, u64, u64), b: &(f64, u64, u64)) -> std::cmp::Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
 }
 
-fn check_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
+fn check_case(case: u64, engine: &Engine, with_csid: bool) -> (bool, bool, bool) {
     let mut rng = ChaCha8Rng::seed_from_u64(case);
-    let t = random_topology(&mut rng);
+    let t = random_topology(&mut rng, with_csid);
     let req = random_request(&mut rng, &t);
     let reference = Reference {
         t: &t,
         req: &req,
         view: IgpView::new(&t),
+        compressed: compressed(&t, req.from),
     };
     let (dests, feasible) = reference.feasible();
     let optimum = feasible.iter().map(|c| c.value).min_by(cmp);
@@ -601,7 +485,7 @@ fn engine_agrees_with_brute_force() {
     let engine = Engine::new();
     let (mut answered, mut protected, mut noted) = (0, 0, 0);
     for case in 0..CASES {
-        let (a, p, n) = check_case(case, &engine);
+        let (a, p, n) = check_case(case, &engine, false);
         answered += usize::from(a);
         protected += usize::from(p);
         noted += usize::from(n);
@@ -611,4 +495,27 @@ fn engine_agrees_with_brute_force() {
     assert!(answered > CASES as usize / 3, "only {answered} answered");
     assert!(protected > 30, "only {protected} protected answers");
     assert!(noted > 5, "only {noted} answers with notes (MSD)");
+}
+
+#[test]
+fn engine_agrees_with_brute_force_on_compressed_networks() {
+    let engine = Engine::new();
+    let (mut answered, mut compressed_answers, mut noted) = (0, 0, 0);
+    for case in 0..CASES {
+        let (a, _, n) = check_case(case, &engine, true);
+        answered += usize::from(a);
+        noted += usize::from(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(case);
+        let t = random_topology(&mut rng, true);
+        let req = random_request(&mut rng, &t);
+        if let Ok(answer) = engine.query(&t, &req) {
+            compressed_answers += usize::from(answer.primary.containers.is_some());
+        }
+    }
+    eprintln!("answered {answered}, compressed {compressed_answers}, noted {noted}");
+    assert!(answered > CASES as usize / 3, "only {answered} answered");
+    assert!(
+        compressed_answers > CASES as usize / 10,
+        "only {compressed_answers} compressed"
+    );
 }

@@ -427,3 +427,78 @@ fn igp_trees_are_cached_across_queries_until_the_igp_changes() {
     assert!(engine.igp_trees_computed() > computed);
     assert_steers(&t, &moved.primary);
 }
+
+/// h reaches d fast over a ladder where every hop ties with a parallel
+/// link (each needs an End.X), or slowly over one IGP-shortest detour. h
+/// pushes 2 SIDs: uncompressed the fast path needs 4 (three End.X and the
+/// End.DT6), compressed it needs one container of four micro-SIDs.
+const LADDER: &str = "version: 1
+name: ladder
+operators:
+  - {id: op-a, next_csid: {block: \"fd00::/32\"}}
+  - {id: op-z}
+routers:
+  - {id: h, operator: op-a, locator: \"fc00:1::/32\", msd: 2, usid: 0x100}
+  - {id: x, operator: op-a, locator: \"fc00:2::/32\", usid: 0x200}
+  - {id: y, operator: op-a, locator: \"fc00:3::/32\", usid: 0x300}
+  - {id: d, operator: op-a, locator: \"fc00:4::/32\", usid: 0x400}
+  - {id: s, operator: op-a, locator: \"fc00:5::/32\", usid: 0x500}
+  - {id: z, operator: op-z, locator: \"fc00:6::/32\", msd: 2}
+links:
+  - {id: hx1, a: h, b: x, igp: 10, latency_us: 100, bandwidth_mbps: 100}
+  - {id: hx2, a: h, b: x, igp: 10, latency_us: 900, bandwidth_mbps: 100}
+  - {id: xy1, a: x, b: y, igp: 10, latency_us: 100, bandwidth_mbps: 100}
+  - {id: xy2, a: x, b: y, igp: 10, latency_us: 900, bandwidth_mbps: 100}
+  - {id: yd1, a: y, b: d, igp: 10, latency_us: 100, bandwidth_mbps: 100}
+  - {id: yd2, a: y, b: d, igp: 10, latency_us: 900, bandwidth_mbps: 100}
+  - {id: hs, a: h, b: s, igp: 5, latency_us: 5000, bandwidth_mbps: 100}
+  - {id: sd, a: s, b: d, igp: 5, latency_us: 5000, bandwidth_mbps: 100}
+  - {id: zh, a: z, b: h, igp: 1, latency_us: 10, bandwidth_mbps: 100}
+datacenters:
+  - {id: dc, attach: [d], pools: [{kind: ai, tflops: 10, memory_gb: 10}]}
+";
+
+#[test]
+fn compression_makes_the_msd_infeasible_best_path_feasible() {
+    let t = topology(LADDER);
+    let engine = Engine::new();
+    let a = ask(&engine, &t, "{from: h, compute: {kind: ai, tflops: 1}}").unwrap();
+    assert_eq!(ids(&t, &a.primary), ["h", "x", "y", "d"]);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+    assert_eq!(
+        segs(&t, &a.primary),
+        ["End.X h hx1", "End.X x xy1", "End.X y yd1", "End.DT6 d dc"]
+    );
+    let containers = a.primary.containers.as_ref().expect("compressed");
+    assert_eq!(
+        containers.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        ["fd00:0:e002:e003:e003:f000::"],
+        "uA of h (hx1: its 2nd link by id), x and y (xy1, yd1: their 3rd), then d's uDT6"
+    );
+    assert!(a.primary.segments.iter().all(|s| s.container == Some(0)));
+    assert_eq!(a.primary.sid_depth(), 1);
+
+    // Full SIDs only: the fast path needs 4 > 2, the detour fits.
+    let off = ask(
+        &engine,
+        &t,
+        "{from: h, compute: {kind: ai, tflops: 1}, compression: none}",
+    )
+    .unwrap();
+    assert_eq!(ids(&t, &off.primary), ["h", "s", "d"]);
+    assert!(off.primary.containers.is_none());
+    assert!(off.notes[0].contains("needs 4 segments"), "{:?}", off.notes);
+    assert_steers(&t, &off.primary);
+}
+
+#[test]
+fn next_csid_is_refused_at_a_headend_without_micro_sids() {
+    let t = topology(LADDER);
+    let doc = parse_request("{from: z, to: dc, compression: next-csid}").unwrap();
+    let e = resolve(&doc, &t).unwrap_err();
+    assert_eq!(e.field, "compression");
+    assert!(e.message.contains("op-z"), "{}", e.message);
+    // Without asking, z gets full SIDs: its operator has no block.
+    let a = ask(&Engine::new(), &t, "{from: z, to: dc}").unwrap();
+    assert!(a.primary.containers.is_none());
+}

@@ -3,6 +3,8 @@
 //! the kernel holds; routes removed behind its back, or left by someone
 //! else of its protocol, show up for reconciliation; it survives its own
 //! restart through its state file; it refuses what a headend would.
+//! Micro-SIDs (RFC 9800) become /48 routes with the next-csid flavor on End
+//! and End.X, read back; compressed policies use H.Encaps.Red.
 
 mod common;
 
@@ -41,6 +43,7 @@ fn provision() -> pb::ProvisionSidsRequest {
             sid("fc00:1:0:d000::", pb::SidBehavior::EndDt6, ""),
             sid("fc00:1:0:e001::", pb::SidBehavior::EndX, "r1-r2"),
         ],
+        csid_block: String::new(),
     }
 }
 
@@ -264,5 +267,118 @@ async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
     assert_eq!(
         held(&agent.list_state("r1").await.unwrap()),
         [("p".into(), 3)]
+    );
+}
+
+/// A namespace with one link (w1 to fd00:1ab::2) and an agent for r1.
+async fn one_link_router(tag: &str) -> (Netns, std::sync::Arc<LinuxAgent>, tempfile::TempDir) {
+    let name = format!("cpn-test-{tag}-{}", std::process::id());
+    let _ = netns::delete(&name);
+    netns::create(&name).unwrap();
+    let guard = Netns(name.clone());
+    let h = netns::connect(Some(&name)).unwrap();
+    links::set_up(&h, "lo", true).await.unwrap();
+    links::veth_local(&h, "w1", "w1p").await.unwrap();
+    links::add_address(&h, "w1", "fd00:1ab::1".parse().unwrap(), 64)
+        .await
+        .unwrap();
+    links::set_up(&h, "w1", true).await.unwrap();
+    links::set_up(&h, "w1p", true).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = LinuxConfig::new("r1");
+    config.netns = Some(name);
+    config.state_file = dir.path().join("r1.pb");
+    config.links.insert(
+        "r1-r2".into(),
+        Adjacency {
+            interface: "w1".into(),
+            next_hop: "fd00:1ab::2".parse().unwrap(),
+        },
+    );
+    (guard, LinuxAgent::start(config).await.unwrap(), dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn micro_sids_carry_the_next_csid_flavor_and_compressed_policies_are_reduced() {
+    let test = "linux_agent::micro_sids_carry_the_next_csid_flavor";
+    if !system::available(test, &[system::NEXT_CSID]).await {
+        return;
+    }
+    let (ns, agent, _dir) = one_link_router("csid").await;
+    let f3216 = Some(pb::SidStructure {
+        locator_block_bits: 32,
+        locator_node_bits: 16,
+        function_bits: 0,
+        argument_bits: 80,
+    });
+    let next_csid = vec![pb::SidFlavor::NextCsid as i32];
+    let micro = |sid: &str, behavior: pb::SidBehavior, link: &str, flavors: &[i32]| pb::LocalSid {
+        sid: sid.into(),
+        behavior: behavior as i32,
+        link: link.into(),
+        flavors: flavors.to_vec(),
+        structure: f3216,
+        ..Default::default()
+    };
+    let mut request = provision();
+    request.csid_block = "fc00::/32".into();
+    request.sids.extend([
+        micro("fc00:0:100::", pb::SidBehavior::End, "", &next_csid),
+        micro("fc00:0:e000::", pb::SidBehavior::EndDt6, "", &[]),
+        micro("fc00:0:e001::", pb::SidBehavior::EndX, "r1-r2", &next_csid),
+    ]);
+    agent.provision_sids(request.clone()).await.unwrap();
+    let mut micro_routes: Vec<(String, Option<(u8, u8)>)> = kernel(&ns.0)
+        .await
+        .into_iter()
+        .filter_map(|r| match &r {
+            Route::Local {
+                prefix_len: 48,
+                next_csid,
+                ..
+            } => Some((
+                r.prefix().to_string(),
+                next_csid.map(|f| (f.block_bits, f.node_function_bits)),
+            )),
+            _ => None,
+        })
+        .collect();
+    micro_routes.sort();
+    assert_eq!(
+        micro_routes,
+        [
+            ("fc00:0:100::/48".to_owned(), Some((32, 16))),
+            ("fc00:0:e000::/48".to_owned(), None),
+            ("fc00:0:e001::/48".to_owned(), Some((32, 16))),
+        ],
+        "uN and uA flavored, uDT6 plain, each a /48"
+    );
+    let state = agent.list_state("r1").await.unwrap();
+    assert_eq!(state.sids.len(), 6, "held as provisioned");
+    // Provisioning again keeps the routes (nothing to replace).
+    agent.provision_sids(request).await.unwrap();
+
+    // One container: H.Encaps.Red, the container alone.
+    let mut p = policy("c", 1, &["fc00:0:100:e001:e000::"]);
+    p.policy.as_mut().unwrap().encapsulation = pb::Encapsulation::HEncapsRed as i32;
+    agent.apply_policy(p).await.unwrap();
+    let encap: Vec<(Vec<Ipv6Addr>, bool)> = kernel(&ns.0)
+        .await
+        .into_iter()
+        .filter_map(|r| match r {
+            Route::Encap {
+                segments, reduced, ..
+            } => Some((segments, reduced)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        encap,
+        [(vec!["fc00:0:100:e001:e000::".parse().unwrap()], true)]
+    );
+    assert_eq!(
+        held(&agent.list_state("r1").await.unwrap()),
+        [("c".into(), 1)],
+        "the reduced route reads back as the policy"
     );
 }

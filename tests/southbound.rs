@@ -550,3 +550,92 @@ mod processes {
         cpnd.terminate();
     }
 }
+
+/// The compressed lab with every router's agent at `addr`.
+fn usid_lab_at(addr: std::net::SocketAddr) -> cpn::model::Topology {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topologies/lab-usid.yaml"
+    ))
+    .unwrap();
+    let yaml: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("mgmt:") {
+                format!("    mgmt: \"{addr}\"")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    cpn::topology_file::parse_str(&yaml.join("\n"), "lab-usid.yaml").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_policy_reaches_the_headend_as_containers_over_micro_sids() {
+    let mock = start_mock("127.0.0.1:0", Faults::default()).await;
+    let s = start_pushing(usid_lab_at(mock.addr), Box::new(MemoryStore::default())).await;
+    let p = install(&s, "far", "{from: c1, to: dc-far}").await;
+    let containers = p.containers.clone().expect("compressed");
+    converged(&s).await;
+    let held = mock.agent.list("c1");
+    let policy = held.policies.iter().find(|x| x.name == "far").unwrap();
+    let entries: Vec<String> = policy.segments.iter().map(|s| s.sid.clone()).collect();
+    assert_eq!(entries, containers, "the headend holds the containers");
+    assert_eq!(
+        policy.encapsulation,
+        i32::from(pb::Encapsulation::HEncapsRed)
+    );
+    let st = policy.segments[0].structure.unwrap();
+    assert_eq!(
+        (
+            st.locator_block_bits,
+            st.locator_node_bits,
+            st.argument_bits
+        ),
+        (32, 16, 80),
+        "F3216: the active micro-SID as node, the rest as argument"
+    );
+    // Every router took its micro-SIDs, flavored where the kernel applies it.
+    let c2 = mock.agent.list("c2");
+    let micro: Vec<(String, i32, Vec<i32>)> = c2
+        .sids
+        .iter()
+        .filter(|s| s.structure.is_some())
+        .map(|s| (s.sid.clone(), s.behavior, s.flavors.clone()))
+        .collect();
+    let next_csid = vec![pb::SidFlavor::NextCsid as i32];
+    assert_eq!(
+        micro,
+        [
+            (
+                "fc00:0:200::".into(),
+                pb::SidBehavior::End as i32,
+                next_csid.clone()
+            ),
+            (
+                "fc00:0:e000::".into(),
+                pb::SidBehavior::EndDt6 as i32,
+                vec![]
+            ),
+            (
+                "fc00:0:e001::".into(),
+                pb::SidBehavior::EndX as i32,
+                next_csid.clone()
+            ),
+            (
+                "fc00:0:e002::".into(),
+                pb::SidBehavior::EndX as i32,
+                next_csid.clone()
+            ),
+            (
+                "fc00:0:e003::".into(),
+                pb::SidBehavior::EndX as i32,
+                next_csid
+            ),
+        ],
+        "uN, own uDT6, a uA per link (c1-c2, c2-c3, c2-hub)"
+    );
+    s.stop().await;
+    mock.stop().await;
+}

@@ -38,25 +38,42 @@ pub fn dot(t: &Topology, answer: Option<&AnswerJson>) -> String {
         segments
             .entry(seg.router.as_str())
             .or_default()
-            .push(format!("{} {}", k + 1, seg.behavior));
+            .push(match seg.container {
+                Some(c) => format!("{} {} [c{c}]", k + 1, seg.behavior),
+                None => format!("{} {}", k + 1, seg.behavior),
+            });
     }
 
     let mut s = String::new();
     let title = match answer {
-        Some(a) => format!(
-            "{}: {} -> {}{}",
-            t.name(),
-            a.primary.headend,
-            a.primary
-                .datacenter
-                .clone()
-                .unwrap_or_else(|| a.primary.endpoint.clone()),
-            if a.backup.is_some() {
-                " (backup dashed)"
-            } else {
-                ""
-            }
-        ),
+        Some(a) => {
+            format!(
+                "{}: {} -> {}{}",
+                t.name(),
+                a.primary.headend,
+                a.primary
+                    .datacenter
+                    .clone()
+                    .unwrap_or_else(|| a.primary.endpoint.clone()),
+                if a.backup.is_some() {
+                    " (backup dashed)"
+                } else {
+                    ""
+                }
+            ) + &a
+                .primary
+                .containers
+                .as_ref()
+                .map(|c| {
+                    let list: Vec<String> = c
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| format!("c{i} {a}"))
+                        .collect();
+                    format!(" (next-csid: {})", list.join(", "))
+                })
+                .unwrap_or_default()
+        }
         None => t.name().to_owned(),
     };
     let _ = writeln!(s, "graph {} {{", id(t.name()));

@@ -28,25 +28,48 @@ pub fn placement(title: &str, p: &PlacementJson, msd: Option<u8>) -> String {
         fmt_num((m.price * 100.0).round() / 100.0),
     ));
     let of = msd.map(|m| format!(" of msd {m}")).unwrap_or_default();
-    s.push_str(&format!(
-        "  segments  {}{of} ({} bytes of H.Encaps overhead)\n",
-        p.segments.len(),
-        srh::encap_overhead(p.segments.len())
-    ));
-    let mut segs = table(["#", "SID", "behavior", "router", "link / data center"]);
+    match &p.containers {
+        None => s.push_str(&format!(
+            "  segments  {}{of} ({} bytes of H.Encaps overhead)\n",
+            p.segments.len(),
+            srh::encap_overhead(p.segments.len())
+        )),
+        Some(containers) => {
+            s.push_str(&format!(
+                "  segments  {} in {} containers{of}, next-csid ({} bytes of H.Encaps.Red overhead, {} uncompressed)\n",
+                p.segments.len(),
+                containers.len(),
+                srh::encap_red_overhead(containers.len()),
+                srh::encap_overhead(p.segments.len())
+            ));
+            for (i, c) in containers.iter().enumerate() {
+                s.push_str(&format!("  container {i}  {c}\n"));
+            }
+        }
+    }
+    let compressed = p.containers.is_some();
+    let mut header = vec!["#", "SID", "behavior", "router", "link / data center"];
+    if compressed {
+        header.push("container");
+    }
+    let mut segs = table(header);
     for (i, seg) in p.segments.iter().enumerate() {
         let what = seg
             .link
             .clone()
             .or_else(|| seg.datacenter.clone())
             .unwrap_or_default();
-        segs.add_row(vec![
+        let mut row = vec![
             (i + 1).to_string(),
             seg.sid.clone(),
             seg.behavior.clone(),
             seg.router.clone(),
             what,
-        ]);
+        ];
+        if compressed {
+            row.push(seg.container.map(|c| c.to_string()).unwrap_or_default());
+        }
+        segs.add_row(row);
     }
     s.push_str(&format!("{segs}\n"));
     s
@@ -112,6 +135,8 @@ pub fn policy(p: &PolicyJson) -> String {
                 path: p.path.clone(),
                 links: p.links.clone(),
                 segments: p.segments.clone(),
+                compression: p.compression.clone(),
+                containers: p.containers.clone(),
                 metrics: *metrics,
             },
             backup: p.backup.clone(),

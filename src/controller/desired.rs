@@ -61,23 +61,111 @@ pub fn policy(t: &Topology, p: &Policy) -> Option<SrPolicy> {
         color: color(objective, protection),
         endpoint: t.sids().end(primary.endpoint),
         destination,
-        segments: primary
-            .segments
-            .iter()
-            .map(|s| PolicySegment {
-                sid: s.sid,
-                behavior: s.behavior,
-                structure: t
-                    .sids()
-                    .lookup(s.sid)
-                    .map(|sid| SidStructure::of_locator(t.router(sid.router).locator)),
-            })
-            .collect(),
+        segments: match &primary.containers {
+            None => primary
+                .segments
+                .iter()
+                .map(|s| PolicySegment {
+                    sid: s.sid,
+                    behavior: s.behavior,
+                    structure: t
+                        .sids()
+                        .lookup(s.sid)
+                        .map(|sid| SidStructure::of_locator(t.router(sid.router).locator)),
+                })
+                .collect(),
+            Some(entries) => container_segments(t, &primary.segments, entries),
+        },
+        reduced: primary.containers.is_some(),
         binding_sid: binding_sid(t, answer.headend, p.order),
         preference: PREFERENCE,
         version: p.version,
         distinguisher: distinguisher(p.order),
     })
+}
+
+/// The entries of a compressed list as policy segments: a full SID as
+/// itself; a container with the behavior of its active (first) micro-SID
+/// and the structure of RFC 9800 (block, the micro-SID as node, the rest
+/// as argument).
+fn container_segments(
+    t: &Topology,
+    segments: &[crate::engine::Segment],
+    entries: &[std::net::Ipv6Addr],
+) -> Vec<PolicySegment> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, &entry)| {
+            let first = segments.iter().find(|s| s.container == Some(i));
+            let behavior = first.map_or(crate::model::Behavior::End, |s| s.behavior);
+            let micro = first
+                .filter(|s| s.sid != entry || t.sids().lookup(s.sid).is_none())
+                .and_then(|s| t.csid_block(s.router));
+            let structure = match micro {
+                Some(b) => Some(SidStructure {
+                    block_bits: b.lbl(),
+                    node_bits: b.lnfl,
+                    function_bits: 0,
+                    argument_bits: 128 - b.lbl() - b.lnfl,
+                }),
+                None => t
+                    .sids()
+                    .lookup(entry)
+                    .map(|sid| SidStructure::of_locator(t.router(sid.router).locator)),
+            };
+            PolicySegment {
+                sid: entry,
+                behavior,
+                structure,
+            }
+        })
+        .collect()
+}
+
+/// A router's micro-SIDs (NEXT-C-SID), when it takes them: its uN, a uA
+/// per link, its own uDT6 and one per attached data center.
+fn micro_sids(t: &Topology, r: RouterIx) -> Vec<LocalSid> {
+    let Some(block) = t.csid_block(r).copied() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |csid, behavior, adjacency, datacenter| {
+        out.push(LocalSid {
+            sid: block.address(csid),
+            behavior,
+            adjacency,
+            datacenter,
+            csid: Some(block),
+        });
+    };
+    use crate::model::Behavior;
+    if let Some(un) = t.usid_end(r) {
+        push(un, Behavior::End, None, None);
+    }
+    for a in t.adjacencies(r) {
+        if let Some(ua) = t.usid_end_x(r, a.link) {
+            let adjacency = Some((
+                t.link(a.link).id.to_string(),
+                t.router(a.router).id.to_string(),
+            ));
+            push(ua, Behavior::EndX, adjacency, None);
+        }
+    }
+    if let Some(own) = t.usid_dt6(r, None) {
+        push(own, Behavior::EndDt6, None, None);
+    }
+    for &dc in t.datacenters_at(r) {
+        if let Some(u) = t.usid_dt6(r, Some(dc)) {
+            push(
+                u,
+                Behavior::EndDt6,
+                None,
+                Some(t.datacenter(dc).id.to_string()),
+            );
+        }
+    }
+    out
 }
 
 /// A router's local SIDs and facts.
@@ -108,9 +196,13 @@ pub fn router(t: &Topology, r: RouterIx) -> RouterSids {
                     } => Some(t.datacenter(dc).id.to_string()),
                     _ => None,
                 },
+                csid: None,
             })
-            .collect(),
+            .chain(micro_sids(t, r))
+            .collect::<Vec<_>>(),
+        csid_block: t.csid_block(r).copied(),
     }
+    .sorted()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::Southbound;
 use crate::document::EventDoc;
-use crate::model::{Behavior, SidStructure};
+use crate::model::{Behavior, CsidBlock, SidStructure};
 
 /// Desired state for the routers, in the order the controller decided it.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +58,16 @@ pub struct RouterSids {
     pub msd: u8,
     /// Its local SIDs, by address.
     pub sids: Vec<LocalSid>,
+    /// Its NEXT-C-SID block, when it takes micro-SIDs.
+    pub csid_block: Option<CsidBlock>,
+}
+
+impl RouterSids {
+    /// The same, SIDs in address order (as provisioned).
+    pub fn sorted(mut self) -> Self {
+        self.sids.sort_by_key(|s| s.sid);
+        self
+    }
 }
 
 /// One local SID of a router.
@@ -72,6 +82,9 @@ pub struct LocalSid {
     /// End.DT6 of a data center: the data center (`None` for the router's
     /// own End.DT6 and for other behaviors).
     pub datacenter: Option<String>,
+    /// For a micro-SID: the block it lies in (its route covers the block
+    /// and LNFL bits; End and End.X get the NEXT-C-SID flavor).
+    pub csid: Option<CsidBlock>,
 }
 
 /// An SR policy as a headend holds it (RFC 9256 terms): steer traffic to
@@ -96,6 +109,9 @@ pub struct SrPolicy {
     pub version: u64,
     /// Unique per policy and fixed for its life (RFC 9830 2.1).
     pub distinguisher: u32,
+    /// H.Encaps.Red (compressed lists): the first entry only in the
+    /// destination address.
+    pub reduced: bool,
 }
 
 /// One segment of an SR policy.

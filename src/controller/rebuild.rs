@@ -70,6 +70,7 @@ fn skeleton(t: &Topology, req: &PathRequest, p: &PathRecord) -> Result<Placement
         path,
         links,
         segments: Vec::new(),
+        containers: None,
         metrics: Metrics {
             latency_us: 0,
             igp: 0,

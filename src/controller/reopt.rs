@@ -120,8 +120,10 @@ fn reencode(engine: &Engine, t: &Topology, p: &Policy) -> Option<Outcome> {
     let msd = usize::from(t.router(answer.headend).msd);
     let mut next = (**answer).clone();
     for placement in std::iter::once(&mut next.primary).chain(next.backup.as_mut()) {
-        placement.segments = engine.encode(t, placement);
-        if placement.segments.len() > msd {
+        let encoded = engine.encode(t, placement);
+        placement.segments = encoded.segments;
+        placement.containers = encoded.containers;
+        if placement.sid_depth() > msd {
             return None;
         }
     }

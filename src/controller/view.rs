@@ -145,6 +145,8 @@ pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
             .as_ref()
             .map(|x| x.segments.clone())
             .unwrap_or_default(),
+        compression: primary.as_ref().and_then(|x| x.compression.clone()),
+        containers: primary.as_ref().and_then(|x| x.containers.clone()),
         metrics: primary.map(|x| x.metrics),
         backup: answer
             .and_then(|a| a.backup.as_ref())

@@ -20,7 +20,14 @@ pub struct SegmentJson {
     /// The data center of an End.DT6.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datacenter: Option<String>,
+    /// In a compressed answer: the index in `containers` of the entry that
+    /// carries this segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<usize>,
 }
+
+/// The answer's name for RFC 9800 NEXT-C-SID compression.
+pub const COMPRESSION_NEXT_CSID: &str = "next-csid";
 
 /// True sums along a path: the engine's metrics, written as they are.
 pub type MetricsJson = crate::engine::Metrics;
@@ -42,6 +49,13 @@ pub struct PlacementJson {
     pub links: Vec<String>,
     /// Segment list.
     pub segments: Vec<SegmentJson>,
+    /// `"next-csid"` when the list uses micro-SIDs; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// What the headend puts in the packet, in order (containers and full
+    /// SIDs); absent when uncompressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<String>>,
     /// Metrics.
     pub metrics: MetricsJson,
 }
@@ -100,8 +114,17 @@ pub fn placement_json(t: &Topology, headend: &str, p: &Placement) -> PlacementJs
                 router: t.router(s.router).id.to_string(),
                 link: s.link.map(|l| t.link(l).id.to_string()),
                 datacenter: s.datacenter.map(|d| t.datacenter(d).id.to_string()),
+                container: s.container,
             })
             .collect(),
+        compression: p
+            .containers
+            .as_ref()
+            .map(|_| COMPRESSION_NEXT_CSID.to_owned()),
+        containers: p
+            .containers
+            .as_ref()
+            .map(|c| c.iter().map(|a| a.to_string()).collect()),
         metrics: p.metrics,
     }
 }

@@ -12,8 +12,8 @@ mod report;
 mod request;
 
 pub use answer::{
-    AnswerJson, ErrorJson, MetricsJson, PlacementJson, RejectionJson, SegmentJson, answer_json,
-    error_json, placement_json, rejections_json,
+    AnswerJson, COMPRESSION_NEXT_CSID, ErrorJson, MetricsJson, PlacementJson, RejectionJson,
+    SegmentJson, answer_json, error_json, placement_json, rejections_json,
 };
 pub use event::{EventDoc, EventForm, SetLinkDoc, SetPoolDoc, parse_event};
 pub use field::FieldError;
@@ -21,5 +21,6 @@ pub use numbers::{amount, rfc3339, thousands};
 pub use policy::{PolicyJson, SrPolicyJson};
 pub use report::{DEFAULT_REPORT_INTERVAL_S, PoolReportDoc, ReporterSilentDoc};
 pub use request::{
-    ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc, parse_request, resolve,
+    CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, MAX_REQUEST_BYTES, RequestDoc,
+    parse_request, resolve,
 };

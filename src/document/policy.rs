@@ -38,6 +38,12 @@ pub struct PolicyJson {
     pub links: Vec<String>,
     /// Segment list; empty when down.
     pub segments: Vec<SegmentJson>,
+    /// `"next-csid"` when the segment list uses micro-SIDs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// SRH entries of a compressed list, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<String>>,
     /// Metrics; null when down.
     pub metrics: Option<MetricsJson>,
     /// Backup; null without protection or when down.

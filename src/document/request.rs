@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::FieldError;
 use crate::engine::{
-    ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection, Residency,
+    Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
+    Residency,
 };
 use crate::model::{PoolKind, Topology};
 use crate::topology_file::guard::check_flow_depth;
@@ -37,6 +38,20 @@ pub struct RequestDoc {
     /// What to minimize.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective: Option<Objective>,
+    /// `none` or `next-csid`; absent: micro-SIDs wherever the routers
+    /// take them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<CompressionDoc>,
+}
+
+/// `compression:` as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompressionDoc {
+    /// Full SIDs only.
+    None,
+    /// Micro-SIDs (RFC 9800 NEXT-C-SID); the headend must support them.
+    NextCsid,
 }
 
 /// `compute:`
@@ -161,7 +176,26 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, FieldError
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let compression = match doc.compression {
+        None => Compression::Auto,
+        Some(CompressionDoc::None) => Compression::Off,
+        Some(CompressionDoc::NextCsid) => {
+            if t.csid_block(from).is_none() {
+                let r = t.router(from);
+                return Err(FieldError::new(
+                    "compression",
+                    format!(
+                        "headend `{}` takes no micro-SIDs: operator `{}` declares no next_csid block or the router has no usid",
+                        r.id,
+                        t.operator(r.operator).id
+                    ),
+                ));
+            }
+            Compression::NextCsid
+        }
+    };
     Ok(PathRequest {
+        compression,
         from,
         compute: doc.compute.as_ref().map(|c| ComputeDemand {
             kind: c.kind,

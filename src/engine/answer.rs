@@ -18,6 +18,9 @@ pub struct Segment {
     pub link: Option<LinkIx>,
     /// For End.DT6: the data center.
     pub datacenter: Option<DatacenterIx>,
+    /// In a compressed list: the index of the SRH entry (container or full
+    /// SID) that carries this segment; `None` in an uncompressed list.
+    pub container: Option<usize>,
 }
 
 /// The true sums along a path (in JSON as the answer's `metrics`).
@@ -55,8 +58,20 @@ pub struct Placement {
     pub links: Vec<LinkIx>,
     /// The SRv6 segment list that steers a packet onto exactly `path`.
     pub segments: Vec<Segment>,
+    /// With compression: what the headend puts in the packet, in order
+    /// (NEXT-C-SID containers and full SIDs); `None`: `segments` as they are.
+    pub containers: Option<Vec<Ipv6Addr>>,
     /// True sums.
     pub metrics: Metrics,
+}
+
+impl Placement {
+    /// How many SRH entries the headend pushes: what its MSD counts.
+    pub fn sid_depth(&self) -> usize {
+        self.containers
+            .as_ref()
+            .map_or(self.segments.len(), Vec::len)
+    }
 }
 
 /// Why a data center was not chosen.

@@ -31,6 +31,9 @@ pub struct Label {
     pub(super) segs: u16,
     /// Segment mode: a stretch after `anchor` still to be closed.
     pub(super) pending: bool,
+    /// Segment mode with compression: the block (operator index + 1) of
+    /// the open container, 0 when none is open.
+    pub(super) block: u16,
 }
 
 impl Label {
@@ -47,6 +50,14 @@ pub(super) struct Dims {
     pub(super) jitter: bool,
     pub(super) loss: bool,
     pub(super) segments: bool,
+    /// Segment mode: units per SRH entry (1 uncompressed; with
+    /// compression a container's worth, see `search::SegmentLimit`).
+    pub(super) entry: u16,
+}
+
+/// `segs` rounded up to a whole number of entries of `entry` units.
+pub(super) fn whole_entries(segs: u16, entry: u16) -> u16 {
+    segs.div_ceil(entry) * entry
 }
 
 impl Dims {
@@ -72,15 +83,23 @@ impl Dims {
         if !self.segments {
             return true;
         }
+        // `a` can always close its container (and, pending, its stretch
+        // with one full SID); within one open block fewer units are better.
+        let closed = whole_entries(a.segs, self.entry);
         if !a.pending {
-            a.segs <= b.segs
+            (a.block == b.block && a.segs <= b.segs) || closed <= b.segs
         } else {
-            (b.pending && a.anchor == b.anchor && a.segs <= b.segs) || a.segs < b.segs
+            (b.pending && a.anchor == b.anchor && a.block == b.block && a.segs <= b.segs)
+                || closed + self.entry <= b.segs
         }
     }
 
     fn segments_eq(&self, a: &Label, b: &Label) -> bool {
-        !self.segments || (a.segs == b.segs && a.pending == b.pending && a.anchor == b.anchor)
+        !self.segments
+            || (a.segs == b.segs
+                && a.pending == b.pending
+                && a.anchor == b.anchor
+                && a.block == b.block)
     }
 }
 

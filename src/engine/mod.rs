@@ -10,6 +10,7 @@
 //! - `explain`: why every other data center lost
 
 mod answer;
+pub mod compress;
 mod disjoint;
 mod explain;
 pub mod graph;
@@ -30,7 +31,8 @@ pub use disjoint::{RoutedPath, disjoint};
 pub use prune::{InvalidRequest, fmt_num};
 pub use recheck::Broken;
 pub use request::{
-    ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection, Residency,
+    Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
+    Residency,
 };
 
 use crate::model::Topology;
@@ -93,10 +95,18 @@ impl Engine {
     }
 
     /// The shortest segment list for a placement's path on `t` as it is
-    /// now (its IGP may have moved since the placement was made).
-    pub fn encode(&self, t: &Topology, p: &Placement) -> Vec<Segment> {
+    /// now (its IGP may have moved since the placement was made),
+    /// compressed when the placement was.
+    pub fn encode(&self, t: &Topology, p: &Placement) -> compress::Encoded {
         let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
-        segments::encode(t, &mut igp, &p.path, &p.links, p.datacenter)
+        if p.containers.is_some() {
+            compress::encode(t, &mut igp, &p.path, &p.links, p.datacenter)
+        } else {
+            compress::Encoded {
+                segments: segments::encode(t, &mut igp, &p.path, &p.links, p.datacenter),
+                containers: None,
+            }
+        }
     }
 
     /// How many IGP trees were computed so far (cache misses).

@@ -7,13 +7,14 @@ use std::cmp::Ordering;
 
 use super::QueryError;
 use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
+use super::compress;
 use super::disjoint::RoutedPath;
 use super::explain::{self, Reasons};
 use super::graph::SearchGraph;
 use super::igp::IgpCache;
 use super::protect;
 use super::prune::{self, Candidate, Pruned};
-use super::request::{Objective, PathRequest, Protection};
+use super::request::{Compression, Objective, PathRequest, Protection};
 use super::search::{
     self, Bounds, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
 };
@@ -65,6 +66,16 @@ pub(super) struct Route {
     pub sums: Sums,
     pub value: Value,
     pub segments: Vec<Segment>,
+    pub containers: Option<Vec<std::net::Ipv6Addr>>,
+}
+
+impl Route {
+    /// SRH entries the headend pushes (what its MSD counts).
+    pub fn depth(&self) -> usize {
+        self.containers
+            .as_ref()
+            .map_or(self.segments.len(), Vec::len)
+    }
 }
 
 /// Everything a query needs, computed once.
@@ -76,6 +87,9 @@ pub(super) struct Ctx<'a> {
     pub bounds: Bounds,
     pub lower: LowerBounds,
     pub msd: u8,
+    /// Encode with micro-SIDs (the request allows it and the headend's
+    /// operator has a NEXT-C-SID block).
+    pub compress: bool,
     /// Every candidate's sink routers.
     sink_routers: Vec<RouterIx>,
     no_routers: Vec<bool>,
@@ -123,9 +137,36 @@ impl<'a> Ctx<'a> {
             bounds,
             lower,
             msd: t.router(req.from).msd,
+            compress: req.compression != Compression::Off && t.csid_block(req.from).is_some(),
             sink_routers: sinks.iter().map(|&(r, _)| r).collect(),
             no_routers: vec![false; t.router_count()],
             no_links: vec![false; t.link_count()],
+        }
+    }
+
+    /// The limit of a segment-aware search for this headend.
+    pub(super) fn segment_limit(&self) -> SegmentLimit {
+        SegmentLimit {
+            msd: self.msd,
+            entry_units: self.compress.then(|| {
+                // A common multiple of every block's micro-SIDs per
+                // container; with too many formats for 16 bits, the
+                // headend's (other blocks' micro-SIDs then count
+                // optimistically, and the encoding has the final word).
+                let lcm = self
+                    .t
+                    .operators()
+                    .iter()
+                    .filter_map(|o| o.csid.map(|c| c.per_container() as u32))
+                    .fold(1u32, |l, k| l / gcd(l, k) * k);
+                if lcm * u32::from(self.msd.max(1)) <= u32::from(u16::MAX) {
+                    lcm as u16
+                } else {
+                    self.t
+                        .csid_block(self.req.from)
+                        .map_or(1, |b| b.per_container() as u16)
+                }
+            }),
         }
     }
 
@@ -185,8 +226,12 @@ impl<'a> Ctx<'a> {
         let mut hits = Vec::new();
         for sink in &self.candidate(candidate).sinks {
             for label in result.at(sink.router) {
-                let sums = &result.labels[label as usize].sums;
-                if self.within_bounds(sums, sink) {
+                let l = &result.labels[label as usize];
+                let sums = &l.sums;
+                let fits = result
+                    .limit
+                    .is_none_or(|limit| limit.completes(self.t, l, sink.router));
+                if fits && self.within_bounds(sums, sink) {
                     let value = self.value(candidate, sums, sink);
                     hits.push(Hit {
                         candidate,
@@ -242,13 +287,23 @@ impl<'a> Ctx<'a> {
     /// Encodes a found path as segments.
     pub fn encode(&self, igp: &mut IgpCache, f: &Found) -> Route {
         let dc = self.candidate(f.candidate).datacenter;
+        let (routers, links) = (&f.path.routers, &f.path.links);
+        let encoded = if self.compress {
+            compress::encode(self.t, igp, routers, links, dc)
+        } else {
+            compress::Encoded {
+                segments: encode(self.t, igp, routers, links, dc),
+                containers: None,
+            }
+        };
         Route {
             candidate: f.candidate,
             sink: f.sink,
             path: f.path.clone(),
             sums: f.sums,
             value: f.value,
-            segments: encode(self.t, igp, &f.path.routers, &f.path.links, dc),
+            segments: encoded.segments,
+            containers: encoded.containers,
         }
     }
 
@@ -262,13 +317,13 @@ impl<'a> Ctx<'a> {
         };
         a.value
             .cmp(&b.value)
-            .then(a.segments.len().cmp(&b.segments.len()))
+            .then(a.depth().cmp(&b.depth()))
             .then_with(|| dc(a).cmp(&dc(b)))
             .then_with(|| a.path.routers.cmp(&b.path.routers))
     }
 
     pub(super) fn fits(&self, r: &Route) -> bool {
-        r.segments.len() <= usize::from(self.msd)
+        r.depth() <= usize::from(self.msd)
     }
 
     /// Per candidate, its best labels from one search.
@@ -299,6 +354,10 @@ impl<'a> Ctx<'a> {
             .filter(|r| !only_fitting || self.fits(r))
             .min_by(|a, b| self.better(a, b))
     }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The best value of each candidate, if it has a path.
@@ -335,7 +394,7 @@ pub(super) fn place(
     let (mut chosen, ties, used, truncated) = if ctx.fits(&best) {
         (best, unlimited, &result, result.truncated)
     } else {
-        let limit = SegmentLimit { msd: ctx.msd };
+        let limit = ctx.segment_limit();
         within = ctx.search(igp, Some(limit), None);
         let fitting = ctx.hits(&within);
         let Some(r) = ctx.choose(igp, &within, &fitting, true) else {
@@ -343,7 +402,7 @@ pub(super) fn place(
                 .iter()
                 .map(|t| {
                     t.first()
-                        .map(|h| ctx.encode(igp, &ctx.found_of(&result, h)).segments.len())
+                        .map(|h| ctx.encode(igp, &ctx.found_of(&result, h)).depth())
                 })
                 .collect();
             let reasons =
@@ -352,7 +411,7 @@ pub(super) fn place(
         };
         notes.push(format!(
             "the best path needs {} segments, more than the msd {} of headend {}; this is the best path that fits",
-            best.segments.len(),
+            best.depth(),
             ctx.msd,
             t.router(req.from).id
         ));
@@ -393,6 +452,7 @@ pub(super) fn placement(ctx: &Ctx<'_>, r: &Route) -> Placement {
         path: r.path.routers.clone(),
         links: r.path.links.clone(),
         segments: r.segments.clone(),
+        containers: r.containers.clone(),
         metrics: Metrics {
             latency_us: r.sums.latency + r.sink.extra_latency,
             igp: r.sums.igp,

@@ -9,7 +9,7 @@ use super::disjoint::{RoutedPath, bans, disjoint, suurballe};
 use super::igp::IgpCache;
 use super::place::{Ctx, Found, Hit, Route, Value};
 use super::request::Protection;
-use super::search::{INF, SearchResult, SegmentLimit, Sink, Sums};
+use super::search::{INF, SearchResult, Sink, Sums};
 
 /// Paths the backup fallback enumerates at most, per data center.
 const ENUM_PATHS: usize = 5_000;
@@ -144,7 +144,7 @@ fn partner(ctx: &Ctx<'_>, igp: &mut IgpCache, primary: &Route) -> Option<Route> 
     if ctx.fits(&found) {
         return Some(found);
     }
-    let limit = SegmentLimit { msd: ctx.msd };
+    let limit = ctx.segment_limit();
     let result = ctx.search(igp, Some(limit), banned);
     best_in(ctx, igp, &result).filter(|b| ctx.fits(b))
 }

@@ -131,7 +131,7 @@ fn route(ctx: &Ctx<'_>, igp: &mut IgpCache, p: &Placement) -> Result<Route, Brok
     if !ctx.fits(&r) {
         return Err(Broken(format!(
             "the path now needs {} segments, more than the msd {}",
-            r.segments.len(),
+            r.depth(),
             ctx.msd
         )));
     }

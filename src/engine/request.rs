@@ -147,6 +147,20 @@ pub struct Constraints {
     pub avoid_links: Vec<LinkIx>,
 }
 
+/// Whether the segment list may use compressed SIDs (RFC 9800 NEXT-C-SID).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Compression {
+    /// Micro-SIDs wherever the routers of the list take them, when the
+    /// headend's operator declares a block; full SIDs elsewhere.
+    #[default]
+    Auto,
+    /// Full SIDs only.
+    Off,
+    /// As `Auto`, but the headend must support compression (else the
+    /// request is refused).
+    NextCsid,
+}
+
 /// A path query: from a headend, for compute and/or to a destination.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathRequest {
@@ -164,6 +178,8 @@ pub struct PathRequest {
     pub protection: Protection,
     /// What to minimize.
     pub objective: Objective,
+    /// Compressed SIDs or not.
+    pub compression: Compression,
 }
 
 impl PathRequest {
@@ -177,6 +193,7 @@ impl PathRequest {
             constraints: Constraints::default(),
             protection: Protection::None,
             objective: Objective::Latency,
+            compression: Compression::Auto,
         }
     }
 }

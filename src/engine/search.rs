@@ -17,7 +17,7 @@ use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 pub use super::labels::Label;
-use super::labels::{Dims, NONE, on_path, try_insert};
+use super::labels::{Dims, NONE, on_path, try_insert, whole_entries};
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -125,6 +125,61 @@ pub struct LowerBounds {
 pub struct SegmentLimit {
     /// The headend's maximum SID depth (the final End.DT6 counts).
     pub msd: u8,
+    /// With compression: the units of one SRH entry, a common multiple of
+    /// every block's micro-SIDs per container (a micro-SID of a block with
+    /// `k` per container costs `entry / k`, a full SID or a started
+    /// container a whole entry). The search then counts entries exactly,
+    /// across blocks too. `None`: full SIDs only, one unit each.
+    pub entry_units: Option<u16>,
+}
+
+impl SegmentLimit {
+    /// Units of one SRH entry.
+    pub(super) fn entry(&self) -> u16 {
+        self.entry_units.unwrap_or(1)
+    }
+
+    /// The most units a path may use.
+    fn budget(&self) -> u16 {
+        u16::from(self.msd) * self.entry()
+    }
+
+    /// `(units, open block)` after one more micro-SID of router `r`'s
+    /// block; `None` when `r` takes none (or compression is off).
+    fn micro(&self, t: &Topology, r: RouterIx, segs: u16, block: u16) -> Option<(u16, u16)> {
+        let entry = self.entry_units?;
+        let k = t.csid_block(r)?.per_container() as u16;
+        let own = t.router(r).operator.0 + 1;
+        let cost = (entry / k).max(1);
+        Some(if own == block && !segs.is_multiple_of(entry) {
+            (segs + cost, own)
+        } else {
+            (whole_entries(segs, entry) + cost, own)
+        })
+    }
+
+    /// `(units, open block)` after one full SID.
+    fn full(&self, segs: u16) -> (u16, u16) {
+        (whole_entries(segs, self.entry()) + self.entry(), 0)
+    }
+
+    /// Units of a path ending at `label` (at `sink`) with its End.DT6: a
+    /// uDT6 (after a uN when a stretch is open) or a full SID.
+    pub(super) fn with_tail(&self, t: &Topology, label: &Label, sink: RouterIx) -> u16 {
+        let (segs, block) = (label.segs, label.block);
+        let micro = if label.pending {
+            self.micro(t, sink, segs, block)
+                .and_then(|(s, b)| self.micro(t, sink, s, b))
+        } else {
+            self.micro(t, sink, segs, block)
+        };
+        micro.unwrap_or_else(|| self.full(segs)).0
+    }
+
+    /// True when a path ending at `label` (at `sink`) fits the MSD.
+    pub fn completes(&self, t: &Topology, label: &Label, sink: RouterIx) -> bool {
+        self.with_tail(t, label, sink) <= self.budget()
+    }
 }
 
 /// One search's inputs.
@@ -163,6 +218,8 @@ pub struct SearchResult {
     head: Vec<u32>,
     /// True when the search stopped at [`MAX_LABELS`].
     pub truncated: bool,
+    /// The segment limit it searched under, if any.
+    pub limit: Option<SegmentLimit>,
 }
 
 /// Runs one search. `igp` is used only in segment mode.
@@ -175,6 +232,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         jitter: input.bounds.jitter.is_some(),
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
+        entry: input.segments.map_or(1, |l| l.entry()),
     };
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
@@ -196,6 +254,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         anchor: input.source.index() as u32,
         segs: 0,
         pending: false,
+        block: 0,
     };
     labels.push(start);
     head[input.source.index()] = 0;
@@ -273,6 +332,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 anchor: w as u32,
                 segs: label.segs,
                 pending: false,
+                block: label.block,
             };
             let mut q = Queue {
                 labels: &mut labels,
@@ -304,6 +364,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         labels,
         head,
         truncated,
+        limit: input.segments,
     }
 }
 
@@ -344,24 +405,48 @@ fn relax_counting_segments(
     if on_path(q.labels, candidate.pred, candidate.node) {
         return;
     }
-    let msd = u16::from(limit.msd);
-    // Every path ends with an End.DT6 (of its data center or its router).
+    let budget = limit.budget();
+    // Every path ends with an End.DT6 (of its data center or its router):
+    // at least one unit.
     let tail = 1;
     // Keep the stretch from the anchor going when the IGP takes it over this
     // link uniquely; closing it later costs one segment (an End, or the
     // final End.DT6).
     let anchor = RouterIx::new(label.anchor as usize);
-    if label.segs < msd && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
+    if label.segs < budget
+        && igp.tree(t, anchor).unique_last_link(arc.router()) == Some(arc.link_ix())
     {
         candidate.anchor = label.anchor;
         candidate.pending = true;
         q.push(candidate);
     }
-    // End.X at the label's router over this link.
+    let u = RouterIx::new(label.node as usize);
+    let un = limit.micro(t, u, label.segs, label.block);
+    // With compression a uN here (one micro-SID) may restart the stretch
+    // from this router, where a full End.X would cost a whole entry.
+    // (Uncompressed, the End.X below is never worse.)
+    if let Some((segs, block)) = un
+        && label.pending
+        && segs < budget
+        && igp.tree(t, u).unique_last_link(arc.router()) == Some(arc.link_ix())
+    {
+        candidate.anchor = label.node;
+        candidate.pending = true;
+        (candidate.segs, candidate.block) = (segs, block);
+        q.push(candidate);
+    }
+    // End.X at the label's router over this link: one segment; with
+    // compression the local uA, after a uN to get here when a stretch is
+    // open (a micro-SID never costs more than a full SID).
+    let ua = if label.pending {
+        un.and_then(|(s, b)| limit.micro(t, u, s, b))
+    } else {
+        un
+    };
     candidate.anchor = candidate.node;
     candidate.pending = false;
-    candidate.segs = label.segs + 1;
-    if candidate.segs + tail <= msd {
+    (candidate.segs, candidate.block) = ua.unwrap_or_else(|| limit.full(label.segs));
+    if candidate.segs + tail <= budget {
         q.push(candidate);
     }
 }

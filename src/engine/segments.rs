@@ -51,6 +51,7 @@ fn end(t: &Topology, r: RouterIx) -> Segment {
         router: r,
         link: None,
         datacenter: None,
+        container: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn end_x(t: &Topology, r: RouterIx, link: LinkIx) -> Segment {
         router: r,
         link: Some(link),
         datacenter: None,
+        container: None,
     }
 }
 
@@ -111,6 +113,7 @@ pub fn encode(
         router: path[k],
         link: None,
         datacenter,
+        container: None,
     });
     segments
 }

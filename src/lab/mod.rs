@@ -438,7 +438,9 @@ pub async fn status() -> Result<(Vec<SidCount>, Vec<Steering>), LabError> {
                     .to_owned(),
                     packets: counters.map_or(0, |c| c.packets),
                 }),
-                Route::Encap { prefix, segments } => steering.push(Steering {
+                Route::Encap {
+                    prefix, segments, ..
+                } => steering.push(Steering {
                     router: router.clone(),
                     prefix: prefix.to_string(),
                     segments: segments.iter().map(|s| s.to_string()).collect(),

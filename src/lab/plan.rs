@@ -333,7 +333,8 @@ fn distances(t: &Topology, to: RouterIx, allowed: &dyn Fn(RouterIx) -> bool) -> 
     dist
 }
 
-/// The routes of the lab's routers for the topology's current link states.
+/// The routes of the lab's routers for the topology's current link states:
+/// locators and node micro-SIDs inside each operator (ECMP), sites, hosts.
 pub fn routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
     // The wire of each link, by link index.
     let wire_of: BTreeMap<String, &Wire> = p
@@ -368,11 +369,20 @@ pub fn routes(t: &Topology, p: &Plan) -> Vec<PlannedRoute> {
                     next_hops.insert(hop(src, adj.link));
                 }
             }
-            out.push(PlannedRoute {
-                netns: router_netns(&t.router(src).id.to_string()),
-                prefix: t.router(dst).locator,
-                next_hops: next_hops.into_iter().collect(),
-            });
+            let next_hops: Vec<(Ipv6Addr, String)> = next_hops.into_iter().collect();
+            // A router's node micro-SID (its uN, block + LNFL bits) is
+            // routed like its locator.
+            let un = t
+                .usid_end(dst)
+                .zip(t.csid_block(dst))
+                .map(|(un, block)| block.prefix(un));
+            for prefix in std::iter::once(t.router(dst).locator).chain(un) {
+                out.push(PlannedRoute {
+                    netns: router_netns(&t.router(src).id.to_string()),
+                    prefix,
+                    next_hops: next_hops.clone(),
+                });
+            }
         }
     }
     // Each router to the site behind it (through its host), and no one else.

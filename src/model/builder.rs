@@ -11,6 +11,7 @@ use std::net::Ipv6Addr;
 use ipnetwork::Ipv6Network;
 use petgraph::graph::UnGraph;
 
+use super::csid::MicroSid;
 use super::datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 use super::geo::Coordinates;
 use super::ids::{DatacenterId, LinkId, OperatorId, RouterId};
@@ -48,6 +49,8 @@ pub struct RouterDraft {
     /// The End SID the network gave (learned over BGP-LS); `None`:
     /// allocated from the locator.
     pub end_sid: Option<Ipv6Addr>,
+    /// Node micro-SID in the operator's NEXT-C-SID block.
+    pub usid: Option<MicroSid>,
 }
 
 impl RouterDraft {
@@ -65,6 +68,7 @@ impl RouterDraft {
             lon: None,
             end_sid: None,
             prefix: None,
+            usid: None,
         }
     }
 }
@@ -204,6 +208,7 @@ impl TopologyBuilder {
             id: id.into(),
             asn: None,
             description: None,
+            csid: None,
         });
         self
     }
@@ -277,6 +282,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
                 .unwrap_or_else(|| derived_prefix(Kind::Router, r.id.as_str())),
             coordinates: coordinates(r.lat, r.lon),
             up: true,
+            usid: r.usid,
         });
         routers_by_id.insert(r.id, ix);
     }

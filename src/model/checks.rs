@@ -30,6 +30,7 @@ pub(super) fn check(b: &TopologyBuilder, errors: &mut Vec<BuildError>) {
     c.links();
     c.datacenters();
     c.given_sids();
+    super::csid_checks::check(b, errors);
 }
 
 /// The checks' shared state: what has been seen so far, by id.

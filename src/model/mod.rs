@@ -3,6 +3,8 @@
 
 mod builder;
 mod checks;
+mod csid;
+mod csid_checks;
 mod datacenter;
 mod geo;
 mod ids;
@@ -15,6 +17,7 @@ pub mod srh;
 mod topology;
 
 pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
+pub use csid::{CsidBlock, DEFAULT_LNFL, MicroSid};
 pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
 pub use geo::Coordinates;
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};

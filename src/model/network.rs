@@ -2,6 +2,7 @@
 
 use ipnetwork::Ipv6Network;
 
+use super::csid::{CsidBlock, MicroSid};
 use super::geo::Coordinates;
 use super::ids::{LinkId, OperatorId, RouterId};
 
@@ -18,6 +19,9 @@ pub struct Operator {
     pub asn: Option<u32>,
     /// Free text.
     pub description: Option<String>,
+    /// The NEXT-C-SID Locator-Block its routers' micro-SIDs live in, when
+    /// the operator runs compressed SRv6 (RFC 9800).
+    pub csid: Option<CsidBlock>,
 }
 
 /// Default maximum SID depth of a headend when the file gives none.
@@ -48,6 +52,9 @@ pub struct Router {
     pub coordinates: Option<Coordinates>,
     /// False while the router is down; a down router carries nothing.
     pub up: bool,
+    /// Its node micro-SID (uN) in the operator's NEXT-C-SID block; `None`:
+    /// the router does not take compressed SIDs.
+    pub usid: Option<MicroSid>,
 }
 
 /// Whether a link stays inside one operator or joins two; derived from the

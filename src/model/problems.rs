@@ -5,6 +5,7 @@ use std::fmt;
 
 use ipnetwork::Ipv6Network;
 
+use super::csid::MicroSid;
 use super::datacenter::PoolKind;
 use super::sid::{MAX_ADJACENCIES, MAX_DATACENTERS_PER_ROUTER};
 
@@ -181,6 +182,37 @@ pub enum Problem {
         /// The locator.
         locator: Ipv6Network,
     },
+    /// A NEXT-C-SID block the kernel cannot take, or that cannot compress.
+    #[error("NEXT-C-SID block {block} with lnfl {lnfl}: {rule}")]
+    CsidBlockForm {
+        /// The block as given.
+        block: Ipv6Network,
+        /// The micro-SID length as given.
+        lnfl: u8,
+        /// What it must be.
+        rule: &'static str,
+    },
+    /// A NEXT-C-SID block overlapping a locator or another block.
+    #[error("NEXT-C-SID block {block} overlaps {other}")]
+    CsidBlockOverlap {
+        /// This operator's block.
+        block: Ipv6Network,
+        /// What it overlaps: "locator X of router `r`", "block Y of operator `o`".
+        other: String,
+    },
+    /// A node micro-SID used by two routers of one block.
+    #[error("micro-SID {usid} is also the micro-SID of router `{first}` in block {block}")]
+    DuplicateUsid {
+        /// The micro-SID.
+        usid: MicroSid,
+        /// The router that has it first.
+        first: String,
+        /// The block.
+        block: Ipv6Network,
+    },
+    /// A router with a micro-SID whose operator runs no compression.
+    #[error("router has a micro-SID but operator `{0}` declares no `next_csid` block")]
+    UsidWithoutBlock(String),
     /// A SID given twice.
     #[error("SID {sid} is also given by {first}")]
     DuplicateSid {

@@ -156,6 +156,16 @@ pub fn encap_overhead(n: usize) -> usize {
     IPV6_HEADER_LEN + srh_len(n)
 }
 
+/// Bytes H.Encaps.Red (RFC 8986 5.2) adds for `n` SRH entries: the first
+/// entry travels only in the outer destination address, so one entry needs
+/// no SRH at all (40 bytes), and `n` entries an SRH of `n - 1`.
+pub fn encap_red_overhead(n: usize) -> usize {
+    match n {
+        0 | 1 => IPV6_HEADER_LEN,
+        _ => IPV6_HEADER_LEN + srh_len(n - 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +249,12 @@ mod tests {
         assert_eq!(encap_overhead(1), 64);
         assert_eq!(encap_overhead(3), 96);
         assert_eq!(encap_overhead(10), 208);
+    }
+
+    #[test]
+    fn reduced_encapsulation_drops_the_first_entry_from_the_srh() {
+        assert_eq!(encap_red_overhead(1), 40);
+        assert_eq!(encap_red_overhead(2), 40 + 8 + 16);
+        assert_eq!(encap_red_overhead(3), 40 + 8 + 32);
     }
 }

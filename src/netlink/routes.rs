@@ -1,8 +1,10 @@
 //! IPv6 routes in the main table, tagged with a route protocol number so
 //! that each owner (the agent, the lab) finds and touches only its own:
 //! plain routes (one or several next hops), seg6 encapsulation (H.Encaps,
-//! RFC 8986 5.1) steering a prefix into a segment list, and seg6local
-//! endpoint behaviors (End, End.X, End.DT6) with packet counters.
+//! RFC 8986 5.1, or H.Encaps.Red, 5.2) steering a prefix into a segment
+//! list, and seg6local endpoint behaviors (End, End.X, End.DT6) with packet
+//! counters, End and End.X optionally with the NEXT-C-SID flavor (RFC 9800
+//! micro-SIDs, a route of block + node + function bits).
 //!
 //! Every add replaces what the kernel holds for the same prefix and metric
 //! (one route changes in one step: make-before-break at the headend).
@@ -38,6 +40,27 @@ const SEG6_LOCAL_COUNTERS: u16 = 10;
 const COUNT_PACKETS: u16 = 2;
 const COUNT_BYTES: u16 = 3;
 const COUNT_ERRORS: u16 = 4;
+// SEG6_LOCAL_FLAVORS and its nested attributes (linux/seg6_local.h, kernel
+// 6.1+): the operation bitmask (u32) has bit SEG6_LOCAL_FLV_OP_NEXT_CSID =
+// 4; the block and node + function lengths are u8 attributes. rtnetlink
+// 0.24 has no typed attribute for them.
+const SEG6_LOCAL_FLAVORS: u16 = 11;
+const FLV_OPERATION: u16 = 1;
+const FLV_LCBLOCK_BITS: u16 = 2;
+const FLV_LCNODE_FN_BITS: u16 = 3;
+const FLV_OP_NEXT_CSID: u32 = 1 << 4;
+// SEG6_IPTUN_MODE_ENCAP_RED (linux/seg6_iptunnel.h).
+const MODE_ENCAP_RED: u32 = 3;
+
+/// The NEXT-C-SID flavor of End or End.X (RFC 9800): how long the block
+/// and each micro-SID are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NextCsid {
+    /// Locator-Block length, bits.
+    pub block_bits: u8,
+    /// Locator-Node + Function length, bits.
+    pub node_function_bits: u8,
+}
 
 /// A seg6local endpoint behavior.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,11 +99,18 @@ pub enum Route {
         prefix: Ipv6Network,
         /// The segment list.
         segments: Vec<Ipv6Addr>,
+        /// H.Encaps.Red rather than H.Encaps.
+        reduced: bool,
     },
     /// A local SID.
     Local {
         /// The SID.
         sid: Ipv6Addr,
+        /// The route's length: 128, or block + node + function bits of a
+        /// micro-SID.
+        prefix_len: u8,
+        /// The NEXT-C-SID flavor, when the kernel holds one.
+        next_csid: Option<NextCsid>,
         /// Its behavior, `None` when the kernel's is not one CPN uses.
         action: Option<LocalAction>,
         /// Its counters, when it counts.
@@ -100,7 +130,9 @@ impl Route {
     pub fn prefix(&self) -> Ipv6Network {
         match self {
             Route::Encap { prefix, .. } | Route::Plain { prefix } => *prefix,
-            Route::Local { sid, .. } => Ipv6Network::new(*sid, 128).expect("128 is valid"),
+            Route::Local {
+                sid, prefix_len, ..
+            } => Ipv6Network::new(*sid, *prefix_len).expect("a kernel route's length"),
         }
     }
 }
@@ -118,6 +150,48 @@ fn counters_attribute() -> RouteSeg6LocalTunnel {
         value.extend_from_slice(&0u64.to_ne_bytes());
     }
     RouteSeg6LocalTunnel::Other(DefaultNla::new(SEG6_LOCAL_COUNTERS | NLA_F_NESTED, value))
+}
+
+fn flavors_attribute(f: NextCsid) -> RouteSeg6LocalTunnel {
+    let mut value = Vec::with_capacity(24);
+    value.extend_from_slice(&8u16.to_ne_bytes());
+    value.extend_from_slice(&FLV_OPERATION.to_ne_bytes());
+    value.extend_from_slice(&FLV_OP_NEXT_CSID.to_ne_bytes());
+    for (kind, bits) in [
+        (FLV_LCBLOCK_BITS, f.block_bits),
+        (FLV_LCNODE_FN_BITS, f.node_function_bits),
+    ] {
+        // A u8 attribute: 5 bytes, padded to 8.
+        value.extend_from_slice(&5u16.to_ne_bytes());
+        value.extend_from_slice(&kind.to_ne_bytes());
+        value.extend_from_slice(&[bits, 0, 0, 0]);
+    }
+    RouteSeg6LocalTunnel::Other(DefaultNla::new(SEG6_LOCAL_FLAVORS | NLA_F_NESTED, value))
+}
+
+/// The NEXT-C-SID flavor in a dumped SEG6_LOCAL_FLAVORS attribute.
+fn read_flavors(nla: &DefaultNla) -> Option<NextCsid> {
+    if nla.kind() & !NLA_F_NESTED != SEG6_LOCAL_FLAVORS {
+        return None;
+    }
+    let mut value = vec![0u8; nla.value_len()];
+    nla.emit_value(&mut value);
+    let (mut operation, mut block, mut node) = (0u32, None, None);
+    for inner in NlasIterator::new(&value[..]) {
+        let inner = inner.ok()?;
+        let v = inner.value();
+        match inner.kind() {
+            FLV_OPERATION => operation = u32::from_ne_bytes(v.get(..4)?.try_into().ok()?),
+            FLV_LCBLOCK_BITS => block = v.first().copied(),
+            FLV_LCNODE_FN_BITS => node = v.first().copied(),
+            _ => {}
+        }
+    }
+    (operation & FLV_OP_NEXT_CSID != 0).then(|| NextCsid {
+        // The kernel's defaults when the lengths are not given.
+        block_bits: block.unwrap_or(32),
+        node_function_bits: node.unwrap_or(16),
+    })
 }
 
 fn read_counters(nla: &DefaultNla) -> Option<Counters> {
@@ -161,6 +235,22 @@ pub async fn add_local(
     oif: u32,
     owner: u8,
 ) -> NetResult<()> {
+    let prefix = Ipv6Network::new(sid, 128).expect("128 is valid");
+    add_local_flavored(h, prefix, action, None, oif, owner).await
+}
+
+/// Installs a local SID route for `prefix` (a /128, or a micro-SID's
+/// block, node and function bits) with `action` and, for End and End.X,
+/// the NEXT-C-SID flavor when given; counting, bound to `oif`.
+pub async fn add_local_flavored(
+    h: &Handle,
+    prefix: Ipv6Network,
+    action: LocalAction,
+    next_csid: Option<NextCsid>,
+    oif: u32,
+    owner: u8,
+) -> NetResult<()> {
+    let sid = prefix.network();
     let mut tunnel = match action {
         LocalAction::End => vec![RouteSeg6LocalTunnel::Action(Seg6LocalAction::End)],
         LocalAction::EndX { next_hop } => vec![
@@ -173,14 +263,22 @@ pub async fn add_local(
         ],
     };
     tunnel.push(counters_attribute());
+    if let Some(f) = next_csid {
+        tunnel.push(flavors_attribute(f));
+    }
     let message = RouteMessageBuilder::<Ipv6Addr>::new()
-        .destination_prefix(sid, 128)
+        .destination_prefix(sid, prefix.prefix())
         .output_interface(oif)
         .protocol(protocol(owner))
         .priority(SRV6_METRIC)
         .encap_seg6local(tunnel)
         .build();
-    replace(h, message, format!("local SID {sid} ({action:?})")).await
+    replace(
+        h,
+        message,
+        format!("local SID {prefix} ({action:?}, {next_csid:?})"),
+    )
+    .await
 }
 
 /// Steers `prefix` into `segments` (H.Encaps). After encapsulation the
@@ -192,12 +290,30 @@ pub async fn add_encap(
     oif: u32,
     owner: u8,
 ) -> NetResult<()> {
+    add_encap_mode(h, prefix, segments, false, oif, owner).await
+}
+
+/// Steers `prefix` into `segments`, with H.Encaps.Red when `reduced` (the
+/// first segment only in the destination address: no SRH for one).
+pub async fn add_encap_mode(
+    h: &Handle,
+    prefix: Ipv6Network,
+    segments: &[Ipv6Addr],
+    reduced: bool,
+    oif: u32,
+    owner: u8,
+) -> NetResult<()> {
+    let mode = if reduced {
+        Seg6Mode::Other(MODE_ENCAP_RED)
+    } else {
+        Seg6Mode::Encap
+    };
     let message = RouteMessageBuilder::<Ipv6Addr>::new()
         .destination_prefix(prefix.network(), prefix.prefix())
         .output_interface(oif)
         .protocol(protocol(owner))
         .priority(SRV6_METRIC)
-        .output_seg6(Seg6Mode::Encap, segments.to_vec())
+        .output_seg6(mode, segments.to_vec())
         .build();
     replace(h, message, format!("encap route {prefix}")).await
 }
@@ -272,6 +388,8 @@ fn parse(m: &RouteMessage) -> Option<Route> {
     let mut destination = Ipv6Addr::UNSPECIFIED;
     let mut oif = None;
     let mut segments = None;
+    let mut reduced = false;
+    let mut next_csid = None;
     let mut local = false;
     let mut action = None;
     let (mut next_hop, mut table) = (None, None);
@@ -285,6 +403,7 @@ fn parse(m: &RouteMessage) -> Option<Route> {
                     match e {
                         RouteLwTunnelEncap::Seg6(RouteSeg6IpTunnel::Seg6(header)) => {
                             segments = Some(header.segments.clone());
+                            reduced = u32::from(header.mode) == MODE_ENCAP_RED;
                         }
                         RouteLwTunnelEncap::Seg6Local(t) => {
                             local = true;
@@ -294,6 +413,7 @@ fn parse(m: &RouteMessage) -> Option<Route> {
                                 RouteSeg6LocalTunnel::Table(t) => table = Some(*t),
                                 RouteSeg6LocalTunnel::Other(nla) => {
                                     counters = counters.or(read_counters(nla));
+                                    next_csid = next_csid.or(read_flavors(nla));
                                 }
                                 _ => {}
                             }
@@ -317,12 +437,18 @@ fn parse(m: &RouteMessage) -> Option<Route> {
         };
         Route::Local {
             sid: destination,
+            prefix_len: m.header.destination_prefix_length,
+            next_csid,
             action,
             counters,
             oif,
         }
     } else if let Some(segments) = segments {
-        Route::Encap { prefix, segments }
+        Route::Encap {
+            prefix,
+            segments,
+            reduced,
+        }
     } else {
         Route::Plain { prefix }
     })

@@ -88,6 +88,7 @@ struct Seen {
     igp: Option<u64>,
     te: Option<u64>,
     segment_count: Option<usize>,
+    containers: Vec<String>,
     backup_path: Vec<String>,
     state: Option<String>,
     reason: Option<String>,
@@ -109,6 +110,7 @@ impl Seen {
             igp: Some(p.metrics.igp),
             te: Some(p.metrics.te),
             segment_count: Some(p.segments.len()),
+            containers: p.containers.clone().unwrap_or_default(),
             backup_path: a
                 .backup
                 .as_ref()
@@ -131,6 +133,7 @@ impl Seen {
             igp: p.metrics.as_ref().map(|m| m.igp),
             te: p.metrics.as_ref().map(|m| m.te),
             segment_count: up.then_some(p.segments.len()),
+            containers: p.containers.clone().unwrap_or_default(),
             backup_path: p
                 .backup
                 .as_ref()
@@ -180,6 +183,13 @@ impl Seen {
             crate::document::thousands(self.latency_us.unwrap_or(0)),
             if n == 1 { "" } else { "s" }
         );
+        if !self.containers.is_empty() {
+            let c = self.containers.len();
+            s.push_str(&format!(
+                " in {c} container{}",
+                if c == 1 { "" } else { "s" }
+            ));
+        }
         if !self.backup_path.is_empty() {
             s.push_str(&format!("; backup {}", self.backup_path.join(" -> ")));
         }
@@ -257,6 +267,14 @@ fn compare(expect: &Expect, seen: &Seen) -> Vec<Mismatch> {
             seen.segment_count == Some(v),
             v.to_string(),
             opt(&seen.segment_count),
+        );
+    }
+    if let Some(v) = &expect.containers {
+        check(
+            "containers",
+            &seen.containers == v,
+            list(v),
+            list(&seen.containers),
         );
     }
     if let Some(v) = &expect.backup_path {

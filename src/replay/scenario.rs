@@ -99,6 +99,9 @@ pub struct Expect {
     /// Number of segments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment_count: Option<usize>,
+    /// The SRH entries of a compressed list, in order (`[]`: uncompressed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<String>>,
     /// The backup's routers (`[]` for no backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_path: Option<Vec<String>>,

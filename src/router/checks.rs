@@ -1,7 +1,9 @@
 //! What every agent back end checks, as a real headend would: SIDs are IPv6
-//! addresses inside the router's locator with behaviors it knows, a policy
-//! has a name and at least one well-formed segment, and no more segments
-//! than the router can push (its MSD). Errors carry the codes of
+//! addresses inside the router's locator (micro-SIDs inside its NEXT-C-SID
+//! block, with a structure the kernel takes) with behaviors it knows and
+//! flavors those behaviors can take, a policy has a name and at least one
+//! well-formed segment, and no more segments than the router can push (its
+//! MSD). Errors carry the codes of
 //! router.proto (INVALID_ARGUMENT and OUT_OF_RANGE: refused as it stands).
 
 use std::net::Ipv6Addr;
@@ -33,22 +35,102 @@ pub fn provision(r: &pb::ProvisionSidsRequest) -> Result<Ipv6Network, Status> {
     let locator: Ipv6Network = r.locator.parse().map_err(|_| {
         Status::invalid_argument(format!("locator `{}` is not an IPv6 prefix", r.locator))
     })?;
+    let block: Option<Ipv6Network> = if r.csid_block.is_empty() {
+        None
+    } else {
+        Some(r.csid_block.parse().map_err(|_| {
+            Status::invalid_argument(format!(
+                "csid_block `{}` is not an IPv6 prefix",
+                r.csid_block
+            ))
+        })?)
+    };
     for s in &r.sids {
         let sid = parse_sid(&s.sid, "sid")?;
-        if !locator.contains(sid) {
-            return Err(Status::invalid_argument(format!(
-                "SID {sid} is outside locator {locator} of {}",
-                r.router
-            )));
-        }
         if !known_behavior(s.behavior) {
             return Err(Status::invalid_argument(format!(
                 "SID {sid}: unknown behavior {}",
                 s.behavior
             )));
         }
+        match &s.structure {
+            None if !locator.contains(sid) => {
+                return Err(Status::invalid_argument(format!(
+                    "SID {sid} is outside locator {locator} of {}",
+                    r.router
+                )));
+            }
+            None => {}
+            Some(st) => micro_sid(sid, st, block, &r.router)?,
+        }
+        flavors(sid, s)?;
     }
     Ok(locator)
+}
+
+/// The route length of a micro-SID: block + node + function bits.
+pub fn micro_prefix_len(st: &pb::SidStructure) -> u32 {
+    st.locator_block_bits + st.locator_node_bits + st.function_bits
+}
+
+/// A micro-SID: inside the router's block, with block and node + function
+/// lengths the kernel takes (whole bytes, within one address).
+fn micro_sid(
+    sid: Ipv6Addr,
+    st: &pb::SidStructure,
+    block: Option<Ipv6Network>,
+    router: &str,
+) -> Result<(), Status> {
+    let Some(block) = block else {
+        return Err(Status::invalid_argument(format!(
+            "micro-SID {sid}: {router} has no csid_block"
+        )));
+    };
+    let lnfl = st.locator_node_bits + st.function_bits;
+    let lbl = st.locator_block_bits;
+    if !block.contains(sid) || lbl != u32::from(block.prefix()) {
+        return Err(Status::invalid_argument(format!(
+            "micro-SID {sid} (block /{lbl}) is outside the csid_block {block} of {router}"
+        )));
+    }
+    if lnfl == 0 || !lnfl.is_multiple_of(8) || !lbl.is_multiple_of(8) || lbl + lnfl > 128 {
+        return Err(Status::invalid_argument(format!(
+            "micro-SID {sid}: block {lbl} and node + function {lnfl} bits must be whole bytes within 128"
+        )));
+    }
+    Ok(())
+}
+
+/// Flavors: known, NEXT-C-SID only on End and End.X micro-SIDs (the kernel
+/// accepts it on other behaviors and silently drops it: refused here, so
+/// that nothing pretends to be compressed).
+fn flavors(sid: Ipv6Addr, s: &pb::LocalSid) -> Result<(), Status> {
+    for &f in &s.flavors {
+        match pb::SidFlavor::try_from(f) {
+            Ok(pb::SidFlavor::NextCsid) => {
+                let takes = matches!(
+                    pb::SidBehavior::try_from(s.behavior),
+                    Ok(pb::SidBehavior::End | pb::SidBehavior::EndX)
+                );
+                if !takes {
+                    return Err(Status::invalid_argument(format!(
+                        "SID {sid}: only End and End.X take the next-csid flavor"
+                    )));
+                }
+                if s.structure.is_none() {
+                    return Err(Status::invalid_argument(format!(
+                        "SID {sid}: the next-csid flavor needs a structure (block and node + function bits)"
+                    )));
+                }
+            }
+            _ => {
+                return Err(Status::invalid_argument(format!(
+                    "SID {sid}: unknown flavor {f}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks a policy's form (before knowing the router); returns it with its
@@ -64,6 +146,12 @@ pub fn policy(r: pb::ApplyPolicyRequest) -> Result<(pb::SrPolicy, Vec<Ipv6Addr>)
         return Err(Status::invalid_argument(
             "a policy needs at least one segment",
         ));
+    }
+    if pb::Encapsulation::try_from(policy.encapsulation).is_err() {
+        return Err(Status::invalid_argument(format!(
+            "policy {}: unknown encapsulation {}",
+            policy.name, policy.encapsulation
+        )));
     }
     let mut segments = Vec::with_capacity(policy.segments.len());
     for s in &policy.segments {

@@ -8,8 +8,11 @@
 //!   up in [`LinuxConfig::dt6_table`]; the router's own End.DT6 (no data
 //!   center) in the main table, where traffic pinned to the router leaves
 //!   the SR domain.
-//! - A policy at the headend is a seg6 encapsulation route (H.Encaps) for
-//!   its destination prefix. The kernel steers by destination, so one
+//! - Micro-SIDs (RFC 9800) are seg6local routes of block + node + function
+//!   bits; End and End.X carry the NEXT-C-SID flavor, read back after
+//!   programming to confirm the kernel kept it.
+//! - A policy at the headend is a seg6 encapsulation route (H.Encaps, or
+//!   H.Encaps.Red for a compressed list) for its destination prefix. The kernel steers by destination, so one
 //!   policy per destination: a second is refused, naming the first.
 //! - State changes only once the kernel has taken them: a failed push
 //!   leaves the agent as it was, so the retry does the work again.
@@ -36,7 +39,7 @@ use tonic::Status;
 use tracing::{info, warn};
 
 use super::{Backend, checks};
-use crate::netlink::routes::{self, AGENT_PROTOCOL, LocalAction, MAIN_TABLE, Route};
+use crate::netlink::routes::{self, AGENT_PROTOCOL, LocalAction, MAIN_TABLE, NextCsid, Route};
 use crate::netlink::{NetError, links, netns};
 use crate::proto::v1 as pb;
 
@@ -50,6 +53,15 @@ pub struct Adjacency {
     pub interface: String,
     /// The neighbor's address on the link (End.X next hop).
     pub next_hop: Ipv6Addr,
+}
+
+/// A local SID route as the agent wants it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WantedLocal {
+    prefix: Ipv6Network,
+    action: LocalAction,
+    next_csid: Option<NextCsid>,
+    oif: u32,
 }
 
 /// How the agent is set up.
@@ -94,6 +106,9 @@ impl LinuxConfig {
 pub struct LinuxAgent {
     config: LinuxConfig,
     handle: Handle,
+    /// A netlink socket of the link watcher's own: the kernel refuses a
+    /// second dump on a socket while one runs (EBUSY).
+    watch_handle: Handle,
     state: Mutex<pb::LinuxAgentState>,
     reports: broadcast::Sender<pb::RouterReport>,
     /// Set when the router's namespace is gone (the lab was taken down).
@@ -134,9 +149,11 @@ impl LinuxAgent {
                 ));
             }
         };
+        let watch_handle = netns::connect(config.netns.as_deref())?;
         let agent = std::sync::Arc::new(LinuxAgent {
             config,
             handle,
+            watch_handle,
             state: Mutex::new(state),
             reports: broadcast::channel(1024).0,
             gone: tokio::sync::watch::channel(false).0,
@@ -186,9 +203,24 @@ impl LinuxAgent {
             .map_err(internal)
     }
 
-    /// The kernel route a local SID needs: its behavior and interface.
-    async fn local_route(&self, s: &pb::LocalSid) -> Result<(Ipv6Addr, LocalAction, u32), Status> {
+    /// The kernel route a local SID needs: its prefix (a /128, or a
+    /// micro-SID's block + node + function bits), behavior, NEXT-C-SID
+    /// flavor and interface.
+    async fn local_route(&self, s: &pb::LocalSid) -> Result<WantedLocal, Status> {
         let sid = checks::parse_sid(&s.sid, "sid")?;
+        let prefix_len = s.structure.as_ref().map_or(128, checks::micro_prefix_len);
+        let prefix = Ipv6Network::new(sid, prefix_len as u8)
+            .map_err(|_| Status::invalid_argument(format!("SID {sid}: bad length {prefix_len}")))?;
+        let next_csid = s
+            .flavors
+            .contains(&i32::from(pb::SidFlavor::NextCsid))
+            .then(|| {
+                s.structure.as_ref().map(|st| NextCsid {
+                    block_bits: st.locator_block_bits as u8,
+                    node_function_bits: (st.locator_node_bits + st.function_bits) as u8,
+                })
+            })
+            .flatten();
         let (action, interface) = match pb::SidBehavior::try_from(s.behavior) {
             Ok(pb::SidBehavior::EndX) => {
                 let a = self.config.links.get(&s.link).ok_or_else(|| {
@@ -216,7 +248,39 @@ impl LinuxAgent {
             ),
             _ => (LocalAction::End, self.config.sid_device.as_str()),
         };
-        Ok((sid, action, self.oif(interface).await?))
+        Ok(WantedLocal {
+            prefix,
+            action,
+            next_csid,
+            oif: self.oif(interface).await?,
+        })
+    }
+
+    /// Reads the local SIDs back: a kernel that accepts the NEXT-C-SID
+    /// flavor on a behavior it cannot apply it to drops it silently, and
+    /// a micro-SID without it would not shift its container.
+    async fn confirm_flavors(
+        &self,
+        wanted: &HashMap<Ipv6Network, WantedLocal>,
+    ) -> Result<(), Status> {
+        let held: HashMap<Ipv6Network, Option<NextCsid>> = self
+            .dump()
+            .await?
+            .into_iter()
+            .filter_map(|(r, _)| match r {
+                Route::Local { next_csid, .. } => Some((r.prefix(), next_csid)),
+                _ => None,
+            })
+            .collect();
+        for (prefix, w) in wanted {
+            if w.next_csid.is_some() && held.get(prefix) != Some(&w.next_csid) {
+                return Err(Status::invalid_argument(format!(
+                    "the kernel holds {prefix} ({:?}) without the next-csid flavor: it needs Linux 6.1 for End, about 6.5 for End.X",
+                    w.action
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn dump(
@@ -238,9 +302,17 @@ impl LinuxAgent {
                     .map(|s| checks::parse_sid(&s.sid, "segment"))
                     .collect::<Result<_, _>>()?;
                 let oif = self.oif(&self.config.sid_device).await?;
-                routes::add_encap(&self.handle, prefix, &segments, oif, AGENT_PROTOCOL)
-                    .await
-                    .map_err(internal)
+                let reduced = reduced_encapsulation(p);
+                routes::add_encap_mode(
+                    &self.handle,
+                    prefix,
+                    &segments,
+                    reduced,
+                    oif,
+                    AGENT_PROTOCOL,
+                )
+                .await
+                .map_err(internal)
             }
             None => {
                 for (route, message) in self.dump().await? {
@@ -254,6 +326,11 @@ impl LinuxAgent {
             }
         }
     }
+}
+
+/// True when the policy asks for H.Encaps.Red.
+fn reduced_encapsulation(p: &pb::SrPolicy) -> bool {
+    p.encapsulation == i32::from(pb::Encapsulation::HEncapsRed)
 }
 
 /// The policy that steers `prefix` (there is at most one).
@@ -279,20 +356,28 @@ impl Backend for std::sync::Arc<LinuxAgent> {
         checks::provision(&r)?;
         let mut wanted = HashMap::new();
         for s in &r.sids {
-            let (sid, action, oif) = self.local_route(s).await?;
-            wanted.insert(sid, (action, oif));
+            let w = self.local_route(s).await?;
+            wanted.insert(w.prefix, w);
         }
         let mut state = self.state.lock().await;
         // Keep what is right (its counters with it), replace the rest.
         let mut held = HashMap::new();
         for (route, message) in self.dump().await? {
+            let prefix = route.prefix();
             if let Route::Local {
-                sid, action, oif, ..
+                action,
+                oif,
+                next_csid,
+                ..
             } = route
             {
-                match wanted.get(&sid) {
-                    Some(w) if action == Some(w.0) && oif == Some(w.1) => {
-                        held.insert(sid, ());
+                match wanted.get(&prefix) {
+                    Some(w)
+                        if action == Some(w.action)
+                            && oif == Some(w.oif)
+                            && next_csid == w.next_csid =>
+                    {
+                        held.insert(prefix, ());
                     }
                     Some(_) => {}
                     None => routes::delete(&self.handle, message)
@@ -301,13 +386,21 @@ impl Backend for std::sync::Arc<LinuxAgent> {
                 }
             }
         }
-        for (sid, (action, oif)) in &wanted {
-            if !held.contains_key(sid) {
-                routes::add_local(&self.handle, *sid, *action, *oif, AGENT_PROTOCOL)
-                    .await
-                    .map_err(internal)?;
+        for (prefix, w) in &wanted {
+            if !held.contains_key(prefix) {
+                routes::add_local_flavored(
+                    &self.handle,
+                    *prefix,
+                    w.action,
+                    w.next_csid,
+                    w.oif,
+                    AGENT_PROTOCOL,
+                )
+                .await
+                .map_err(internal)?;
             }
         }
+        self.confirm_flavors(&wanted).await?;
         info!(router = %r.router, sids = r.sids.len(), "local SIDs provisioned");
         let mut next = state.clone();
         next.provisioned = Some(r);
@@ -390,10 +483,14 @@ impl Backend for std::sync::Arc<LinuxAgent> {
         self.mine(router)?;
         let mut state = self.state.lock().await;
         let kernel = self.dump().await?;
-        let encaps: HashMap<Ipv6Network, &Vec<Ipv6Addr>> = kernel
+        let encaps: HashMap<Ipv6Network, (&Vec<Ipv6Addr>, bool)> = kernel
             .iter()
             .filter_map(|(r, _)| match r {
-                Route::Encap { prefix, segments } => Some((*prefix, segments)),
+                Route::Encap {
+                    prefix,
+                    segments,
+                    reduced,
+                } => Some((*prefix, (segments, *reduced))),
                 _ => None,
             })
             .collect();
@@ -407,9 +504,10 @@ impl Backend for std::sync::Arc<LinuxAgent> {
                 };
                 let want: Vec<Option<Ipv6Addr>> =
                     p.segments.iter().map(|s| s.sid.parse().ok()).collect();
-                encaps
-                    .get(&prefix)
-                    .is_none_or(|held| held.iter().map(|a| Some(*a)).collect::<Vec<_>>() != want)
+                encaps.get(&prefix).is_none_or(|(held, reduced)| {
+                    held.iter().map(|a| Some(*a)).collect::<Vec<_>>() != want
+                        || *reduced != reduced_encapsulation(p)
+                })
             })
             .map(|p| p.name.clone())
             .collect();
@@ -478,7 +576,7 @@ async fn watch_links(agent: std::sync::Weak<LinuxAgent>) {
             let _ = a.gone.send(true);
             return;
         }
-        match links::states(&a.handle).await {
+        match links::states(&a.watch_handle).await {
             Ok(states) => {
                 failing = false;
                 for (link, adj) in &a.config.links {

@@ -227,6 +227,7 @@ mod tests {
                     behavior: pb::SidBehavior::End as i32,
                     ..Default::default()
                 }],
+                csid_block: String::new(),
             })
             .unwrap();
     }
@@ -277,6 +278,7 @@ mod tests {
                 behavior: 1,
                 ..Default::default()
             }],
+            csid_block: String::new(),
         };
         assert!(
             agent
@@ -287,6 +289,64 @@ mod tests {
         );
         let kinds: Vec<String> = agent.history().into_iter().map(|o| o.kind).collect();
         assert_eq!(kinds, ["provision", "apply"]);
+    }
+
+    #[test]
+    fn micro_sids_need_their_block_and_a_behavior_that_takes_the_flavor() {
+        let agent = MockAgent::new(Faults::default());
+        let f3216 = Some(pb::SidStructure {
+            locator_block_bits: 32,
+            locator_node_bits: 16,
+            function_bits: 0,
+            argument_bits: 80,
+        });
+        let next_csid = vec![pb::SidFlavor::NextCsid as i32];
+        let sid = |sid: &str, behavior: pb::SidBehavior, flavors: &[i32]| pb::LocalSid {
+            sid: sid.into(),
+            behavior: behavior as i32,
+            flavors: flavors.to_vec(),
+            structure: f3216,
+            ..Default::default()
+        };
+        let request = |sids: Vec<pb::LocalSid>| pb::ProvisionSidsRequest {
+            router: "r1".into(),
+            locator: "fc00:a:1::/48".into(),
+            msd: 3,
+            sids,
+            csid_block: "fc00::/32".into(),
+        };
+        let good = vec![
+            sid("fc00:0:100::", pb::SidBehavior::End, &next_csid),
+            sid("fc00:0:e001::", pb::SidBehavior::EndX, &next_csid),
+            sid("fc00:0:e000::", pb::SidBehavior::EndDt6, &[]),
+        ];
+        agent.provision(request(good.clone())).unwrap();
+        assert_eq!(
+            agent.list("r1").sids,
+            good,
+            "held as provisioned, flavors too"
+        );
+        let refused = |sids, why: &str| {
+            let e = agent.provision(request(sids)).unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument);
+            assert!(e.message().contains(why), "{}", e.message());
+        };
+        refused(
+            vec![sid("fc00:0:e000::", pb::SidBehavior::EndDt6, &next_csid)],
+            "only End and End.X take the next-csid flavor",
+        );
+        refused(
+            vec![sid("fc01:0:100::", pb::SidBehavior::End, &next_csid)],
+            "outside the csid_block fc00::/32",
+        );
+        let mut bare = sid("fc00:0:100::", pb::SidBehavior::End, &next_csid);
+        bare.structure = None;
+        refused(vec![bare], "outside locator");
+        let mut odd = sid("fc00:0:100::", pb::SidBehavior::End, &next_csid);
+        odd.structure.as_mut().unwrap().locator_node_bits = 12;
+        refused(vec![odd], "whole bytes");
+        // What was refused changed nothing.
+        assert_eq!(agent.list("r1").sids, good);
     }
 
     #[test]

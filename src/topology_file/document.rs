@@ -9,8 +9,9 @@ use ipnetwork::Ipv6Network;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DEFAULT_MSD, DatacenterDraft, LinkDraft, Operator, PoolDraft, PoolHealth, PoolKind,
-    PrefixOwner, Reporter, RouterDraft, Topology, TopologyBuilder, derived_prefix,
+    CsidBlock, DEFAULT_LNFL, DEFAULT_MSD, DatacenterDraft, LinkDraft, MicroSid, Operator,
+    PoolDraft, PoolHealth, PoolKind, PrefixOwner, Reporter, RouterDraft, Topology,
+    TopologyBuilder, derived_prefix,
 };
 
 /// The only version of the format.
@@ -125,6 +126,20 @@ pub struct OperatorEntry {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Compressed SRv6 (RFC 9800 NEXT-C-SID) in this operator's network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_csid: Option<NextCsidEntry>,
+}
+
+/// `operators[].next_csid`: the Locator-Block and micro-SID length.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextCsidEntry {
+    /// The Locator-Block, an IPv6 prefix whose length is the LBL.
+    pub block: String,
+    /// Locator-Node + Function length in bits, default 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lnfl: Option<u8>,
 }
 
 /// `routers[]`
@@ -159,6 +174,9 @@ pub struct RouterEntry {
     /// allocated from the locator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_sid: Option<String>,
+    /// Node micro-SID (uN) in the operator's NEXT-C-SID block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usid: Option<u32>,
     /// The site prefix policies pinned to the router steer; default
     /// derived from the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -398,10 +416,25 @@ impl TopologyDocument {
         b.operators = self
             .operators
             .iter()
-            .map(|o| Operator {
+            .enumerate()
+            .map(|(i, o)| Operator {
                 id: o.id.as_str().into(),
                 asn: o.asn,
                 description: o.description.clone(),
+                csid: o.next_csid.as_ref().and_then(|c| {
+                    let Ok(block) = c.block.parse::<Ipv6Network>() else {
+                        errors.push(PathError {
+                            path: format!("operators[{i}].next_csid.block"),
+                            message: format!(
+                                "operator `{}` (operators[{i}].next_csid.block): `{}` is not an IPv6 prefix like fc00::/32",
+                                o.id, c.block
+                            ),
+                        });
+                        return None;
+                    };
+                    let lnfl = c.lnfl.unwrap_or(DEFAULT_LNFL);
+                    Some(CsidBlock { block, lnfl })
+                }),
             })
             .collect();
         for (i, r) in self.routers.iter().enumerate() {
@@ -442,6 +475,7 @@ impl TopologyDocument {
             );
             b.router(RouterDraft {
                 end_sid,
+                usid: r.usid.map(MicroSid),
                 id: r.id.as_str().into(),
                 operator: r.operator.as_str().into(),
                 locator,
@@ -541,12 +575,17 @@ impl TopologyDocument {
                     id: o.id.to_string(),
                     asn: o.asn,
                     description: o.description.clone(),
+                    next_csid: o.csid.map(|c| NextCsidEntry {
+                        block: c.block.to_string(),
+                        lnfl: (c.lnfl != DEFAULT_LNFL).then_some(c.lnfl),
+                    }),
                 })
                 .collect(),
             routers: t
                 .routers()
                 .map(|(ix, r)| RouterEntry {
                     end_sid: t.sids().given_end(ix).map(|a| a.to_string()),
+                    usid: r.usid.map(|u| u.0),
                     id: r.id.to_string(),
                     operator: t.operator(r.operator).id.to_string(),
                     locator: r.locator.to_string(),

@@ -152,6 +152,7 @@ pub fn generate(
             msd: None,
             mgmt: None,
             end_sid: None,
+            usid: None,
             prefix: None,
         });
     }
@@ -331,6 +332,7 @@ pub fn generate(
                 id: operator_id(op, k),
                 asn: Some(64500 + op as u32),
                 description: None,
+                next_csid: None,
             })
             .collect(),
         routers: router_entries,

@@ -28,6 +28,8 @@ pub fn to_yaml(topology: &Topology) -> String {
 }
 
 #[cfg(test)]
+mod csid_tests;
+#[cfg(test)]
 mod tests;
 
 /// The bundled lab topology, for the library's own tests.

@@ -6,10 +6,13 @@
 pub mod browser;
 pub mod certs;
 pub mod console;
+pub mod csid_oracle;
 pub mod daemon;
 pub mod grpc;
 pub mod http;
+pub mod lab;
 pub mod oracle;
+pub mod random_net;
 pub mod server;
 pub mod system;
 pub mod wait;

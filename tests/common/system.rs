@@ -23,6 +23,8 @@ pub enum Need {
     /// Python 3 with gRPC and its reflection and status packages (a
     /// generic client, as an integrator's first tool).
     PythonGrpc,
+    /// Root, SRv6, and the NEXT-C-SID flavor on End and End.X.
+    NextCsid,
     /// A program on the machine, and the Debian package that has it.
     Program {
         /// Its name.
@@ -40,6 +42,8 @@ pub const ROOT: Need = Need::Root;
 pub const PYTHON_GRPC: Need = Need::PythonGrpc;
 /// Root and a kernel with SRv6.
 pub const SRV6: Need = Need::Srv6;
+/// Root, SRv6 and micro-SIDs (the next-csid flavor).
+pub const NEXT_CSID: Need = Need::NextCsid;
 /// Graphviz's `dot`.
 pub const DOT: Need = Need::Program {
     name: "dot",
@@ -124,6 +128,10 @@ pub async fn missing(need: Need) -> Option<String> {
                     .to_owned()
             })
         }
+        Need::NextCsid => cpn::netlink::probe::next_csid()
+            .await
+            .err()
+            .map(|e| e.to_string()),
         Need::Program {
             name,
             paths,

@@ -51,6 +51,7 @@ pub fn build(
             msd: r.msd.unwrap_or(DEFAULT_MSD),
             mgmt: r.mgmt.clone(),
             end_sid: r.end_sid,
+            usid: None,
             prefix: r.prefix,
             // BGP-LS carries no coordinates: the console lays learned
             // routers out by force.

@@ -17,6 +17,7 @@ pub(super) fn segment_to_pb(s: &SegmentJson) -> pb::Segment {
         router: s.router.clone(),
         link: s.link.clone().unwrap_or_default(),
         datacenter: s.datacenter.clone().unwrap_or_default(),
+        container: s.container.map(|c| c as u32),
     }
 }
 
@@ -28,6 +29,7 @@ fn segment_from_pb(s: &pb::Segment) -> SegmentJson {
         router: s.router.clone(),
         link: (!s.link.is_empty()).then(|| s.link.clone()),
         datacenter: (!s.datacenter.is_empty()).then(|| s.datacenter.clone()),
+        container: s.container.map(|c| c as usize),
     }
 }
 
@@ -66,6 +68,8 @@ pub fn placement_to_pb(p: &PlacementJson) -> pb::Placement {
         links: p.links.clone(),
         segments: p.segments.iter().map(segment_to_pb).collect(),
         metrics: Some(metrics_to_pb(&p.metrics)),
+        compression: p.compression.clone().unwrap_or_default(),
+        containers: p.containers.clone().unwrap_or_default(),
     }
 }
 
@@ -79,6 +83,8 @@ pub fn placement_from_pb(p: &pb::Placement) -> PlacementJson {
         path: p.path.clone(),
         links: p.links.clone(),
         segments: p.segments.iter().map(segment_from_pb).collect(),
+        compression: (!p.compression.is_empty()).then(|| p.compression.clone()),
+        containers: (!p.containers.is_empty()).then(|| p.containers.clone()),
         metrics: metrics_from_pb(&p.metrics.unwrap_or_default()),
     }
 }

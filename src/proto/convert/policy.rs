@@ -18,6 +18,8 @@ pub fn policy_to_pb(p: &PolicyJson) -> pb::Policy {
             links: p.links.clone(),
             segments: p.segments.iter().map(segment_to_pb).collect(),
             metrics: p.metrics.as_ref().map(metrics_to_pb),
+            compression: p.compression.clone().unwrap_or_default(),
+            containers: p.containers.clone().unwrap_or_default(),
         }),
         backup: p.backup.as_ref().map(placement_to_pb),
         rejected: p.rejected.iter().map(rejection_to_pb).collect(),
@@ -98,6 +100,8 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
         path: primary.map(|x| x.path.clone()).unwrap_or_default(),
         links: primary.map(|x| x.links.clone()).unwrap_or_default(),
         segments: primary.map(|x| x.segments.clone()).unwrap_or_default(),
+        compression: primary.and_then(|x| x.compression.clone()),
+        containers: primary.and_then(|x| x.containers.clone()),
         metrics: primary.map(|x| x.metrics),
         backup: answer.as_ref().and_then(|a| a.backup.clone()),
         rejected: answer

@@ -1,7 +1,9 @@
 //! Path requests: the request document as proto and back.
 
 use super::{pool_kind, pool_kind_from};
-use crate::document::{ComputeDoc, ConstraintsDoc, DataDoc, FieldError, RequestDoc};
+use crate::document::{
+    CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, FieldError, RequestDoc,
+};
 use crate::engine::{Objective, Protection, Residency};
 use crate::proto::v1 as pb;
 
@@ -46,6 +48,12 @@ pub fn request_to_pb(d: &RequestDoc) -> pb::PathRequest {
             Objective::Price => pb::Objective::Price,
         }
         .into(),
+        compression: match d.compression {
+            None => pb::Compression::Unspecified,
+            Some(CompressionDoc::None) => pb::Compression::None,
+            Some(CompressionDoc::NextCsid) => pb::Compression::NextCsid,
+        }
+        .into(),
     }
 }
 
@@ -74,6 +82,13 @@ pub fn request_from_pb(r: &pb::PathRequest) -> Result<RequestDoc, FieldError> {
             pb::Objective::Te => Objective::Te,
             pb::Objective::Price => Objective::Price,
         };
+    let compression = match pb::Compression::try_from(r.compression)
+        .map_err(|_| bad("compression", r.compression))?
+    {
+        pb::Compression::Unspecified => None,
+        pb::Compression::None => Some(CompressionDoc::None),
+        pb::Compression::NextCsid => Some(CompressionDoc::NextCsid),
+    };
     if r.from.is_empty() {
         return Err(FieldError::new("from", "the headend router id is required"));
     }
@@ -103,5 +118,6 @@ pub fn request_from_pb(r: &pb::PathRequest) -> Result<RequestDoc, FieldError> {
         .filter(|c| *c != ConstraintsDoc::default()),
         protection: (protection != Protection::None).then_some(protection),
         objective: (objective != Objective::Latency).then_some(objective),
+        compression,
     })
 }

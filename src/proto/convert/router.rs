@@ -45,6 +45,12 @@ pub fn sr_policy_to_pb(p: &SrPolicy) -> pb::SrPolicy {
         preference: p.preference,
         version: p.version,
         distinguisher: p.distinguisher,
+        encapsulation: if p.reduced {
+            pb::Encapsulation::HEncapsRed
+        } else {
+            pb::Encapsulation::Unspecified
+        }
+        .into(),
     }
 }
 
@@ -59,14 +65,30 @@ pub fn local_sids_to_pb(r: &RouterSids) -> pb::ProvisionSidsRequest {
             .iter()
             .map(|s| {
                 let (link, neighbor) = s.adjacency.clone().unwrap_or_default();
+                let flavored = s.csid.is_some() && s.behavior != Behavior::EndDt6;
                 pb::LocalSid {
                     sid: s.sid.to_string(),
                     behavior: behavior(s.behavior).into(),
                     link,
                     neighbor,
                     datacenter: s.datacenter.clone().unwrap_or_default(),
+                    flavors: if flavored {
+                        vec![pb::SidFlavor::NextCsid.into()]
+                    } else {
+                        Vec::new()
+                    },
+                    structure: s.csid.map(|b| pb::SidStructure {
+                        locator_block_bits: u32::from(b.lbl()),
+                        locator_node_bits: u32::from(b.lnfl),
+                        function_bits: 0,
+                        argument_bits: u32::from(128 - b.lbl() - b.lnfl),
+                    }),
                 }
             })
             .collect(),
+        csid_block: r
+            .csid_block
+            .map(|b| b.block.to_string())
+            .unwrap_or_default(),
     }
 }

@@ -371,6 +371,16 @@ fn read_sr_policy_tlv(tlv: &api::TunnelEncapTlv, p: &mut pb::SrPolicy) {
                     }),
                 });
             }
+            // RFC 9830 has no encapsulation field: a NEXT-C-SID container
+            // is told by its structure (the micro-SIDs after the active one
+            // are its argument), and CPN reduces every compressed list.
+            if p.segments.iter().any(|s| {
+                s.structure
+                    .as_ref()
+                    .is_some_and(|st| st.argument_bits > 0 && st.locator_node_bits > 0)
+            }) {
+                p.encapsulation = pb::Encapsulation::HEncapsRed.into();
+            }
         }
     }
 }
@@ -407,6 +417,7 @@ mod tests {
             preference: 100,
             version: 7,
             distinguisher: 42,
+            encapsulation: 0,
         }
     }
 
@@ -520,5 +531,48 @@ mod tests {
             ..policy()
         };
         assert!(encode(&too_new, "10.0.0.11".parse().unwrap(), 65000, "::").is_err());
+    }
+
+    #[test]
+    fn a_compressed_policy_carries_each_container_with_its_structure() {
+        // RFC 9800 F3216: 32-bit block, the active micro-SID as node, the
+        // micro-SIDs after it as argument.
+        let f3216 = Some(pb::SidStructure {
+            locator_block_bits: 32,
+            locator_node_bits: 16,
+            function_bits: 0,
+            argument_bits: 80,
+        });
+        let p = pb::SrPolicy {
+            segments: vec![
+                pb::PolicySegment {
+                    sid: "fc00:0:200:e002:e002:e002:e002:e002".into(),
+                    behavior: 1,
+                    structure: f3216,
+                },
+                pb::PolicySegment {
+                    sid: "fc00:0:f000::".into(),
+                    behavior: 18,
+                    structure: f3216,
+                },
+            ],
+            encapsulation: pb::Encapsulation::HEncapsRed.into(),
+            ..policy()
+        };
+        let path = encode(&p, "10.0.0.11".parse().unwrap(), 65000, "::").unwrap();
+        let route = decode(&path, 65000).unwrap();
+        assert_eq!(route.policy.segments, p.segments);
+        assert_eq!(
+            route.policy.encapsulation,
+            i32::from(pb::Encapsulation::HEncapsRed),
+            "read back as compressed"
+        );
+        // A plain policy reads back plain.
+        let plain = decode(
+            &encode(&policy(), "10.0.0.11".parse().unwrap(), 65000, "::").unwrap(),
+            65000,
+        )
+        .unwrap();
+        assert_eq!(plain.policy.encapsulation, 0);
     }
 }
