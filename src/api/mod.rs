@@ -6,6 +6,7 @@
 
 pub mod access;
 mod bgp_ls;
+pub mod cluster;
 mod path;
 mod policy;
 mod status;
@@ -20,6 +21,7 @@ use tonic::{Request, Response, Status};
 use crate::controller::actor::ControllerHandle;
 use crate::metrics::Metrics;
 use access::{Action, Caller};
+pub use status::LEADER_METADATA;
 
 /// The state every handler shares: the controller handle, metrics, and the
 /// access rules.
@@ -30,6 +32,8 @@ pub struct Api {
     access: Arc<access::Access>,
     /// The BGP-LS speaker's status, when cpnd runs one.
     bgp_ls: Option<BgpLsStatus>,
+    /// The replication layer's status, when cpnd runs on etcd.
+    cluster: cluster::Cluster,
 }
 
 /// The BGP-LS speaker's published status.
@@ -59,7 +63,14 @@ impl Api {
             metrics,
             access,
             bgp_ls: None,
+            cluster: None,
         }
+    }
+
+    /// The same handlers, reporting the replication layer's status.
+    pub fn with_cluster(mut self, cluster: Arc<dyn cluster::ClusterInfo>) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     /// The same handlers, serving the status of a BGP-LS speaker too.

@@ -10,9 +10,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
-    CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Installed,
-    Outcome, Page, PolicyCounts, ResumeError, Retries, Scope, Southbound, SouthboundState, Stats,
-    desired,
+    CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Followed,
+    Installed, Outcome, Page, PolicyCounts, ResumeError, Retries, Scope, Southbound,
+    SouthboundState, Stats, desired,
 };
 use crate::document::{AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json};
 use crate::model::Topology;
@@ -85,6 +85,35 @@ enum Command {
     },
     /// From the readers of the outbox, in the order they sent it.
     Feedback(Feedback),
+    /// Replication (etcd store): new state and role (a standby's reload,
+    /// a takeover).
+    Reset {
+        controller: Box<Controller>,
+        role: Role,
+    },
+    /// Replication: what the leader committed, for a standby.
+    Follow(Box<Followed>),
+    /// Replication: this replica's leadership is over.
+    Demote {
+        leader: Option<String>,
+    },
+    /// Replication: who leads now (a standby names it to writers).
+    Leader(Option<String>),
+}
+
+/// What this controller task may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The only replica (redb or memory store): it writes and pushes.
+    Solo,
+    /// The elected replica of several: it writes (fenced) and pushes.
+    Leader,
+    /// Another replica: it serves reads from what it follows, refuses
+    /// writes naming the leader's API URL, and pushes nothing.
+    Standby {
+        /// The leader's API URL, when known.
+        leader: Option<String>,
+    },
 }
 
 /// Where a watch starts.
@@ -271,6 +300,37 @@ impl ControllerHandle {
     pub async fn stats(&self) -> Result<(Stats, PolicyCounts), Gone> {
         self.ask(|reply| Command::Stats { reply }).await
     }
+
+    async fn tell(&self, command: Command) -> Result<(), Gone> {
+        self.tx.send(command).await.map_err(|_| Gone)
+    }
+
+    /// Replication: replaces the state and the role (a standby's reload, a
+    /// takeover). Watchers keep their place when the new state continues
+    /// the old one's change log.
+    pub async fn reset(&self, controller: Controller, role: Role) -> Result<(), Gone> {
+        self.tell(Command::Reset {
+            controller: Box::new(controller),
+            role,
+        })
+        .await
+    }
+
+    /// Replication: takes in what the leader committed (standby).
+    pub async fn follow(&self, update: Followed) -> Result<(), Gone> {
+        self.tell(Command::Follow(Box::new(update))).await
+    }
+
+    /// Replication: leadership is over; become a standby. Memory may be
+    /// ahead of the store until the next reset.
+    pub async fn demote(&self, leader: Option<String>) -> Result<(), Gone> {
+        self.tell(Command::Demote { leader }).await
+    }
+
+    /// Replication: who leads now.
+    pub async fn set_leader(&self, leader: Option<String>) -> Result<(), Gone> {
+        self.tell(Command::Leader(leader)).await
+    }
 }
 
 /// Commands handled before one group commit, at most.
@@ -296,7 +356,20 @@ pub struct Running {
 /// [`GROUP`]) is handled, the group's writes are committed at once, and only
 /// then are the replies sent, the changes broadcast and the desired state
 /// written to the outbox.
-pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
+pub fn spawn(controller: Controller, outbox: Option<Outbox>) -> Running {
+    spawn_as(controller, outbox, Role::Solo, None)
+}
+
+/// Starts the task of one replica of several (etcd store) in `role`. When
+/// the leader's commit fails (fenced by a newer leader, or etcd is
+/// unreachable) it steps down by itself and says so on `stepped_down`;
+/// nothing of that group is acknowledged.
+pub fn spawn_as(
+    mut controller: Controller,
+    outbox: Option<Outbox>,
+    role: Role,
+    stepped_down: Option<mpsc::UnboundedSender<()>>,
+) -> Running {
     let (tx, mut rx) = mpsc::channel::<Command>(4096);
     let (feedback_tx, mut feedback_rx) = mpsc::unbounded_channel::<Feedback>();
     // Feedback joins the commands in the order it was sent; a weak sender,
@@ -313,7 +386,7 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
     let (changes, _) = broadcast::channel::<Change>(65_536);
     let (topology_tx, topology_changes) = watch::channel(0u64);
     controller.defer_commits();
-    if outbox.is_none() {
+    if outbox.is_none() || matches!(role, Role::Standby { .. }) {
         controller.disable_southbound();
     }
     let task = tokio::task::spawn_blocking(move || {
@@ -325,6 +398,8 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
             retries: Retries::default(),
             topology_tx,
             topology_seen: (0, 0),
+            role,
+            stepped_down,
         };
         actor.push_everything();
         actor.run(&mut rx)
@@ -351,6 +426,10 @@ struct Actor {
     topology_tx: watch::Sender<u64>,
     /// The topology last published: its instance and generation.
     topology_seen: (u64, u64),
+    /// What it may do.
+    role: Role,
+    /// Told when a leader steps down by itself.
+    stepped_down: Option<mpsc::UnboundedSender<()>>,
 }
 
 impl Actor {
@@ -369,6 +448,19 @@ impl Actor {
                 }
             }
             if let Err(e) = self.c.flush() {
+                if self.role == Role::Leader {
+                    // Fenced by a newer leader, or etcd is out of reach:
+                    // nothing of this group is acknowledged (the replies
+                    // are dropped), and this replica stops leading; its
+                    // state is reloaded from etcd as a standby.
+                    tracing::error!(error = %e, "cannot commit to etcd; stepping down");
+                    replies.clear();
+                    self.become_standby(None);
+                    if let Some(tx) = &self.stepped_down {
+                        let _ = tx.send(());
+                    }
+                    continue;
+                }
                 tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
                 return Err(e);
             }
@@ -398,6 +490,39 @@ impl Actor {
         })
     }
 
+    /// Stops leading: writes refused, nothing pushed, nothing committed.
+    fn become_standby(&mut self, leader: Option<String>) {
+        self.role = Role::Standby { leader };
+        self.c.set_store(Box::new(crate::store::ReadOnly));
+        self.c.disable_southbound();
+    }
+
+    /// The refusal of a write on a standby, if this is one.
+    fn refuse_write(&self) -> Option<ControllerError> {
+        match &self.role {
+            Role::Standby { leader } => Some(ControllerError::NotLeader {
+                leader: leader.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Takes new state (and role) from replication.
+    fn reset(&mut self, mut controller: Controller, role: Role) {
+        controller.carry_log(&mut self.c);
+        controller.defer_commits();
+        self.c = controller;
+        self.role = role;
+        self.snapshot = None;
+        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
+            self.c.disable_southbound();
+        } else {
+            // A takeover: routers hear everything again and reconcile
+            // (nothing a wanted policy holds is removed).
+            self.push_everything();
+        }
+    }
+
     /// Moves the topology counter if the topology changed since it last
     /// moved (a replacement is another instance).
     fn publish_topology(&mut self) {
@@ -410,6 +535,9 @@ impl Actor {
     }
 
     fn send(&self, desired: Desired) {
+        if matches!(self.role, Role::Standby { .. }) {
+            return;
+        }
         if let Some(outbox) = &self.outbox {
             // A reader that has gone away is the southbound shutting down.
             let _ = outbox.send(desired);
@@ -419,7 +547,7 @@ impl Actor {
     /// Every router's SIDs and every policy's desired state, then the mark
     /// that the readers now know all they should.
     fn push_everything(&mut self) {
-        if self.outbox.is_none() {
+        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
             return;
         }
         let t = self.c.topology();
@@ -434,7 +562,7 @@ impl Actor {
     /// Desired state of the policies that changed (southbound-only changes
     /// excepted).
     fn push_changes(&mut self, changes: &[Change]) {
-        if self.outbox.is_none() {
+        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
             return;
         }
         let mut names: Vec<&str> = changes
@@ -530,8 +658,52 @@ impl Actor {
 
     /// Handles one command; returns what sends its reply after the commit.
     fn handle(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
+        if let Some(refusal) = self.refuse_write() {
+            match command {
+                Command::Install { reply, .. } => return later(reply, Err(refusal)),
+                Command::Remove { reply, .. } => return later(reply, Err(refusal)),
+                Command::Event { reply, .. } | Command::Events { reply, .. } => {
+                    return later(reply, Err(refusal));
+                }
+                Command::Replace { reply, .. } => return later(reply, Err(refusal)),
+                Command::Feedback(Feedback::Report { router, .. }) => {
+                    tracing::debug!(%router, "a router's report reached a standby; ignored");
+                    return Box::new(|| {});
+                }
+                other => return self.handle_any(other),
+            }
+        }
+        self.handle_any(command)
+    }
+
+    /// Handles one command a standby may handle too (and, on a leader or a
+    /// sole replica, every command).
+    fn handle_any(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
         let c = &mut self.c;
         match command {
+            Command::Reset { controller, role } => {
+                self.reset(*controller, role);
+                Box::new(|| {})
+            }
+            Command::Follow(update) => {
+                if let Err(e) = c.follow(*update) {
+                    tracing::error!(error = %e, "cannot take in the leader's state");
+                }
+                Box::new(|| {})
+            }
+            Command::Demote { leader } => {
+                if self.role == Role::Leader {
+                    tracing::warn!("leadership lost: now a standby");
+                }
+                self.become_standby(leader);
+                Box::new(|| {})
+            }
+            Command::Leader(leader) => {
+                if let Role::Standby { leader: l } = &mut self.role {
+                    *l = leader;
+                }
+                Box::new(|| {})
+            }
             Command::Query {
                 request,
                 scope,

@@ -11,6 +11,7 @@ use crate::controller::actor::ControllerHandle;
 use crate::grpc::{MAX_MESSAGE_BYTES, ServeError, incoming};
 use crate::metrics::Metrics;
 use crate::proto::v1::bgp_ls_service_server::BgpLsServiceServer;
+use crate::proto::v1::cluster_service_server::ClusterServiceServer;
 use crate::proto::v1::path_service_server::PathServiceServer;
 use crate::proto::v1::policy_service_server::PolicyServiceServer;
 use crate::proto::v1::topology_service_server::TopologyServiceServer;
@@ -27,6 +28,8 @@ pub struct Options {
     pub call_timeout: Duration,
     /// The BGP-LS speaker's status, when there is one.
     pub bgp_ls: Option<crate::api::BgpLsStatus>,
+    /// The replication layer's status, when on etcd.
+    pub cluster: crate::api::cluster::Cluster,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             tls: None,
             call_timeout: Duration::from_secs(30),
             bgp_ls: None,
+            cluster: None,
         }
     }
 }
@@ -53,6 +57,9 @@ pub async fn serve(
     if let Some(status) = options.bgp_ls {
         api = api.with_bgp_ls(status);
     }
+    if let Some(cluster) = options.cluster {
+        api = api.with_cluster(cluster);
+    }
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<TopologyServiceServer<Api>>()
@@ -65,6 +72,9 @@ pub async fn serve(
         .await;
     health_reporter
         .set_serving::<BgpLsServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<ClusterServiceServer<Api>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
@@ -89,6 +99,7 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(BgpLsServiceServer::new(api.clone()))
+        .add_service(ClusterServiceServer::new(api.clone()))
         .add_service(
             PolicyServiceServer::new(api)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -20,7 +20,11 @@ pub mod gobgp {
 
 /// etcd's v3 API (`proto/etcd/`), a client for the etcd store and leader
 /// election: packages `etcdserverpb`, `mvccpb`, `authpb`, `v3electionpb`.
-#[allow(missing_docs, clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+#[allow(
+    missing_docs,
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation
+)]
 pub mod etcd {
     /// Package `etcdserverpb`: KV, Watch, Lease, Cluster, Maintenance, Auth.
     pub mod etcdserverpb {
