@@ -7,6 +7,7 @@ pub mod browser;
 pub mod certs;
 pub mod console;
 pub mod daemon;
+pub mod etcd;
 pub mod grpc;
 pub mod http;
 pub mod oracle;

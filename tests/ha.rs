@@ -1,0 +1,453 @@
+//! High availability with real processes: a 3-member etcd cluster on
+//! loopback and 3 `cpnd` replicas on it (`--store etcd://...`). Clients
+//! install and remove policies against every replica, following the leader
+//! as the replicas say (UNAVAILABLE with `cpn-leader`) or trying the next
+//! one; the leader is SIGKILLed mid-load, SIGSTOPped past its lease, and
+//! etcd members are killed. Afterwards every acknowledged install is there
+//! exactly once, every acknowledged removal is gone, reservations add up,
+//! and a watcher that resumes on another replica missed nothing.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::etcd::{ETCD, EtcdCluster, lazy, leader, replica};
+use common::system::available;
+use common::wait::eventually;
+use cpn::proto::v1 as pb;
+use cpn::proto::v1::path_service_client::PathServiceClient;
+use cpn::proto::v1::policy_service_client::PolicyServiceClient;
+use cpn::proto::v1::topology_service_client::TopologyServiceClient;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const TOPOLOGY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/topologies/china-east-west.yaml"
+);
+/// Every policy reserves this on each link of its path.
+const BANDWIDTH: u64 = 10;
+/// Concurrent clients.
+const CLIENTS: usize = 16;
+
+/// Installs and removals that follow the leader across replicas.
+struct Writer {
+    urls: Vec<String>,
+    channels: Vec<Channel>,
+    current: usize,
+}
+
+impl Writer {
+    fn new(urls: &[String], start: usize) -> Writer {
+        Writer {
+            urls: urls.to_vec(),
+            channels: urls.iter().map(|u| lazy(u)).collect(),
+            current: start % urls.len(),
+        }
+    }
+
+    /// After a refusal: the leader the replica named, else the next one.
+    fn redirect(&mut self, s: &tonic::Status) {
+        let named = s
+            .metadata()
+            .get(cpn::api::LEADER_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| self.urls.iter().position(|u| u == l));
+        self.current = named.unwrap_or((self.current + 1) % self.urls.len());
+    }
+
+    fn retryable(s: &tonic::Status) -> bool {
+        matches!(
+            s.code(),
+            Code::Unavailable | Code::Cancelled | Code::DeadlineExceeded | Code::Unknown
+        )
+    }
+
+    /// Installs until acknowledged.
+    async fn install(&mut self, name: &str, request: &pb::PathRequest) {
+        let started = Instant::now();
+        loop {
+            let mut c = PolicyServiceClient::new(self.channels[self.current].clone());
+            match c
+                .install_policy(pb::InstallPolicyRequest {
+                    name: name.into(),
+                    request: Some(request.clone()),
+                    ..Default::default()
+                })
+                .await
+            {
+                Ok(_) => return,
+                Err(s) if Self::retryable(&s) => self.redirect(&s),
+                Err(s) => panic!("install {name}: {s:?}"),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "install {name} acknowledged within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Removes until acknowledged (NOT_FOUND after a failed attempt: an
+    /// earlier attempt removed it).
+    async fn remove(&mut self, name: &str) {
+        let started = Instant::now();
+        let mut tried = false;
+        loop {
+            let mut c = PolicyServiceClient::new(self.channels[self.current].clone());
+            match c
+                .remove_policy(pb::RemovePolicyRequest {
+                    name: name.into(),
+                    ..Default::default()
+                })
+                .await
+            {
+                Ok(_) => return,
+                Err(s) if s.code() == Code::NotFound && tried => return,
+                Err(s) if Self::retryable(&s) => self.redirect(&s),
+                Err(s) => panic!("remove {name}: {s:?}"),
+            }
+            tried = true;
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "remove {name} acknowledged within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Requests the network can place (router to router, with bandwidth).
+async fn feasible(url: &str, count: usize) -> Vec<pb::PathRequest> {
+    let t = cpn::topology_file::load_file(std::path::Path::new(TOPOLOGY)).unwrap();
+    let ids: Vec<String> = t.routers().map(|(_, r)| r.id.to_string()).collect();
+    let mut c = PathServiceClient::new(lazy(url));
+    let mut out = Vec::new();
+    for i in 0..ids.len() * 4 {
+        let (from, to) = (&ids[i % ids.len()], &ids[(i * 7 + 3) % ids.len()]);
+        if from == to {
+            continue;
+        }
+        let yaml =
+            format!("{{from: {from}, to: {to}, constraints: {{min_bandwidth_mbps: {BANDWIDTH}}}}}");
+        let request =
+            cpn::proto::convert::request_to_pb(&cpn::document::parse_request(&yaml).unwrap());
+        let r = c
+            .compute_path(pb::ComputePathRequest {
+                request: Some(request.clone()),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if matches!(
+            r.outcome,
+            Some(pb::compute_path_response::Outcome::Answer(_))
+        ) {
+            out.push(request);
+        }
+        if out.len() == count {
+            break;
+        }
+    }
+    assert!(out.len() >= 8, "enough feasible requests: {}", out.len());
+    out
+}
+
+/// Every policy a replica lists (all pages), and the sequence it reflects.
+async fn list(url: &str) -> Result<(Vec<pb::Policy>, u64), tonic::Status> {
+    let mut c = PolicyServiceClient::new(lazy(url));
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let r = c
+            .list_policies(pb::ListPoliciesRequest {
+                page_size: 10_000,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        all.extend(r.policies);
+        if r.next_page_token.is_empty() {
+            return Ok((all, r.sequence));
+        }
+        token = r.next_page_token;
+    }
+}
+
+/// Names listed, checking that none is listed twice.
+fn names(policies: &[pb::Policy]) -> BTreeSet<String> {
+    let set: BTreeSet<String> = policies.iter().map(|p| p.name.clone()).collect();
+    assert_eq!(set.len(), policies.len(), "no policy listed twice");
+    set
+}
+
+/// One change as watched: sequence, kind, name.
+type Seen = (u64, i32, String);
+
+/// Opens a watch on `url` after `after` (0: from now).
+async fn open_watch(
+    url: &str,
+    after: u64,
+) -> Result<tonic::Streaming<pb::PolicyChange>, tonic::Status> {
+    let mut c = PolicyServiceClient::new(lazy(url));
+    Ok(c.watch_policies(pb::WatchPoliciesRequest {
+        resume_after: after,
+        from_oldest: false,
+    })
+    .await?
+    .into_inner())
+}
+
+/// Watches `url` after `after` until the stream ends or a change at
+/// `until` arrives.
+async fn watch(url: String, after: u64, until: Option<u64>) -> Result<Vec<Seen>, tonic::Status> {
+    let stream = open_watch(&url, after).await?;
+    Ok(collect(stream, until).await)
+}
+
+/// The changes of `stream` until it ends or a change at `until` arrives.
+async fn collect(mut stream: tonic::Streaming<pb::PolicyChange>, until: Option<u64>) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    while let Ok(Some(ch)) = stream.message().await {
+        let sequence = ch.sequence;
+        seen.push((sequence, ch.kind, ch.name));
+        if until.is_some_and(|u| sequence >= u) {
+            break;
+        }
+    }
+    seen
+}
+
+/// Runs `CLIENTS` clients doing `ops` installs each (every third removed
+/// again) against `urls`; returns the names that must remain. `acked`
+/// counts acknowledged operations as they happen.
+fn load(
+    urls: &[String],
+    requests: &[pb::PathRequest],
+    ops: usize,
+    prefix: &str,
+    acked: Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<BTreeSet<String>> {
+    let (urls, requests, prefix) = (urls.to_vec(), requests.to_vec(), prefix.to_owned());
+    tokio::spawn(async move {
+        let mut tasks = Vec::new();
+        for c in 0..CLIENTS {
+            let (urls, requests, prefix, acked) = (
+                urls.clone(),
+                requests.clone(),
+                prefix.clone(),
+                acked.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut w = Writer::new(&urls, c);
+                let mut kept = BTreeSet::new();
+                for i in 0..ops {
+                    let name = format!("{prefix}c{c}-{i}");
+                    w.install(&name, &requests[(c * ops + i) % requests.len()])
+                        .await;
+                    acked.fetch_add(1, Ordering::SeqCst);
+                    if i % 3 == 0 {
+                        w.remove(&name).await;
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        kept.insert(name);
+                    }
+                }
+                kept
+            }));
+        }
+        let mut all = BTreeSet::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all
+    })
+}
+
+/// Reservations add up on the replica at `url`: what links lost to
+/// reservations is what the policies' paths reserve.
+async fn check_reservations(url: &str, policies: &[pb::Policy]) {
+    let t = TopologyServiceClient::new(lazy(url))
+        .get_topology(pb::GetTopologyRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .topology
+        .unwrap();
+    let mut reserved: BTreeMap<String, u64> = BTreeMap::new();
+    for l in &t.links {
+        let r = l.bandwidth_mbps - l.used_mbps.min(l.bandwidth_mbps) - l.available_mbps;
+        if r > 0 {
+            reserved.insert(l.id.clone(), r);
+        }
+    }
+    let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
+    for p in policies {
+        let primary = p.answer.as_ref().and_then(|a| a.primary.as_ref()).unwrap();
+        for l in &primary.links {
+            *wanted.entry(l.clone()).or_default() += BANDWIDTH;
+        }
+    }
+    assert_eq!(
+        reserved, wanted,
+        "link reservations at {url} are the policies'"
+    );
+}
+
+/// The final state by replaying watched changes: names whose last change
+/// is not a removal; and the sequences must run 1, 2, 3, ... with no gap.
+fn replay(changes: &[Seen]) -> BTreeSet<String> {
+    let sequences: Vec<u64> = changes.iter().map(|c| c.0).collect();
+    let expected: Vec<u64> = (1..=sequences.len() as u64).collect();
+    assert_eq!(
+        sequences, expected,
+        "the watched sequences run without gap or repeat"
+    );
+    let mut last: BTreeMap<&str, i32> = BTreeMap::new();
+    for (_, kind, name) in changes {
+        last.insert(name, *kind);
+    }
+    last.into_iter()
+        .filter(|(_, k)| *k != pb::ChangeKind::Removed as i32)
+        .map(|(n, _)| n.to_owned())
+        .collect()
+}
+
+fn urls_of(replicas: &[Option<common::daemon::Daemon>]) -> Vec<String> {
+    replicas
+        .iter()
+        .map(|d| format!("http://{}", d.as_ref().unwrap().addr))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
+    if !available(
+        "ha::sigkill_of_the_leader_loses_no_acknowledged_change",
+        &[ETCD],
+    )
+    .await
+    {
+        return;
+    }
+    let etcd = EtcdCluster::start(3).await;
+    let store = etcd.store_url();
+    let args = [
+        "--topology",
+        TOPOLOGY,
+        "--no-southbound",
+        "--lease-ttl-s",
+        "3",
+    ];
+    let mut replicas: Vec<Option<common::daemon::Daemon>> = Vec::new();
+    for i in 0..3 {
+        replicas.push(Some(replica(&store, &format!("r{i}"), &args)));
+    }
+    let urls = urls_of(&replicas);
+    let (lead, epoch) = leader(&urls).await;
+    let requests = feasible(&urls[lead], 64).await;
+
+    // A watcher on the leader, from the first change.
+    let watcher = tokio::spawn(collect(open_watch(&urls[lead], 0).await.unwrap(), None));
+
+    let acked = Arc::new(AtomicUsize::new(0));
+    let clients = load(&urls, &requests, 30, "", acked.clone());
+    eventually(
+        "a third of the load is acknowledged",
+        Duration::from_secs(120),
+        || {
+            let n = acked.load(Ordering::SeqCst);
+            async move { (n >= 200).then_some(()).ok_or(format!("{n} acknowledged")) }
+        },
+    )
+    .await;
+    let killed_at = Instant::now();
+    replicas[lead].take().unwrap().kill();
+    let kept = clients.await.unwrap();
+    let survivors: Vec<String> = (0..3)
+        .filter(|&i| i != lead)
+        .map(|i| urls[i].clone())
+        .collect();
+    let (new_lead, new_epoch) = leader(&survivors).await;
+    assert!(new_epoch > epoch, "a new epoch: {new_epoch} after {epoch}");
+    eprintln!(
+        "takeover: {} acknowledged operations in {:.1} s after the kill",
+        acked.load(Ordering::SeqCst),
+        killed_at.elapsed().as_secs_f64()
+    );
+
+    // Every replica left holds exactly the acknowledged state.
+    for url in &survivors {
+        eventually(
+            "the replica lists every acknowledged install and no removal",
+            Duration::from_secs(30),
+            || async {
+                let (policies, _) = list(url).await.map_err(|e| e.to_string())?;
+                let listed = names(&policies);
+                if listed == kept {
+                    Ok(())
+                } else {
+                    Err(format!("{} listed, {} kept", listed.len(), kept.len()))
+                }
+            },
+        )
+        .await;
+    }
+    let (policies, last) = list(&survivors[new_lead]).await.unwrap();
+    check_reservations(&survivors[new_lead], &policies).await;
+    let standby = &survivors[1 - new_lead];
+    eventually(
+        "the standby's reservations match",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(standby).await.map_err(|e| e.to_string())?;
+            let same = p.len() == policies.len();
+            same.then_some(()).ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    check_reservations(standby, &policies).await;
+
+    // The watcher's stream broke with the leader; it resumes on the standby
+    // and misses nothing.
+    let before = watcher.await.unwrap();
+    let resume = before.last().map_or(0, |c| c.0);
+    assert!(resume > 0, "the watcher saw changes before the kill");
+    let after = eventually(
+        "the standby resumes the watch",
+        Duration::from_secs(30),
+        || {
+            let standby = standby.clone();
+            async move { watch(standby, resume, Some(last)).await }
+        },
+    )
+    .await;
+    let mut all = before;
+    all.extend(after);
+    assert_eq!(
+        replay(&all),
+        kept,
+        "the watched changes end in the acknowledged state"
+    );
+
+    // The killed replica comes back as a standby with everything.
+    replicas[lead] = Some(replica(&store, &format!("r{lead}"), &args));
+    let back = format!("http://{}", replicas[lead].as_ref().unwrap().addr);
+    eventually(
+        "the restarted replica catches up",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&back).await.map_err(|e| e.to_string())?;
+            (names(&p) == kept)
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    let s = common::etcd::replica_status(&back).await.unwrap();
+    assert_eq!(s.role, "standby");
+}
