@@ -328,5 +328,6 @@ fn ha_config(args: &Args, url: &str) -> anyhow::Result<cpn::ha::Config> {
         replica_id,
         url: args.advertise_url.clone().unwrap_or_default(),
         lease_ttl: Duration::from_secs(args.lease_ttl_s),
+        push_epoch: Default::default(),
     })
 }

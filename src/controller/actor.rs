@@ -455,6 +455,8 @@ impl Actor {
                     // state is reloaded from etcd as a standby.
                     tracing::error!(error = %e, "cannot commit to etcd; stepping down");
                     replies.clear();
+                    // Nor are its changes: watchers must not see them.
+                    let _ = self.c.drain_changes(false);
                     self.become_standby(None);
                     if let Some(tx) = &self.stepped_down {
                         let _ = tx.send(());
@@ -492,6 +494,11 @@ impl Actor {
 
     /// Stops leading: writes refused, nothing pushed, nothing committed.
     fn become_standby(&mut self, leader: Option<String>) {
+        if self.role == Role::Leader
+            && let Some(outbox) = &self.outbox
+        {
+            let _ = outbox.send(Desired::Standby);
+        }
         self.role = Role::Standby { leader };
         self.c.set_store(Box::new(crate::store::ReadOnly));
         self.c.disable_southbound();

@@ -203,6 +203,14 @@ pub async fn run(
         &controller,
     )?;
     let southbound = match config.southbound {
+        Some(mut sb) if replica.is_some() => {
+            sb.epoch = Some(replica.as_ref().expect("checked").push_epoch());
+            if let Some(path) = &config.southbound_file {
+                sb.bgp = crate::southbound::config::load(path, controller.topology())
+                    .map_err(|e| DaemonError::Setup(e.to_string()))?;
+            }
+            Some(sb)
+        }
         None => {
             warn!("--no-southbound: policies are not pushed to routers");
             None

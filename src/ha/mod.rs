@@ -48,6 +48,9 @@ pub struct Config {
     /// The lease TTL (`--lease-ttl-s`): a dead leader is replaced about
     /// this long after it stopped renewing.
     pub lease_ttl: Duration,
+    /// Set to this replica's epoch when it takes over; pushes to routers
+    /// carry it (the southbound reads it).
+    pub push_epoch: crate::southbound::PushEpoch,
 }
 
 /// The store URL form `etcd://HOST:PORT[,HOST:PORT...]` as client URLs

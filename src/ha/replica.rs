@@ -53,6 +53,8 @@ pub struct Replica {
     initial: Option<Topology>,
     /// State handed to the task at start, for the follower to continue.
     first: Option<(Stored, i64)>,
+    /// The epoch pushes carry: set on taking over, never lowered.
+    push_epoch: crate::southbound::PushEpoch,
 }
 
 impl Replica {
@@ -78,6 +80,7 @@ impl Replica {
             controller,
             initial,
             first: None,
+            push_epoch: config.push_epoch.clone(),
         };
         let started = tokio::time::Instant::now();
         loop {
@@ -90,6 +93,11 @@ impl Replica {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// The epoch pushes to routers carry.
+    pub fn push_epoch(&self) -> crate::southbound::PushEpoch {
+        self.push_epoch.clone()
     }
 
     /// What this replica knows, for status calls.
@@ -153,6 +161,9 @@ impl Replica {
         let lease = self.session.as_ref().expect("a session").lease.clone();
         self.status
             .set_leader(Some((self.status.me.clone(), epoch)), true);
+        self.push_epoch
+            .0
+            .fetch_max(epoch, std::sync::atomic::Ordering::SeqCst);
         let store = EtcdStore::new(
             self.etcd.clone(),
             self.layout.clone(),
