@@ -18,8 +18,10 @@ use common::etcd::{ETCD, EtcdCluster, lazy, leader, replica};
 use common::system::available;
 use common::wait::eventually;
 use cpn::proto::v1 as pb;
+use cpn::proto::v1::mock_control_client::MockControlClient;
 use cpn::proto::v1::path_service_client::PathServiceClient;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
+use cpn::proto::v1::router_agent_client::RouterAgentClient;
 use cpn::proto::v1::topology_service_client::TopologyServiceClient;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -450,4 +452,180 @@ async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
     .await;
     let s = common::etcd::replica_status(&back).await.unwrap();
     assert_eq!(s.role, "standby");
+}
+
+/// What the mock agent's headend `a1` holds, by name.
+async fn held(agent: &str) -> Result<BTreeSet<String>, tonic::Status> {
+    let mut c = RouterAgentClient::new(lazy(&format!("http://{agent}")));
+    let r = c
+        .list_state(pb::ListStateRequest {
+            router: "a1".into(),
+        })
+        .await?
+        .into_inner();
+    Ok(r.policies.into_iter().map(|p| p.name).collect())
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_leader_is_fenced_and_becomes_a_standby() {
+    if !available(
+        "ha::a_paused_leader_is_fenced_and_becomes_a_standby",
+        &[ETCD],
+    )
+    .await
+    {
+        return;
+    }
+    let etcd = EtcdCluster::start(3).await;
+    let store = etcd.store_url();
+    let agent = common::daemon::spawn(
+        env!("CARGO_BIN_EXE_cpn-router"),
+        &["--mock", "--listen", "127.0.0.1:0"],
+        "serving the mock router agent",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let topology = dir.path().join("lab.yaml");
+    std::fs::write(&topology, common::server::lab_yaml_at(&agent.addr)).unwrap();
+    let args = [
+        "--topology",
+        topology.to_str().unwrap(),
+        "--lease-ttl-s",
+        "2",
+        "--reconcile-interval",
+        "0.5",
+        "--push-timeout-ms",
+        "1000",
+        "--retry-max-ms",
+        "300",
+    ];
+    let replicas: Vec<Option<common::daemon::Daemon>> = (0..3)
+        .map(|i| Some(replica(&store, &format!("r{i}"), &args)))
+        .collect();
+    let urls = urls_of(&replicas);
+    let (lead, epoch) = leader(&urls).await;
+    let cpu = cpn::proto::convert::request_to_pb(
+        &cpn::document::parse_request("{from: a1, compute: {kind: general, tflops: 1}}").unwrap(),
+    );
+    let mut w = Writer::new(&urls, lead);
+    w.install("keep", &cpu).await;
+    w.install("old", &cpu).await;
+    eventually(
+        "the headend holds both policies",
+        Duration::from_secs(30),
+        || async {
+            let h = held(&agent.addr).await.map_err(|e| e.to_string())?;
+            (h == set(&["keep", "old"]))
+                .then_some(())
+                .ok_or(format!("{h:?}"))
+        },
+    )
+    .await;
+
+    // Paused past its lease: another replica takes over.
+    let old = replicas[lead].as_ref().unwrap();
+    old.signal("STOP");
+    let late = {
+        let (url, cpu) = (urls[lead].clone(), cpu.clone());
+        tokio::spawn(async move {
+            PolicyServiceClient::new(lazy(&url))
+                .install_policy(pb::InstallPolicyRequest {
+                    name: "late".into(),
+                    request: Some(cpu),
+                    ..Default::default()
+                })
+                .await
+        })
+    };
+    let survivors: Vec<String> = (0..3)
+        .filter(|&i| i != lead)
+        .map(|i| urls[i].clone())
+        .collect();
+    let (_, new_epoch) = leader(&survivors).await;
+    assert!(new_epoch > epoch, "a new epoch: {new_epoch} after {epoch}");
+    let mut w = Writer::new(&survivors, 0);
+    w.remove("old").await;
+    w.install("new", &cpu).await;
+    eventually(
+        "the new leader reconciles the headend",
+        Duration::from_secs(30),
+        || async {
+            let h = held(&agent.addr).await.map_err(|e| e.to_string())?;
+            (h == set(&["keep", "new"]))
+                .then_some(())
+                .ok_or(format!("{h:?}"))
+        },
+    )
+    .await;
+    let mut control = MockControlClient::new(lazy(&format!("http://{}", agent.addr)));
+    let before = control
+        .history(pb::MockHistoryRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .operations;
+    let removal = before
+        .iter()
+        .rev()
+        .find(|o| o.kind == "remove" && o.name == "old")
+        .map(|o| o.sequence)
+        .expect("the new leader removed `old` from the headend");
+
+    // Resumed: its write is not acknowledged, nothing it pushes lands, and
+    // it becomes a standby with the state in etcd.
+    old.signal("CONT");
+    let answer = late.await.unwrap();
+    assert!(
+        answer.is_err(),
+        "the paused leader acknowledged a write: {answer:?}"
+    );
+    eventually(
+        "the old leader is a standby",
+        Duration::from_secs(30),
+        || async {
+            let s = common::etcd::replica_status(&urls[lead]).await;
+            (s.as_ref().map(|s| s.role.as_str()) == Some("standby"))
+                .then_some(())
+                .ok_or(format!("{s:?}"))
+        },
+    )
+    .await;
+    eventually(
+        "the old leader reloads the state from etcd",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&urls[lead]).await.map_err(|e| e.to_string())?;
+            let n = names(&p);
+            (n == set(&["keep", "new"]))
+                .then_some(())
+                .ok_or(format!("{n:?}"))
+        },
+    )
+    .await;
+    let (p, _) = list(&survivors[0]).await.unwrap();
+    assert_eq!(
+        names(&p),
+        set(&["keep", "new"]),
+        "the paused leader's write is nowhere"
+    );
+    let after = control
+        .history(pb::MockHistoryRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .operations;
+    let stale: Vec<_> = after
+        .iter()
+        .filter(|o| {
+            o.sequence > removal && (o.name == "old" || o.name == "late") && o.kind == "apply"
+        })
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "the deposed leader's pushes landed: {stale:?}"
+    );
+    assert_eq!(held(&agent.addr).await.unwrap(), set(&["keep", "new"]));
 }
