@@ -101,6 +101,19 @@ enum Command {
     Leader(Option<String>),
 }
 
+impl Command {
+    /// A replication command: handled in a group of its own.
+    fn is_replication(&self) -> bool {
+        matches!(
+            self,
+            Command::Reset { .. }
+                | Command::Follow(_)
+                | Command::Demote { .. }
+                | Command::Leader(_)
+        )
+    }
+}
+
 /// What this controller task may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -435,11 +448,27 @@ struct Actor {
 impl Actor {
     fn run(&mut self, rx: &mut mpsc::Receiver<Command>) -> Result<(), StoreError> {
         let mut replies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
-        while let Some(first) = rx.blocking_recv() {
+        // A replication command (a role or state change) is a group of its
+        // own: writes handled before it are committed, or refused, with the
+        // store they were handled under.
+        let mut carried: Option<Command> = None;
+        loop {
+            let first = match carried.take() {
+                Some(c) => c,
+                None => match rx.blocking_recv() {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
+            let alone = first.is_replication();
             let mut replaced = matches!(first, Command::Replace { .. });
             replies.push(self.handle(first));
-            while replies.len() < GROUP {
+            while !alone && replies.len() < GROUP {
                 match rx.try_recv() {
+                    Ok(command) if command.is_replication() => {
+                        carried = Some(command);
+                        break;
+                    }
                     Ok(command) => {
                         replaced |= matches!(command, Command::Replace { .. });
                         replies.push(self.handle(command));

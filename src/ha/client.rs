@@ -1,9 +1,11 @@
 //! The few etcd v3 calls CPN makes, over the client generated from etcd's
 //! protos (`proto/etcd/`): ranges read at one revision and in pages, fenced
 //! transactions, leases and their keep-alive stream, and prefix watches.
-//! One channel balanced over every endpoint given: a dead member is skipped
-//! while the others answer.
+//! One channel per member; a member that does not answer is left for the
+//! next one.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -51,12 +53,13 @@ impl From<tonic::Status> for EtcdError {
     }
 }
 
-/// A client of one etcd cluster.
+/// A client of one etcd cluster: one lazily connected channel per member,
+/// calls sent to the member that answered last, and to the next one when
+/// it does not answer (a member that died, or one cut off from the quorum).
 #[derive(Clone)]
 pub struct Etcd {
-    kv: KvClient<Channel>,
-    watch: WatchClient<Channel>,
-    lease: LeaseClient<Channel>,
+    members: Arc<Vec<Channel>>,
+    current: Arc<AtomicUsize>,
 }
 
 /// `key`'s prefix range end: the key after every key that starts with it.
@@ -71,27 +74,21 @@ pub fn prefix_end(key: &[u8]) -> Vec<u8> {
     vec![0]
 }
 
-async fn timed<T>(
-    f: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-) -> Result<T, EtcdError> {
-    match tokio::time::timeout(CALL_TIMEOUT, f).await {
-        Ok(r) => Ok(r?.into_inner()),
-        Err(_) => Err(EtcdError::Unreachable(format!(
-            "no answer within {CALL_TIMEOUT:?}"
-        ))),
-    }
-}
+/// Pause between tries once every member was tried.
+const RETRY_AFTER: Duration = Duration::from_millis(50);
+/// Longest one member has to answer one try.
+const TRY_TIMEOUT: Duration = Duration::from_millis(1000);
 
 impl Etcd {
     /// A client of the members at `endpoints` (`http://HOST:PORT`, or
     /// `https://` with `tls`). Connects lazily: a member that is down now
     /// is tried again later.
     pub fn connect(endpoints: &[String], tls: Option<ClientTlsConfig>) -> Result<Etcd, EtcdError> {
-        let mut list = Vec::new();
+        let mut members = Vec::new();
         for e in endpoints {
             let mut endpoint = Endpoint::from_shared(e.clone())
                 .map_err(|err| EtcdError::Refused(format!("etcd endpoint {e}: {err}")))?
-                .connect_timeout(Duration::from_secs(2))
+                .connect_timeout(Duration::from_millis(500))
                 .tcp_nodelay(true)
                 .http2_keep_alive_interval(Duration::from_secs(1))
                 .keep_alive_timeout(Duration::from_secs(2))
@@ -101,14 +98,90 @@ impl Etcd {
                     .tls_config(tls.clone())
                     .map_err(|err| EtcdError::Refused(format!("etcd TLS: {err}")))?;
             }
-            list.push(endpoint);
+            members.push(endpoint.connect_lazy());
         }
-        let channel = Channel::balance_list(list.into_iter());
+        if members.is_empty() {
+            return Err(EtcdError::Refused("no etcd endpoint".into()));
+        }
         Ok(Etcd {
-            kv: KvClient::new(channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES),
-            watch: WatchClient::new(channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES),
-            lease: LeaseClient::new(channel),
+            members: Arc::new(members),
+            current: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// The member to use now, and its index.
+    fn member(&self) -> (usize, Channel) {
+        let i = self.current.load(Ordering::SeqCst) % self.members.len();
+        (i, self.members[i].clone())
+    }
+
+    /// Moves on from member `i` (if no other call did already).
+    fn next(&self, i: usize) {
+        let _ = self.current.compare_exchange(
+            i,
+            (i + 1) % self.members.len(),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// A unary call on one member after another while none answers, for
+    /// at most [`CALL_TIMEOUT`] in all. Every call CPN makes may be
+    /// repeated: reads, and transactions that put the same values under
+    /// the same fence (a repeated change log is skipped by sequence).
+    async fn call<T, F, Fut>(&self, mut call: F) -> Result<T, EtcdError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let started = tokio::time::Instant::now();
+        let mut tried = 0;
+        loop {
+            let (i, channel) = self.member();
+            let left = CALL_TIMEOUT.saturating_sub(started.elapsed());
+            let e = match tokio::time::timeout(left.min(TRY_TIMEOUT), call(channel)).await {
+                Ok(Ok(r)) => return Ok(r.into_inner()),
+                Ok(Err(s)) => EtcdError::from(s),
+                Err(_) => EtcdError::Unreachable(format!("no answer within {TRY_TIMEOUT:?}")),
+            };
+            if !matches!(e, EtcdError::Unreachable(_)) {
+                return Err(e);
+            }
+            self.next(i);
+            tried += 1;
+            if tried % self.members.len() == 0 {
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+            if started.elapsed() >= CALL_TIMEOUT {
+                return Err(e);
+            }
+        }
+    }
+
+    /// A stream call (watch, keep-alive) on the current member; on failure
+    /// the next call goes to the next member.
+    async fn open<T>(
+        &self,
+        f: impl FnOnce(
+            Channel,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>> + Send>,
+        >,
+    ) -> Result<T, EtcdError> {
+        let (i, channel) = self.member();
+        match tokio::time::timeout(TRY_TIMEOUT, f(channel)).await {
+            Ok(Ok(r)) => Ok(r.into_inner()),
+            Ok(Err(s)) => {
+                self.next(i);
+                Err(s.into())
+            }
+            Err(_) => {
+                self.next(i);
+                Err(EtcdError::Unreachable(format!(
+                    "no answer within {TRY_TIMEOUT:?}"
+                )))
+            }
+        }
     }
 
     /// Every key under `prefix` at one revision (the latest when `at` is
@@ -123,14 +196,19 @@ impl Etcd {
         let mut key = prefix.to_vec();
         let mut revision = at;
         loop {
-            let r = timed(self.kv.clone().range(pb::RangeRequest {
+            let request = pb::RangeRequest {
                 key: key.clone(),
                 range_end: end.clone(),
                 limit: PAGE,
                 revision,
                 ..Default::default()
-            }))
-            .await?;
+            };
+            let r = self
+                .call(|c| {
+                    let request = request.clone();
+                    async move { kv(c).range(request).await }
+                })
+                .await?;
             if revision == 0 {
                 revision = r.header.as_ref().map_or(0, |h| h.revision);
             }
@@ -148,27 +226,37 @@ impl Etcd {
 
     /// One key's value, if any.
     pub async fn get(&self, key: &[u8]) -> Result<Option<KeyValue>, EtcdError> {
-        let r = timed(self.kv.clone().range(pb::RangeRequest {
+        let request = pb::RangeRequest {
             key: key.to_vec(),
             ..Default::default()
-        }))
-        .await?;
+        };
+        let r = self
+            .call(|c| {
+                let request = request.clone();
+                async move { kv(c).range(request).await }
+            })
+            .await?;
         Ok(r.kvs.into_iter().next())
     }
 
     /// A transaction.
     pub async fn txn(&self, txn: pb::TxnRequest) -> Result<pb::TxnResponse, EtcdError> {
-        timed(self.kv.clone().txn(txn)).await
+        self.call(|c| {
+            let txn = txn.clone();
+            async move { kv(c).txn(txn).await }
+        })
+        .await
     }
 
     /// A lease of `ttl` seconds; its id and granted TTL.
     pub async fn grant(&self, ttl: i64) -> Result<(i64, i64), EtcdError> {
-        let r = timed(
-            self.lease
-                .clone()
-                .lease_grant(pb::LeaseGrantRequest { ttl, id: 0 }),
-        )
-        .await?;
+        let r = self
+            .call(|c| async move {
+                LeaseClient::new(c)
+                    .lease_grant(pb::LeaseGrantRequest { ttl, id: 0 })
+                    .await
+            })
+            .await?;
         if !r.error.is_empty() {
             return Err(EtcdError::Refused(r.error));
         }
@@ -177,11 +265,11 @@ impl Etcd {
 
     /// Ends a lease now (its keys go with it).
     pub async fn revoke(&self, id: i64) -> Result<(), EtcdError> {
-        timed(
-            self.lease
-                .clone()
-                .lease_revoke(pb::LeaseRevokeRequest { id }),
-        )
+        self.call(|c| async move {
+            LeaseClient::new(c)
+                .lease_revoke(pb::LeaseRevokeRequest { id })
+                .await
+        })
         .await
         .map(|_| ())
     }
@@ -203,7 +291,15 @@ impl Etcd {
         tx.send(pb::LeaseKeepAliveRequest { id })
             .await
             .map_err(|_| EtcdError::Unreachable("keep-alive not sent".into()))?;
-        let stream = timed(self.lease.clone().lease_keep_alive(ReceiverStream::new(rx))).await?;
+        let stream = self
+            .open(move |c| {
+                Box::pin(async move {
+                    LeaseClient::new(c)
+                        .lease_keep_alive(ReceiverStream::new(rx))
+                        .await
+                })
+            })
+            .await?;
         Ok((tx, stream))
     }
 
@@ -234,9 +330,23 @@ impl Etcd {
         })
         .await
         .map_err(|_| EtcdError::Unreachable("watch request not sent".into()))?;
-        let stream = timed(self.watch.clone().watch(ReceiverStream::new(rx))).await?;
+        let stream = self
+            .open(move |c| {
+                Box::pin(async move {
+                    WatchClient::new(c)
+                        .max_decoding_message_size(MAX_RESPONSE_BYTES)
+                        .watch(ReceiverStream::new(rx))
+                        .await
+                })
+            })
+            .await?;
         Ok((tx, stream))
     }
+}
+
+/// The KV service of one member.
+fn kv(c: Channel) -> KvClient<Channel> {
+    KvClient::new(c).max_decoding_message_size(MAX_RESPONSE_BYTES)
 }
 
 /// A put, as a transaction operation.

@@ -114,6 +114,11 @@ impl Daemon {
         self.logs.try_iter().collect()
     }
 
+    /// The log lines written since start-up (or the last call), unread.
+    pub fn drain_logs(&self) -> Vec<String> {
+        self.logs.try_iter().collect()
+    }
+
     /// Sends a signal (`STOP`, `CONT`, ...) by name.
     pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
