@@ -452,6 +452,71 @@ async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
     .await;
     let s = common::etcd::replica_status(&back).await.unwrap();
     assert_eq!(s.role, "standby");
+
+    // cpnctl with every URL, the dead one first: it finds a replica, and
+    // the leader for writes; cluster status names the leader and 3 replicas.
+    let dead = urls[lead].clone();
+    let all = [
+        dead.as_str(),
+        survivors[0].as_str(),
+        survivors[1].as_str(),
+        back.as_str(),
+    ]
+    .join(",");
+    let cpnctl = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+            .args(["--server", &all])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cpnctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let request = dir_request(&requests[0]);
+    cpnctl(&[
+        "policy",
+        "install",
+        "via-cpnctl",
+        "--request",
+        request.path().to_str().unwrap(),
+    ]);
+    let status: serde_json::Value =
+        serde_json::from_str(&cpnctl(&["cluster", "status", "--json"])).unwrap();
+    let new_id = common::etcd::replica_status(&survivors[new_lead])
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(status["leader"], new_id.as_str(), "{status:#}");
+    assert_eq!(status["epoch"], new_epoch, "{status:#}");
+    let replicas = status["replicas"].as_array().unwrap();
+    assert_eq!(replicas.len(), 3, "{status:#}");
+    let roles: Vec<&str> = replicas
+        .iter()
+        .map(|r| r["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles.iter().filter(|r| **r == "leader").count(),
+        1,
+        "{status:#}"
+    );
+    assert_eq!(
+        roles.iter().filter(|r| **r == "standby").count(),
+        2,
+        "{status:#}"
+    );
+    assert!(replicas.iter().all(|r| r["lag"].is_i64()), "{status:#}");
+}
+
+/// A request as a file for cpnctl.
+fn dir_request(request: &pb::PathRequest) -> tempfile::NamedTempFile {
+    let doc = cpn::proto::convert::request_from_pb(request).unwrap();
+    let f = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(f.path(), serde_json::to_string(&doc).unwrap()).unwrap();
+    f
 }
 
 /// What the mock agent's headend `a1` holds, by name.
