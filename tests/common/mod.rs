@@ -11,6 +11,7 @@ pub mod etcd;
 pub mod grpc;
 pub mod http;
 pub mod oracle;
+pub mod replicas;
 pub mod server;
 pub mod system;
 pub mod wait;

@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+mod replication;
+
+pub use replication::Role;
+
 use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
     CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Followed,
@@ -112,21 +116,6 @@ impl Command {
                 | Command::Leader(_)
         )
     }
-}
-
-/// What this controller task may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// The only replica (redb or memory store): it writes and pushes.
-    Solo,
-    /// The elected replica of several: it writes (fenced) and pushes.
-    Leader,
-    /// Another replica: it serves reads from what it follows, refuses
-    /// writes naming the leader's API URL, and pushes nothing.
-    Standby {
-        /// The leader's API URL, when known.
-        leader: Option<String>,
-    },
 }
 
 /// Where a watch starts.
@@ -313,37 +302,6 @@ impl ControllerHandle {
     pub async fn stats(&self) -> Result<(Stats, PolicyCounts), Gone> {
         self.ask(|reply| Command::Stats { reply }).await
     }
-
-    async fn tell(&self, command: Command) -> Result<(), Gone> {
-        self.tx.send(command).await.map_err(|_| Gone)
-    }
-
-    /// Replication: replaces the state and the role (a standby's reload, a
-    /// takeover). Watchers keep their place when the new state continues
-    /// the old one's change log.
-    pub async fn reset(&self, controller: Controller, role: Role) -> Result<(), Gone> {
-        self.tell(Command::Reset {
-            controller: Box::new(controller),
-            role,
-        })
-        .await
-    }
-
-    /// Replication: takes in what the leader committed (standby).
-    pub async fn follow(&self, update: Followed) -> Result<(), Gone> {
-        self.tell(Command::Follow(Box::new(update))).await
-    }
-
-    /// Replication: leadership is over; become a standby. Memory may be
-    /// ahead of the store until the next reset.
-    pub async fn demote(&self, leader: Option<String>) -> Result<(), Gone> {
-        self.tell(Command::Demote { leader }).await
-    }
-
-    /// Replication: who leads now.
-    pub async fn set_leader(&self, leader: Option<String>) -> Result<(), Gone> {
-        self.tell(Command::Leader(leader)).await
-    }
 }
 
 /// Commands handled before one group commit, at most.
@@ -519,44 +477,6 @@ impl Actor {
         self.c.flush().inspect_err(|e| {
             tracing::error!(error = %e, "cannot persist state at shutdown");
         })
-    }
-
-    /// Stops leading: writes refused, nothing pushed, nothing committed.
-    fn become_standby(&mut self, leader: Option<String>) {
-        if self.role == Role::Leader
-            && let Some(outbox) = &self.outbox
-        {
-            let _ = outbox.send(Desired::Standby);
-        }
-        self.role = Role::Standby { leader };
-        self.c.set_store(Box::new(crate::store::ReadOnly));
-        self.c.disable_southbound();
-    }
-
-    /// The refusal of a write on a standby, if this is one.
-    fn refuse_write(&self) -> Option<ControllerError> {
-        match &self.role {
-            Role::Standby { leader } => Some(ControllerError::NotLeader {
-                leader: leader.clone(),
-            }),
-            _ => None,
-        }
-    }
-
-    /// Takes new state (and role) from replication.
-    fn reset(&mut self, mut controller: Controller, role: Role) {
-        controller.carry_log(&mut self.c);
-        controller.defer_commits();
-        self.c = controller;
-        self.role = role;
-        self.snapshot = None;
-        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
-            self.c.disable_southbound();
-        } else {
-            // A takeover: routers hear everything again and reconcile
-            // (nothing a wanted policy holds is removed).
-            self.push_everything();
-        }
     }
 
     /// Moves the topology counter if the topology changed since it last
