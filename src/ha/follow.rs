@@ -120,6 +120,12 @@ async fn watch(
     status: &Status,
     topology: &mut (TopologyDocument, Vec<String>),
 ) -> Watch {
+    // What the leader committed since its last group ended: a group split
+    // into several transactions is taken in whole, when its last one (the
+    // one that writes the sequence) arrives, so that no placement is
+    // re-checked against half of a group.
+    let mut update = Followed::default();
+    let mut topology_changed = false;
     loop {
         let from = status.revision.load(Ordering::SeqCst) + 1;
         let (_keep, mut stream) = match etcd.watch_prefix(&layout.root(), from).await {
@@ -146,9 +152,8 @@ async fn watch(
             if r.canceled {
                 break;
             }
-            let mut update = Followed::default();
-            let mut topology_changed = false;
             let mut last = 0;
+            let mut group_ended = false;
             for e in &r.events {
                 let Some(kv) = &e.kv else { continue };
                 last = last.max(kv.mod_revision);
@@ -173,6 +178,10 @@ async fn watch(
                         topology_changed = true;
                     }),
                     Key::Log if put => layout::decode_log(kv).map(|l| update.log.extend(l)),
+                    Key::Sequence if put => {
+                        group_ended = true;
+                        Ok(())
+                    }
                     _ => Ok(()),
                 };
                 if let Err(e) = decoded {
@@ -180,21 +189,25 @@ async fn watch(
                     return Watch::Reload;
                 }
             }
-            if topology_changed {
+            if !group_ended {
+                if r.events.is_empty() && update.is_empty() && !topology_changed {
+                    // A progress notice: everything up to its revision is
+                    // taken in.
+                    let upto = r.header.map_or(0, |h| h.revision);
+                    status.revision.fetch_max(upto, Ordering::SeqCst);
+                }
+                continue;
+            }
+            if std::mem::take(&mut topology_changed) {
                 update.topology = Some(topology.clone());
             }
-            if !update.is_empty() && handle.follow(update).await.is_err() {
+            let whole = std::mem::take(&mut update);
+            if !whole.is_empty() && handle.follow(whole).await.is_err() {
                 return Watch::Gone;
             }
             // A response with events may be behind the header's revision
-            // (more events follow); a progress notice (no events) says the
-            // watch has everything up to it.
-            let upto = if r.events.is_empty() {
-                r.header.map_or(0, |h| h.revision)
-            } else {
-                last
-            };
-            status.revision.fetch_max(upto, Ordering::SeqCst);
+            // (more events follow): the last event's is what is taken in.
+            status.revision.fetch_max(last, Ordering::SeqCst);
         }
         tokio::time::sleep(RETRY).await;
     }
