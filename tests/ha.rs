@@ -667,3 +667,102 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
         .await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_large_event_is_split_into_fenced_transactions_and_standbys_take_it_whole() {
+    if !available(
+        "ha::a_large_event_is_split_into_fenced_transactions_and_standbys_take_it_whole",
+        &[ETCD],
+    )
+    .await
+    {
+        return;
+    }
+    let etcd = EtcdCluster::start(1).await;
+    let store = etcd.store_url();
+    let args = ["--topology", TOPOLOGY, "--no-southbound"];
+    let replicas: Vec<Option<common::daemon::Daemon>> = (0..2)
+        .map(|i| Some(replica(&store, &format!("r{i}"), &args)))
+        .collect();
+    let urls = urls_of(&replicas);
+    let (lead, _) = leader(&urls).await;
+    let standby = &urls[1 - lead];
+    let yaml =
+        format!("{{from: bj-ct, to: tj-cu, constraints: {{min_bandwidth_mbps: {BANDWIDTH}}}}}");
+    let request = cpn::proto::convert::request_to_pb(&cpn::document::parse_request(&yaml).unwrap());
+    let mut w = Writer::new(&urls, lead);
+    for i in 0..300 {
+        w.install(&format!("p{i:03}"), &request).await;
+    }
+    let (before, _) = list(&urls[lead]).await.unwrap();
+    let link = before[0]
+        .answer
+        .as_ref()
+        .unwrap()
+        .primary
+        .as_ref()
+        .unwrap()
+        .links[0]
+        .clone();
+    assert!(
+        before
+            .iter()
+            .all(|p| { p.answer.as_ref().unwrap().primary.as_ref().unwrap().links[0] == link }),
+        "every policy crosses {link}"
+    );
+    let event = cpn::proto::convert::event_to_pb(
+        &cpn::document::parse_event(&format!("{{link_down: {link}}}")).unwrap(),
+    );
+    let moved = TopologyServiceClient::new(lazy(&urls[lead]))
+        .apply_event(pb::ApplyEventRequest {
+            event: Some(event),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        moved.affected_policies.len(),
+        300,
+        "every policy moved off {link}"
+    );
+
+    // More than 128 writes: several transactions.
+    let (kvs, _) = etcd
+        .client()
+        .range_prefix(b"/cpn-test/state/policies/", 0)
+        .await
+        .unwrap();
+    let revisions: BTreeSet<i64> = kvs.iter().map(|kv| kv.mod_revision).collect();
+    assert!(
+        revisions.len() >= 3,
+        "300 policy writes in {} transactions",
+        revisions.len()
+    );
+
+    let (after, _) = list(&urls[lead]).await.unwrap();
+    let shape = |ps: &[pb::Policy]| -> Vec<(String, u64, Vec<String>)> {
+        ps.iter()
+            .map(|p| {
+                let path = p
+                    .answer
+                    .as_ref()
+                    .map_or(vec![], |a| a.primary.clone().unwrap().path);
+                (p.name.clone(), p.version, path)
+            })
+            .collect()
+    };
+    assert!(after.iter().all(|p| p.version == 2));
+    eventually(
+        "the standby holds the leader's placements",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(standby).await.map_err(|e| e.to_string())?;
+            (shape(&p) == shape(&after))
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    check_reservations(standby, &after).await;
+}
