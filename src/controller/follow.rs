@@ -85,10 +85,20 @@ impl Controller {
         records.sort_by_key(|r| r.order);
         for record in records {
             let (mut policy, _) = rebuild::adopt_record(&self.engine, &mut self.topology, record);
-            policy.southbound = Southbound::disabled();
+            policy.southbound = self.unpushed();
             self.next_order = self.next_order.max(policy.order + 1);
             self.index.add(&self.topology, &policy);
             self.policies.insert(policy.name.clone(), policy);
+        }
+    }
+
+    /// A standby replica pushes nothing: the leader does, and every
+    /// policy's southbound status says so, now and from now on.
+    pub fn follow_southbound(&mut self) {
+        self.southbound_off = true;
+        self.standby = true;
+        for p in self.policies.values_mut() {
+            p.southbound = Southbound::standby();
         }
     }
 

@@ -188,6 +188,8 @@ pub struct Controller {
     stats: Stats,
     /// Nothing reads the outbox: policies say so instead of "pending".
     southbound_off: bool,
+    /// A standby replica: the leader pushes, and policies say so.
+    standby: bool,
 }
 
 impl Controller {
@@ -252,6 +254,7 @@ impl Controller {
             pending: Batch::default(),
             stats: Stats::default(),
             southbound_off: false,
+            standby: false,
         }
     }
 
@@ -275,7 +278,9 @@ impl Controller {
 
     /// The southbound status of a policy not pushed yet.
     fn unpushed(&self) -> Southbound {
-        if self.southbound_off {
+        if self.standby {
+            Southbound::standby()
+        } else if self.southbound_off {
             Southbound::disabled()
         } else {
             Southbound::default()

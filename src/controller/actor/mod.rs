@@ -357,7 +357,9 @@ pub fn spawn_as(
     let (changes, _) = broadcast::channel::<Change>(65_536);
     let (topology_tx, topology_changes) = watch::channel(0u64);
     controller.defer_commits();
-    if outbox.is_none() || matches!(role, Role::Standby { .. }) {
+    if matches!(role, Role::Standby { .. }) {
+        controller.follow_southbound();
+    } else if outbox.is_none() {
         controller.disable_southbound();
     }
     let task = tokio::task::spawn_blocking(move || {

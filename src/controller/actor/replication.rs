@@ -64,7 +64,7 @@ impl Actor {
         }
         self.role = Role::Standby { leader };
         self.c.set_store(Box::new(crate::store::ReadOnly));
-        self.c.disable_southbound();
+        self.c.follow_southbound();
     }
 
     /// The refusal of a write on a standby, if this is one.
@@ -84,7 +84,9 @@ impl Actor {
         self.c = controller;
         self.role = role;
         self.snapshot = None;
-        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
+        if matches!(self.role, Role::Standby { .. }) {
+            self.c.follow_southbound();
+        } else if self.outbox.is_none() {
             self.c.disable_southbound();
         } else {
             // A takeover: routers hear everything again and reconcile
