@@ -1,5 +1,6 @@
 //! Generates the gRPC code of `proto/` with tonic-prost-build, fed by protox
-//! (a pure-Rust protobuf compiler), so building needs no system `protoc`.
+//! (a pure-Rust protobuf compiler), so building needs no system `protoc`:
+//! CPN's API, GoBGP's API (client) and etcd's v3 API (client).
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // GoBGP's API: a client only, and not in cpnd's reflection.
     let mut files = Vec::new();
     collect_protos(&root.join("gobgp"), &mut files)?;
+    files.sort();
+    let descriptors = protox::compile(&files, [root])?;
+    tonic_prost_build::configure()
+        .build_server(false)
+        .compile_fds(descriptors)?;
+
+    // etcd's v3 API (KV, Watch, Lease, Election), annotations stripped: a
+    // client only, for the etcd store and leader election.
+    let mut files = Vec::new();
+    collect_protos(&root.join("etcd"), &mut files)?;
     files.sort();
     let descriptors = protox::compile(&files, [root])?;
     tonic_prost_build::configure()

@@ -10,7 +10,7 @@
 //!  programs    bin/cpnd, bin/cpnctl, bin/cpn-router  the library
 //!  edges       daemon, cli, router, lab, replay      every layer below
 //!  services    api, console, southbound, bgp_ls,     conversion, core, below
-//!              metrics
+//!              metrics, ha
 //!  conversion  proto (and proto::convert), grpc, tls core, documents, pure
 //!  core        controller, store                     documents, pure
 //!  documents   document, topology_file               pure
@@ -38,6 +38,8 @@
 //!   session, the RIB, the merge of what was learned with the file's
 //!   business data, and a passive speaker that feeds the controller
 //!   through its handle, as an input like a topology file
+//! - [`ha`]: several replicas on etcd: election on a lease, the fenced
+//!   etcd store, standbys' hot copy
 //! - [`daemon`]: `cpnd` as a library ([`daemon::run`]), and what daemons share
 //! - [`router`]: the `cpn-router` agent and its back ends (mock, Linux)
 //! - [`netlink`]: Linux namespaces, links and SRv6 routes over rtnetlink
@@ -56,6 +58,7 @@ pub mod daemon;
 pub mod document;
 pub mod engine;
 pub mod grpc;
+pub mod ha;
 pub mod lab;
 pub mod metrics;
 pub mod model;

@@ -30,8 +30,9 @@ fn install(name: &str, yaml: &str) -> pb::InstallPolicyRequest {
     }
 }
 
-const SERVED: [&str; 6] = [
+const SERVED: [&str; 7] = [
     "cpn.v1.BgpLsService",
+    "cpn.v1.ClusterService",
     "cpn.v1.ComputeService",
     "cpn.v1.PathService",
     "cpn.v1.PolicyService",

@@ -98,6 +98,12 @@ impl ComputeService for Api {
                                     last_sequence,
                                 });
                             }
+                            // A standby: the reporter goes to the leader
+                            // (the status names it).
+                            Err(e @ crate::controller::ControllerError::NotLeader { .. }) => {
+                                yield Err(Status::from(e));
+                                break;
+                            }
                             Err(e) => yield Ok(refused(e)),
                         }
                     }

@@ -6,6 +6,7 @@
 
 pub mod access;
 mod bgp_ls;
+pub mod cluster;
 mod compute;
 mod path;
 mod policy;
@@ -21,6 +22,7 @@ use tonic::{Request, Response, Status};
 use crate::controller::actor::ControllerHandle;
 use crate::metrics::Metrics;
 use access::{Action, Caller};
+pub use status::LEADER_METADATA;
 
 /// The state every handler shares: the controller handle, metrics, and the
 /// access rules.
@@ -36,6 +38,8 @@ pub struct Api {
     stopping: tokio::sync::watch::Receiver<bool>,
     /// When each data center's reporter was last heard.
     last_heard: crate::controller::freshness::LastHeard,
+    /// The replication layer's status, when cpnd runs on etcd.
+    cluster: cluster::Cluster,
 }
 
 /// The BGP-LS speaker's published status.
@@ -74,6 +78,7 @@ impl Api {
             bgp_ls: None,
             stopping: tokio::sync::watch::channel(false).1,
             last_heard: Default::default(),
+            cluster: None,
         }
     }
 
@@ -86,6 +91,12 @@ impl Api {
     /// Ends open streams when `stopping` turns true.
     pub fn with_stopping(mut self, stopping: tokio::sync::watch::Receiver<bool>) -> Self {
         self.stopping = stopping;
+        self
+    }
+
+    /// The same handlers, reporting the replication layer's status.
+    pub fn with_cluster(mut self, cluster: Arc<dyn cluster::ClusterInfo>) -> Self {
+        self.cluster = Some(cluster);
         self
     }
 

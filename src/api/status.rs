@@ -60,6 +60,17 @@ fn status(e: ControllerError, parent: Option<&str>) -> Status {
             Status::with_error_details(Code::FailedPrecondition, e.error, details)
         }
         ControllerError::Store(e) => Status::unavailable(e.to_string()),
+        ControllerError::NotLeader { leader } => {
+            let message = ControllerError::NotLeader {
+                leader: leader.clone(),
+            }
+            .to_string();
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            if let Some(v) = leader.and_then(|l| l.parse().ok()) {
+                metadata.insert(LEADER_METADATA, v);
+            }
+            Status::with_metadata(Code::Unavailable, message, metadata)
+        }
     }
 }
 
@@ -94,9 +105,15 @@ impl From<InField<FieldError>> for Status {
     }
 }
 
+/// The metadata key of a standby's UNAVAILABLE answer that names the
+/// leader's API URL (clients retry there).
+pub const LEADER_METADATA: &str = "cpn-leader";
+
 impl From<Gone> for Status {
     fn from(_: Gone) -> Status {
-        Status::unavailable("the controller is shutting down")
+        Status::unavailable(
+            "not acknowledged: the controller is shutting down, or lost its store or its leadership; retry (on another replica)",
+        )
     }
 }
 

@@ -15,7 +15,9 @@ use cpn::cli::topology::TopologyCommand;
 #[derive(Debug, Parser)]
 #[command(name = "cpnctl", version, about, propagate_version = true)]
 struct Cli {
-    /// The controller, e.g. http://127.0.0.1:50051 (for online commands).
+    /// The controller, e.g. http://127.0.0.1:50051 (for online commands);
+    /// several replicas as URL1,URL2,... (the leader is used when it
+    /// answers, else the first replica that does).
     #[arg(long, global = true, env = "CPN_SERVER")]
     server: Option<String>,
     /// Bearer token for a controller with an access file.
@@ -47,6 +49,10 @@ enum Command {
     /// What the controller learns over BGP-LS (needs --server).
     #[command(subcommand, name = "bgp-ls")]
     BgpLs(cpn::cli::bgp_ls::BgpLsCommand),
+    /// The replicas of a controller on etcd: leader, epoch, lag (needs
+    /// --server).
+    #[command(subcommand)]
+    Cluster(cpn::cli::cluster::ClusterCommand),
     /// Apply one event to the controller's network (needs --server).
     Event(EventArgs),
     /// A data center's side: report its pools once, or keep reporting
@@ -139,6 +145,9 @@ async fn online(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = cpn::cli::load::run(&server, args).await?;
             cpn::cli::load::print(&report, json)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Cluster(command) => {
+            cpn::cli::cluster::run(&needs_server(server, "`cpnctl cluster`")?, command).await
         }
         Command::Event(args) => {
             cpn::cli::online::event(&needs_server(server, "`cpnctl event`")?, args).await

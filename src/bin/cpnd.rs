@@ -26,8 +26,37 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     address_file: Option<PathBuf>,
     /// Directory of the durable state; without it, state lives in memory only.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "store")]
     data_dir: Option<PathBuf>,
+    /// Run as one of several replicas sharing their state in etcd:
+    /// `etcd://HOST:PORT[,HOST:PORT...]` (see docs/ha.md). One replica
+    /// leads; the others serve reads and answer writes UNAVAILABLE with the
+    /// leader's URL.
+    #[arg(long, value_name = "etcd://HOST:PORT,...")]
+    store: Option<String>,
+    /// This replica's id in the cluster (default: the host name and port).
+    #[arg(long, value_name = "NAME", requires = "store")]
+    replica_id: Option<String>,
+    /// The URL other replicas and clients reach this replica's API at
+    /// (default: http(s)://the --listen address).
+    #[arg(long, value_name = "URL", requires = "store")]
+    advertise_url: Option<String>,
+    /// Key prefix of CPN's state in etcd.
+    #[arg(long, default_value = "/cpn", requires = "store")]
+    etcd_prefix: String,
+    /// Lease TTL, seconds: a dead leader is replaced about this long after
+    /// its last renewal (renewals every TTL/3).
+    #[arg(long, default_value_t = 5, requires = "store")]
+    lease_ttl_s: u64,
+    /// CA (PEM) of etcd's certificates: speak TLS to etcd.
+    #[arg(long, value_name = "FILE", requires = "store")]
+    etcd_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for etcd.
+    #[arg(long, value_name = "FILE", requires = "etcd_ca")]
+    etcd_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "etcd_cert")]
+    etcd_key: Option<PathBuf>,
     /// Address to serve Prometheus metrics on (`/metrics`).
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
@@ -190,9 +219,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, _) => None,
     };
-    let store: Box<dyn Store> = match &args.data_dir {
-        Some(dir) => Box::new(RedbStore::open(dir)?),
-        None => {
+    let ha = match &args.store {
+        Some(url) => Some(ha_config(&args, url)?),
+        None => None,
+    };
+    let store: Box<dyn Store> = match (&args.data_dir, &ha) {
+        (_, Some(_)) => Box::new(MemoryStore::default()),
+        (Some(dir), None) => Box::new(RedbStore::open(dir)?),
+        (None, None) => {
             warn!("no --data-dir: state lives in memory and is lost at exit");
             Box::new(MemoryStore::default())
         }
@@ -240,6 +274,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         console,
         bgp_ls,
         report_grace: Duration::from_secs(args.report_grace_s),
+        ha,
         ..daemon::Config::new(topology, store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -253,9 +288,52 @@ async fn run(args: Args) -> anyhow::Result<()> {
         signal().await;
     })
     .await?;
-    match &args.data_dir {
-        Some(dir) => info!(data_dir = %dir.display(), "stopped; state is on disk"),
-        None => info!("stopped; the state was in memory only"),
+    match (&args.data_dir, &args.store) {
+        (_, Some(store)) => info!(%store, "stopped; the state is in etcd"),
+        (Some(dir), None) => info!(data_dir = %dir.display(), "stopped; state is on disk"),
+        (None, None) => info!("stopped; the state was in memory only"),
     }
     Ok(())
+}
+
+/// The replication settings of `--store etcd://...`.
+fn ha_config(args: &Args, url: &str) -> anyhow::Result<cpn::ha::Config> {
+    let tls = match &args.etcd_ca {
+        None => None,
+        Some(ca) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            let mut tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(read(ca)?));
+            if let (Some(cert), Some(key)) = (&args.etcd_cert, &args.etcd_key) {
+                tls = tls.identity(tonic::transport::Identity::from_pem(
+                    read(cert)?,
+                    read(key)?,
+                ));
+            }
+            Some(tls)
+        }
+    };
+    let endpoints = cpn::ha::endpoints(url, tls.is_some()).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(args.lease_ttl_s >= 2, "--lease-ttl-s must be at least 2");
+    let replica_id = match &args.replica_id {
+        Some(id) => id.clone(),
+        None => format!(
+            "{}-{}",
+            std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "cpnd".into()),
+            args.listen.port()
+        ),
+    };
+    Ok(cpn::ha::Config {
+        endpoints,
+        tls,
+        prefix: args.etcd_prefix.clone(),
+        replica_id,
+        url: args.advertise_url.clone().unwrap_or_default(),
+        lease_ttl: Duration::from_secs(args.lease_ttl_s),
+        push_epoch: Default::default(),
+    })
 }

@@ -1,6 +1,8 @@
 //! How `cpnctl` reaches `cpnd`: the URL (`http://` plaintext, `https://`
 //! TLS), the CA and client certificate for TLS and mutual TLS, and the
-//! bearer token every call carries. One connection per command.
+//! bearer token every call carries. One connection per command; with
+//! several replicas (`--server URL1,URL2,...`), to the leader when it
+//! answers, else to the first replica that does.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,9 +53,73 @@ fn bad(message: String) -> anyhow::Error {
     Failure { code: 1, message }.into()
 }
 
-/// Connects to the controller.
+/// Connects to the controller. `target.url` may list several replicas
+/// (`URL1,URL2,...`, `cpnd --store etcd://...`): the first that answers is
+/// asked who leads, and the leader is used when it answers (writes go
+/// there); else the replica that answered (reads work on any replica).
 pub async fn connect(target: &Target) -> anyhow::Result<Conn> {
-    let url = &target.url;
+    let urls = replica_urls(&target.url);
+    if urls.len() == 1 {
+        return connect_one(target, &urls[0]).await;
+    }
+    let mut failures = Vec::new();
+    for url in &urls {
+        match connect_one(target, url).await {
+            Ok(conn) => match prefer_leader(target, url, conn).await {
+                Some(conn) => return Ok(conn),
+                None => failures.push(format!("{url}: no answer within {STATUS_TIMEOUT:?}")),
+            },
+            Err(e) => failures.push(format!("{url}: {e:#}")),
+        }
+    }
+    Err(bad(format!(
+        "none of the replicas answered:\n  {}",
+        failures.join("\n  ")
+    )))
+}
+
+/// The URLs of `--server URL1,URL2,...`.
+pub fn replica_urls(server: &str) -> Vec<String> {
+    server
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How long a replica has to say who leads (a paused process accepts
+/// connections and answers nothing).
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The leader's connection when `conn` (to `url`) is to a standby that
+/// names a leader that answers; else `conn`; `None` when the replica at
+/// `url` does not answer.
+async fn prefer_leader(target: &Target, url: &str, conn: Conn) -> Option<Conn> {
+    use crate::proto::v1::GetClusterStatusRequest;
+    use crate::proto::v1::cluster_service_client::ClusterServiceClient;
+    let mut client = ClusterServiceClient::new(conn.clone());
+    let status = tokio::time::timeout(
+        STATUS_TIMEOUT,
+        client.get_cluster_status(GetClusterStatusRequest {}),
+    )
+    .await
+    .ok()?;
+    let Some(replica) = status.ok().and_then(|s| s.into_inner().replica) else {
+        return Some(conn);
+    };
+    if replica.role == "leader" || replica.leader_url.is_empty() || replica.leader_url == url {
+        return Some(conn);
+    }
+    match connect_one(target, &replica.leader_url).await {
+        Ok(leader) => Some(leader),
+        Err(_) => Some(conn),
+    }
+}
+
+/// Connects to the controller at `url`.
+pub async fn connect_one(target: &Target, url: &str) -> anyhow::Result<Conn> {
+    let url = &url.to_owned();
     let mut endpoint = Channel::from_shared(url.clone()).map_err(|e| {
         bad(format!(
             "--server {url}: {e}; expected a URL like http://127.0.0.1:50051"

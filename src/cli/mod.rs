@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod bgp_ls;
 pub mod client;
+pub mod cluster;
 pub mod dc;
 pub mod dot;
 pub mod lab;

@@ -73,14 +73,17 @@ pub fn silences(
 }
 
 /// Checks once a second until `stop` turns true, applying each note as an
-/// event (logged and re-optimizing like any other).
+/// event (logged and re-optimizing like any other). On a standby replica
+/// (etcd) the notes are refused, and the clocks start again: reporters
+/// report to the leader, so a standby that takes over gives every reporter
+/// at least the grace period before it is lost.
 pub async fn watchdog(
     controller: ControllerHandle,
     last_heard: LastHeard,
     grace: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    let since = Instant::now();
+    let mut since = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -99,6 +102,10 @@ pub async fn watchdog(
                     affected = outcome.affected.len(),
                     "a data center's reporter went quiet"
                 ),
+                Ok(Err(super::ControllerError::NotLeader { .. })) => {
+                    since = Instant::now();
+                    break;
+                }
                 // A report may have come in between: nothing to note.
                 Ok(Err(e)) => tracing::debug!(note = what, error = %e, "silence not noted"),
                 Err(_) => return,

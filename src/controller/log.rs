@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use crate::document::PolicyJson;
 use crate::model::OperatorId;
+use crate::store::LogRecord;
 
 /// What happened to a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,6 +37,20 @@ impl ChangeKind {
             ChangeKind::Removed => "removed",
             ChangeKind::Southbound => "southbound",
         }
+    }
+
+    /// The kind named `s` in JSON.
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::Installed,
+            ChangeKind::Updated,
+            ChangeKind::Down,
+            ChangeKind::Restored,
+            ChangeKind::Removed,
+            ChangeKind::Southbound,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -98,9 +113,42 @@ pub struct Entry<'a> {
     pub time: SystemTime,
 }
 
+impl Logged {
+    /// The form replicated through the store.
+    pub fn record(&self) -> LogRecord {
+        LogRecord {
+            sequence: self.sequence,
+            kind: self.kind.as_str().to_owned(),
+            name: self.name.clone(),
+            operator: self.operator.as_ref().map(|o| o.to_string()),
+            version: self.version,
+            time_unix_ms: self
+                .time
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            headend: self.headend.clone(),
+        }
+    }
+
+    /// A change replicated through the store (`None`: an unknown kind).
+    pub fn of_record(r: &LogRecord) -> Option<Logged> {
+        Some(Logged {
+            sequence: r.sequence,
+            kind: ChangeKind::parse(&r.kind)?,
+            name: r.name.clone(),
+            operator: r.operator.as_deref().map(OperatorId::from),
+            version: r.version,
+            time: SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(r.time_unix_ms),
+            headend: r.headend.clone(),
+        })
+    }
+}
+
 /// The most recent changes.
 #[derive(Debug)]
 pub struct ChangeLog {
+    /// The sequence it continued after when created.
+    start: u64,
     last: u64,
     kept: VecDeque<Logged>,
     capacity: usize,
@@ -135,6 +183,7 @@ impl ChangeLog {
     /// A log continuing after `last`, keeping `capacity` changes.
     pub fn new(last: u64, capacity: usize) -> Self {
         ChangeLog {
+            start: last,
             last,
             kept: VecDeque::new(),
             capacity: capacity.max(1),
@@ -168,6 +217,41 @@ impl ChangeLog {
         }
         self.kept.push_back(change.clone());
         change
+    }
+
+    /// Appends a change the leader logged, with its sequence (a standby
+    /// follows the leader's log so that watchers resume at the same
+    /// numbers on any replica). A gap (a missed change) restarts the log
+    /// after the change.
+    pub fn push_logged(&mut self, change: Logged) {
+        if change.sequence <= self.last {
+            return;
+        }
+        if change.sequence != self.last + 1 {
+            self.kept.clear();
+            self.start = change.sequence - 1;
+        }
+        self.last = change.sequence;
+        if self.kept.len() == self.capacity {
+            self.kept.pop_front();
+        }
+        self.kept.push_back(change);
+    }
+
+    /// Keeps the changes of `older` (the log this one replaces) when this
+    /// one continues exactly where it ends: watchers of a replica that
+    /// reloaded its state or took over resume without a gap.
+    pub fn carry(&mut self, older: ChangeLog) {
+        if older.last != self.start || older.kept.is_empty() {
+            return;
+        }
+        let mut kept = older.kept;
+        kept.extend(std::mem::take(&mut self.kept));
+        while kept.len() > self.capacity {
+            kept.pop_front();
+        }
+        self.start = older.start;
+        self.kept = kept;
     }
 
     /// Changes after `after`, oldest first.

@@ -20,6 +20,7 @@
 pub mod actor;
 mod desired;
 mod events;
+mod follow;
 pub mod freshness;
 mod index;
 mod log;
@@ -37,6 +38,7 @@ use std::time::{Instant, SystemTime};
 
 pub use desired::{PREFERENCE, binding_sid, color, distinguisher};
 pub use events::Touched;
+pub use follow::Followed;
 pub use log::{Change, ChangeKind, ChangeLog, Entry, Logged, ResumeError};
 pub use policy::{
     Policy, PolicyState, PoolShare, Reservation, Southbound, SouthboundState, Times, now_ms,
@@ -100,6 +102,23 @@ pub enum ControllerError {
     /// The store failed; the operation was not applied.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// This replica is a standby (etcd store): only the leader changes
+    /// state. The leader's API URL, when one is known.
+    #[error("{}", not_leader_message(.leader.as_deref()))]
+    NotLeader {
+        /// The leader's API URL.
+        leader: Option<String>,
+    },
+}
+
+/// What a standby answers a write.
+fn not_leader_message(leader: Option<&str>) -> String {
+    match leader {
+        Some(url) => format!(
+            "this replica is a standby: send changes to the leader at {url} (cpnctl --server URL1,URL2,... finds it)"
+        ),
+        None => "this replica is a standby and no leader is known now (an election is under way, or etcd has no quorum); retry shortly".to_owned(),
+    }
 }
 
 impl ControllerError {
@@ -171,6 +190,8 @@ pub struct Controller {
     stats: Stats,
     /// Nothing reads the outbox: policies say so instead of "pending".
     southbound_off: bool,
+    /// A standby replica: the leader pushes, and policies say so.
+    standby: bool,
 }
 
 impl Controller {
@@ -235,6 +256,7 @@ impl Controller {
             pending: Batch::default(),
             stats: Stats::default(),
             southbound_off: false,
+            standby: false,
         }
     }
 
@@ -258,7 +280,9 @@ impl Controller {
 
     /// The southbound status of a policy not pushed yet.
     fn unpushed(&self) -> Southbound {
-        if self.southbound_off {
+        if self.standby {
+            Southbound::standby()
+        } else if self.southbound_off {
             Southbound::disabled()
         } else {
             Southbound::default()
@@ -267,11 +291,29 @@ impl Controller {
 
     /// Commits what waits (group commit); a no-op when nothing does.
     pub fn flush(&mut self) -> Result<(), StoreError> {
+        if self.store.replicates_log() {
+            // Every logged change goes to the store (standbys follow the
+            // log), and the stored sequence is the last one logged.
+            if self.pending.is_empty() && self.fresh.is_empty() {
+                return Ok(());
+            }
+            let mut batch = std::mem::take(&mut self.pending);
+            batch.sequence = batch.sequence.max(self.log.last());
+            let log: Vec<_> = self.fresh.iter().map(Logged::record).collect();
+            return self.store.commit_logged(&batch, &log);
+        }
         if self.pending.is_empty() && self.pending.sequence == 0 {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
         self.store.commit(&batch)
+    }
+
+    /// Writes go to `store` from now on (a replica that takes over, or
+    /// steps down); returns the previous one.
+    pub fn set_store(&mut self, store: Box<dyn Store>) -> Box<dyn Store> {
+        self.pending = Batch::default();
+        std::mem::replace(&mut self.store, store)
     }
 
     /// Persists one operation's writes: now, or with the next flush.

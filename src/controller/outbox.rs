@@ -26,6 +26,10 @@ pub enum Desired {
     /// and after a topology replacement): readers may now reconcile, and
     /// take away what is not wanted.
     Synced,
+    /// This controller stopped leading (replicas on etcd): readers stop
+    /// pushing and forget what they were told; a takeover later tells them
+    /// everything again.
+    Standby,
     /// A policy was removed: whichever router holds it drops it.
     Removed {
         /// Policy name.

@@ -158,6 +158,17 @@ impl Southbound {
             ),
         }
     }
+
+    /// The status of every policy on a standby replica (replicas on etcd).
+    pub fn standby() -> Self {
+        Southbound {
+            state: SouthboundState::Disabled,
+            detail: Some(
+                "this replica is a standby: the leader pushes to routers (ask it for the push status)"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl Default for Southbound {

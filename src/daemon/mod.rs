@@ -63,6 +63,9 @@ pub struct Config {
     /// How long a data center's reporter may stay silent past its own
     /// interval before the data center is treated as down.
     pub report_grace: Duration,
+    /// Run as one replica of several on etcd (`--store etcd://...`):
+    /// `store` is then unused. An empty `url` is filled from the listener.
+    pub ha: Option<crate::ha::Config>,
 }
 
 /// The BGP-LS speaker of `cpnd --bgp-ls`.
@@ -93,6 +96,7 @@ impl Config {
             console: None,
             bgp_ls: None,
             report_grace: Duration::from_secs(30),
+            ha: None,
         }
     }
 }
@@ -124,6 +128,9 @@ pub enum DaemonError {
     /// acknowledged nothing it did not persist. Restart from the store.
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
+    /// etcd could not be used at start.
+    #[error("etcd: {0}")]
+    Replica(#[from] crate::ha::replica::ReplicaError),
     /// A task panicked.
     #[error("a task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -162,10 +169,37 @@ pub async fn run(
         console_transport(console, &config)?;
     }
     let (store, topology, controller_config) = (config.store, config.topology, config.controller);
-    let controller =
-        tokio::task::spawn_blocking(move || Controller::open(store, topology, controller_config))
+    let (controller, role, replica) = match config.ha {
+        None => {
+            let c = tokio::task::spawn_blocking(move || {
+                Controller::open(store, topology, controller_config)
+            })
             .await?
             .map_err(DaemonError::Open)?;
+            (c, actor::Role::Solo, None)
+        }
+        Some(mut ha) => {
+            if ha.url.is_empty() {
+                let scheme = if config.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                ha.url = format!("{scheme}://{addr}");
+            }
+            info!(replica = %ha.replica_id, url = %ha.url, etcd = ?ha.endpoints, "joining the cluster on etcd");
+            let mut r = crate::ha::Replica::connect(
+                ha,
+                controller_config,
+                topology,
+                Duration::from_secs(60),
+            )
+            .await?;
+            let (c, role) = r.first_state().await?;
+            info!(role = ?role, "replica ready");
+            (c, role, Some(r))
+        }
+    };
     let access = access(
         &config.access_file,
         config.rate_limit,
@@ -173,6 +207,14 @@ pub async fn run(
         &controller,
     )?;
     let southbound = match config.southbound {
+        Some(mut sb) if replica.is_some() => {
+            sb.epoch = Some(replica.as_ref().expect("checked").push_epoch());
+            if let Some(path) = &config.southbound_file {
+                sb.bgp = crate::southbound::config::load(path, controller.topology())
+                    .map_err(|e| DaemonError::Setup(e.to_string()))?;
+            }
+            Some(sb)
+        }
         None => {
             warn!("--no-southbound: policies are not pushed to routers");
             None
@@ -202,7 +244,8 @@ pub async fn run(
         }
         None => (None, None),
     };
-    let running = actor::spawn(controller, outbox);
+    let (stepped_tx, stepped_rx) = tokio::sync::mpsc::unbounded_channel();
+    let running = actor::spawn_as(controller, outbox, role, Some(stepped_tx));
     if let Some((rx, sb)) = desired {
         tokio::spawn(crate::southbound::run(rx, running.feedback.clone(), sb));
     }
@@ -212,6 +255,11 @@ pub async fn run(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    let mut cluster: crate::api::cluster::Cluster = None;
+    let replica_task = replica.map(|r| {
+        cluster = Some(Arc::new(crate::ha::replica::ClusterView::of(&r)));
+        tokio::spawn(r.run(handle.clone(), stepped_rx, stop_rx.clone()))
+    });
 
     let mut bgp_ls = None;
     if let Some(b) = config.bgp_ls {
@@ -298,6 +346,7 @@ pub async fn run(
         call_timeout: config.call_timeout,
         bgp_ls: bgp_ls_status,
         last_heard,
+        cluster,
     };
     let mut server = tokio::spawn(northbound::serve(
         listener,
@@ -330,6 +379,11 @@ pub async fn run(
     info!("shutting down: finishing calls in flight");
     let _ = stop_tx.send(true);
     server.await??;
+    if let Some(r) = replica_task {
+        // It gives the lease up (another replica takes over at once) and
+        // drops its controller handle.
+        r.await?;
+    }
     if let Some((_, speaker)) = bgp_ls {
         // Its sessions close with Cease; it holds a controller handle.
         speaker.await?;

@@ -13,6 +13,7 @@ use crate::controller::actor::ControllerHandle;
 use crate::grpc::{MAX_MESSAGE_BYTES, ServeError, incoming};
 use crate::metrics::Metrics;
 use crate::proto::v1::bgp_ls_service_server::BgpLsServiceServer;
+use crate::proto::v1::cluster_service_server::ClusterServiceServer;
 use crate::proto::v1::compute_service_server::ComputeServiceServer;
 use crate::proto::v1::path_service_server::PathServiceServer;
 use crate::proto::v1::policy_service_server::PolicyServiceServer;
@@ -32,6 +33,8 @@ pub struct Options {
     pub bgp_ls: Option<crate::api::BgpLsStatus>,
     /// Where reports are noted for the reporters' watchdog.
     pub last_heard: crate::controller::freshness::LastHeard,
+    /// The replication layer's status, when on etcd.
+    pub cluster: crate::api::cluster::Cluster,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             call_timeout: Duration::from_secs(30),
             bgp_ls: None,
             last_heard: Default::default(),
+            cluster: None,
         }
     }
 }
@@ -68,6 +72,9 @@ pub async fn serve(
     if let Some(status) = options.bgp_ls {
         api = api.with_bgp_ls(status);
     }
+    if let Some(cluster) = options.cluster {
+        api = api.with_cluster(cluster);
+    }
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<TopologyServiceServer<Api>>()
@@ -84,6 +91,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<ComputeServiceServer<Api>>()
         .await;
+    health_reporter
+        .set_serving::<ClusterServiceServer<Api>>()
+        .await;
     // Reflection lists exactly what is served (not the agents' services,
     // which share the descriptors), in both protocol versions: stock tools
     // (grpcurl up to 1.8, grpcio-reflection) still speak v1alpha.
@@ -93,6 +103,7 @@ pub async fn serve(
         <PolicyServiceServer<Api> as NamedService>::NAME,
         <BgpLsServiceServer<Api> as NamedService>::NAME,
         <ComputeServiceServer<Api> as NamedService>::NAME,
+        <ClusterServiceServer<Api> as NamedService>::NAME,
         <tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService> as NamedService>::NAME,
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
@@ -131,6 +142,7 @@ pub async fn serve(
         )
         .add_service(BgpLsServiceServer::new(api.clone()))
         .add_service(ComputeServiceServer::new(api.clone()))
+        .add_service(ClusterServiceServer::new(api.clone()))
         .add_service(
             PolicyServiceServer::new(api)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -22,6 +22,34 @@ type Reports = Pin<Box<dyn Stream<Item = Result<pb::RouterReport, Status>> + Sen
 pub struct AgentService<B> {
     backend: B,
     closing: watch::Receiver<bool>,
+    /// The newest controller epoch seen on a push (replicas on etcd).
+    newest_epoch: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl<B> AgentService<B> {
+    /// Admits a push: one without an epoch (a controller on one machine),
+    /// or one whose epoch is not older than the newest seen. A deposed
+    /// leader (paused, then resumed) pushes under its old epoch once the
+    /// new leader has pushed under a newer one: refused, so that it cannot
+    /// overwrite the new leader's paths.
+    fn admit<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        use std::sync::atomic::Ordering;
+        let Some(epoch) = request
+            .metadata()
+            .get(crate::southbound::EPOCH_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
+            return Ok(());
+        };
+        let newest = self.newest_epoch.fetch_max(epoch, Ordering::SeqCst);
+        if epoch < newest {
+            return Err(Status::permission_denied(format!(
+                "a push of controller epoch {epoch} is refused: epoch {newest} has pushed since (the sender was deposed)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Ends the report streams of an [`AgentService`] when dropped or closed.
@@ -44,7 +72,11 @@ impl Drop for Closer {
 pub fn agent_service<B: Backend>(backend: B) -> (RouterAgentServer<AgentService<B>>, Closer) {
     let (tx, closing) = watch::channel(false);
     (
-        RouterAgentServer::new(AgentService { backend, closing }),
+        RouterAgentServer::new(AgentService {
+            backend,
+            closing,
+            newest_epoch: Default::default(),
+        }),
         Closer(tx),
     )
 }
@@ -55,6 +87,7 @@ impl<B: Backend> RouterAgent for AgentService<B> {
         &self,
         request: Request<pb::ProvisionSidsRequest>,
     ) -> Result<Response<pb::ProvisionSidsResponse>, Status> {
+        self.admit(&request)?;
         self.backend.provision_sids(request.into_inner()).await?;
         Ok(Response::new(pb::ProvisionSidsResponse {}))
     }
@@ -63,6 +96,7 @@ impl<B: Backend> RouterAgent for AgentService<B> {
         &self,
         request: Request<pb::ApplyPolicyRequest>,
     ) -> Result<Response<pb::ApplyPolicyResponse>, Status> {
+        self.admit(&request)?;
         let version = self.backend.apply_policy(request.into_inner()).await?;
         Ok(Response::new(pb::ApplyPolicyResponse { version }))
     }
@@ -71,6 +105,7 @@ impl<B: Backend> RouterAgent for AgentService<B> {
         &self,
         request: Request<pb::RemoveRouterPolicyRequest>,
     ) -> Result<Response<pb::RemoveRouterPolicyResponse>, Status> {
+        self.admit(&request)?;
         self.backend.remove_policy(request.into_inner()).await?;
         Ok(Response::new(pb::RemoveRouterPolicyResponse {}))
     }
@@ -190,4 +225,42 @@ pub async fn serve_mock(
         })
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(epoch: Option<i64>) -> Request<()> {
+        let mut r = Request::new(());
+        if let Some(e) = epoch {
+            r.metadata_mut().insert(
+                crate::southbound::EPOCH_METADATA,
+                e.to_string().parse().unwrap(),
+            );
+        }
+        r
+    }
+
+    #[test]
+    fn a_push_older_than_the_newest_epoch_is_refused() {
+        let (_tx, closing) = watch::channel(false);
+        let agent = AgentService {
+            backend: (),
+            closing,
+            newest_epoch: Default::default(),
+        };
+        assert!(agent.admit(&push(Some(7))).is_ok());
+        assert!(agent.admit(&push(Some(7))).is_ok(), "the same epoch again");
+        let refused = agent.admit(&push(Some(5))).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(
+            refused.message().contains("epoch 7"),
+            "{}",
+            refused.message()
+        );
+        assert!(agent.admit(&push(Some(9))).is_ok(), "a newer leader");
+        assert!(agent.admit(&push(Some(7))).is_err());
+        assert!(agent.admit(&push(None)).is_ok(), "one machine: no epoch");
+    }
 }

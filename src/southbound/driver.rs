@@ -111,6 +111,8 @@ pub struct AgentDriver {
     client: RouterAgentClient<Channel>,
     /// The same agent without a call timeout, for the report stream.
     streams: RouterAgentClient<Channel>,
+    /// The leader's epoch, sent with every push (replicas on etcd).
+    epoch: Option<super::PushEpoch>,
 }
 
 impl AgentDriver {
@@ -120,6 +122,7 @@ impl AgentDriver {
         mgmt: &str,
         timeout: Duration,
         tls: Option<&crate::tls::ClientTls>,
+        epoch: Option<super::PushEpoch>,
     ) -> Result<AgentDriver, DriverError> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let mut endpoint = Endpoint::from_shared(format!("{scheme}://{mgmt}"))
@@ -137,14 +140,29 @@ impl AgentDriver {
         Ok(AgentDriver {
             client: RouterAgentClient::new(endpoint.clone().timeout(timeout).connect_lazy()),
             streams: RouterAgentClient::new(endpoint.connect_lazy()),
+            epoch,
         })
+    }
+
+    /// A push, stamped with the leader's epoch when there is one.
+    fn stamped<T>(&self, message: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        if let Some(e) = &self.epoch
+            && let Ok(v) = e.get().to_string().parse()
+        {
+            r.metadata_mut().insert(super::EPOCH_METADATA, v);
+        }
+        r
     }
 }
 
 #[tonic::async_trait]
 impl RouterDriver for AgentDriver {
     async fn provision(&self, sids: &pb::ProvisionSidsRequest) -> Result<(), DriverError> {
-        self.client.clone().provision_sids(sids.clone()).await?;
+        self.client
+            .clone()
+            .provision_sids(self.stamped(sids.clone()))
+            .await?;
         Ok(())
     }
 
@@ -156,7 +174,7 @@ impl RouterDriver for AgentDriver {
         Ok(self
             .client
             .clone()
-            .apply_policy(r)
+            .apply_policy(self.stamped(r))
             .await?
             .into_inner()
             .version)
@@ -167,7 +185,7 @@ impl RouterDriver for AgentDriver {
             router: router.to_owned(),
             name: name.to_owned(),
         };
-        self.client.clone().remove_policy(r).await?;
+        self.client.clone().remove_policy(self.stamped(r)).await?;
         Ok(())
     }
 

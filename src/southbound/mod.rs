@@ -42,7 +42,33 @@ pub struct Config {
     pub bgp: Vec<bgp::Speaker>,
     /// TLS to the agents (`None`: plaintext).
     pub agent_tls: Option<crate::tls::ClientTls>,
+    /// The leader's epoch, sent with every push to an agent (replicas on
+    /// etcd; `None` on one machine): agents refuse a push older than the
+    /// newest epoch they have seen.
+    pub epoch: Option<PushEpoch>,
 }
+
+/// The epoch a leader pushes under, shared with the replication layer that
+/// sets it when this replica takes over (and leaves it when it steps down,
+/// so that a deposed leader's late pushes carry its old epoch).
+#[derive(Clone, Debug, Default)]
+pub struct PushEpoch(pub Arc<std::sync::atomic::AtomicI64>);
+
+impl PushEpoch {
+    /// The epoch now (0: none yet).
+    pub fn get(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl PartialEq for PushEpoch {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The metadata key of the epoch on pushes to agents.
+pub const EPOCH_METADATA: &str = "cpn-epoch";
 
 impl Default for Config {
     fn default() -> Self {
@@ -53,6 +79,7 @@ impl Default for Config {
             reconcile_interval: Duration::from_secs(30),
             bgp: Vec::new(),
             agent_tls: None,
+            epoch: None,
         }
     }
 }
@@ -113,6 +140,11 @@ pub async fn run(
                     let _ = tx.send(Job::Synced);
                 }
             }
+            Desired::Standby => {
+                // Each worker ends with its channel; routers keep what they
+                // hold (the new leader reconciles them).
+                workers.clear();
+            }
             Desired::Router(sids) => {
                 let (router, mgmt) = (sids.router.clone(), sids.mgmt.clone());
                 let mgmt = match (through_bgp.get(&router), mgmt) {
@@ -133,8 +165,12 @@ pub async fn run(
                     Ok(mgmt) => match drivers.get(&mgmt) {
                         Some(d) => d.clone(),
                         None => {
-                            match AgentDriver::new(&mgmt, config.timeout, config.agent_tls.as_ref())
-                            {
+                            match AgentDriver::new(
+                                &mgmt,
+                                config.timeout,
+                                config.agent_tls.as_ref(),
+                                config.epoch.clone(),
+                            ) {
                                 Ok(d) => {
                                     let d: Arc<dyn RouterDriver> = Arc::new(d);
                                     drivers.insert(mgmt.clone(), d.clone());

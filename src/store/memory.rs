@@ -1,9 +1,27 @@
-//! A store in memory: for replays, tests, and `cpnd` without `--data-dir`.
+//! A store in memory: for replays, tests, and `cpnd` without `--data-dir`;
+//! and the empty store of a standby replica.
 
 use std::collections::BTreeMap;
 
 use super::{Batch, PolicyRecord, Store, StoreError, Stored};
 use crate::topology_file::TopologyDocument;
+
+/// The store of a standby replica: it holds nothing (the state is in etcd,
+/// written by the leader) and refuses writes.
+#[derive(Debug, Default)]
+pub struct ReadOnly;
+
+impl Store for ReadOnly {
+    fn load(&self) -> Result<Stored, StoreError> {
+        Ok(Stored::default())
+    }
+
+    fn commit(&mut self, _: &Batch) -> Result<(), StoreError> {
+        Err(StoreError(
+            "this replica is a standby: it writes nothing".into(),
+        ))
+    }
+}
 
 /// Keeps everything in memory; nothing survives the process.
 #[derive(Debug, Default)]

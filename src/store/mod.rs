@@ -1,7 +1,8 @@
 //! Durable state: the live topology, every policy and the change sequence,
 //! written in one transaction per controller operation, before the API
 //! answers. `RedbStore` keeps it in an embedded database under `--data-dir`;
-//! `MemoryStore` keeps it in memory (replays, tests).
+//! `MemoryStore` keeps it in memory (replays, tests). The etcd store, shared
+//! by several replicas, is in `ha::store` (it needs gRPC and tokio).
 //!
 //! Records hold ids, not indices, so they outlive any one topology instance.
 //! Reservations are not stored: they follow from each policy's request and
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::RequestDoc;
 use crate::topology_file::TopologyDocument;
 
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, ReadOnly};
 pub use redb_store::RedbStore;
 
 /// A path held by a policy, by ids.
@@ -126,6 +127,27 @@ impl Batch {
     }
 }
 
+/// One logged change as replicated to standbys (etcd store): what a
+/// watcher of another replica needs to resume at the same sequence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// Its sequence number.
+    pub sequence: u64,
+    /// What happened (`installed`, `updated`, ...).
+    pub kind: String,
+    /// The policy.
+    pub name: String,
+    /// The operator of its headend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// The policy's version at the change.
+    pub version: u64,
+    /// When, ms since the Unix epoch.
+    pub time_unix_ms: u64,
+    /// The policy's headend router id.
+    pub headend: String,
+}
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]
@@ -137,6 +159,17 @@ pub trait Store: Send {
     fn load(&self) -> Result<Stored, StoreError>;
     /// Writes one operation's changes atomically and durably.
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
+    /// True when the store replicates the change log (etcd: standbys serve
+    /// watchers from it), so that every logged change, southbound ones
+    /// included, is committed with [`commit_logged`](Store::commit_logged).
+    fn replicates_log(&self) -> bool {
+        false
+    }
+    /// Writes a batch with the changes logged since the last commit; only
+    /// stores that [replicate the log](Store::replicates_log) keep them.
+    fn commit_logged(&mut self, batch: &Batch, _log: &[LogRecord]) -> Result<(), StoreError> {
+        self.commit(batch)
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     CsidBlock, DEFAULT_LNFL, DEFAULT_MSD, DatacenterDraft, LinkDraft, MicroSid, Operator,
-    PoolDraft, PoolHealth, PoolKind, PrefixOwner, Reporter, RouterDraft, Topology,
-    TopologyBuilder, derived_prefix,
+    PoolDraft, PoolHealth, PoolKind, PrefixOwner, Reporter, RouterDraft, Topology, TopologyBuilder,
+    derived_prefix,
 };
 
 /// The only version of the format.

@@ -114,6 +114,23 @@ impl Daemon {
         self.logs.try_iter().collect()
     }
 
+    /// The log lines written since start-up (or the last call), unread.
+    pub fn drain_logs(&self) -> Vec<String> {
+        self.logs.try_iter().collect()
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) by name.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{name}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     /// SIGKILL: gone at once, nothing saved.
     pub fn kill(self) {
         // Drop does it.

@@ -23,6 +23,7 @@ SERVED = {
     "cpn.v1.PathService",
     "cpn.v1.PolicyService",
     "cpn.v1.BgpLsService",
+    "cpn.v1.ClusterService",
     "cpn.v1.ComputeService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1alpha.ServerReflection",

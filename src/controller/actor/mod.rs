@@ -8,11 +8,15 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+mod replication;
+
+pub use replication::Role;
+
 use super::outbox::{Desired, Feedback, FeedbackSender, Outbox};
 use super::{
-    CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Installed,
-    Outcome, Page, PolicyCounts, ResumeError, Retries, Scope, Southbound, SouthboundState, Stats,
-    desired,
+    CallKind, Change, ChangeKind, Controller, ControllerError, EventOutcome, Filter, Followed,
+    Installed, Outcome, Page, PolicyCounts, ResumeError, Retries, Scope, Southbound,
+    SouthboundState, Stats, desired,
 };
 use crate::document::{AnswerJson, ErrorJson, EventDoc, PolicyJson, RequestDoc, answer_json};
 use crate::model::Topology;
@@ -85,6 +89,33 @@ enum Command {
     },
     /// From the readers of the outbox, in the order they sent it.
     Feedback(Feedback),
+    /// Replication (etcd store): new state and role (a standby's reload,
+    /// a takeover).
+    Reset {
+        controller: Box<Controller>,
+        role: Role,
+    },
+    /// Replication: what the leader committed, for a standby.
+    Follow(Box<Followed>),
+    /// Replication: this replica's leadership is over.
+    Demote {
+        leader: Option<String>,
+    },
+    /// Replication: who leads now (a standby names it to writers).
+    Leader(Option<String>),
+}
+
+impl Command {
+    /// A replication command: handled in a group of its own.
+    fn is_replication(&self) -> bool {
+        matches!(
+            self,
+            Command::Reset { .. }
+                | Command::Follow(_)
+                | Command::Demote { .. }
+                | Command::Leader(_)
+        )
+    }
 }
 
 /// Where a watch starts.
@@ -296,7 +327,20 @@ pub struct Running {
 /// [`GROUP`]) is handled, the group's writes are committed at once, and only
 /// then are the replies sent, the changes broadcast and the desired state
 /// written to the outbox.
-pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
+pub fn spawn(controller: Controller, outbox: Option<Outbox>) -> Running {
+    spawn_as(controller, outbox, Role::Solo, None)
+}
+
+/// Starts the task of one replica of several (etcd store) in `role`. When
+/// the leader's commit fails (fenced by a newer leader, or etcd is
+/// unreachable) it steps down by itself and says so on `stepped_down`;
+/// nothing of that group is acknowledged.
+pub fn spawn_as(
+    mut controller: Controller,
+    outbox: Option<Outbox>,
+    role: Role,
+    stepped_down: Option<mpsc::UnboundedSender<()>>,
+) -> Running {
     let (tx, mut rx) = mpsc::channel::<Command>(4096);
     let (feedback_tx, mut feedback_rx) = mpsc::unbounded_channel::<Feedback>();
     // Feedback joins the commands in the order it was sent; a weak sender,
@@ -313,7 +357,9 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
     let (changes, _) = broadcast::channel::<Change>(65_536);
     let (topology_tx, topology_changes) = watch::channel(0u64);
     controller.defer_commits();
-    if outbox.is_none() {
+    if matches!(role, Role::Standby { .. }) {
+        controller.follow_southbound();
+    } else if outbox.is_none() {
         controller.disable_southbound();
     }
     let task = tokio::task::spawn_blocking(move || {
@@ -325,6 +371,8 @@ pub fn spawn(mut controller: Controller, outbox: Option<Outbox>) -> Running {
             retries: Retries::default(),
             topology_tx,
             topology_seen: (0, 0),
+            role,
+            stepped_down,
         };
         actor.push_everything();
         actor.run(&mut rx)
@@ -351,16 +399,36 @@ struct Actor {
     topology_tx: watch::Sender<u64>,
     /// The topology last published: its instance and generation.
     topology_seen: (u64, u64),
+    /// What it may do.
+    role: Role,
+    /// Told when a leader steps down by itself.
+    stepped_down: Option<mpsc::UnboundedSender<()>>,
 }
 
 impl Actor {
     fn run(&mut self, rx: &mut mpsc::Receiver<Command>) -> Result<(), StoreError> {
         let mut replies: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
-        while let Some(first) = rx.blocking_recv() {
+        // A replication command (a role or state change) is a group of its
+        // own: writes handled before it are committed, or refused, with the
+        // store they were handled under.
+        let mut carried: Option<Command> = None;
+        loop {
+            let first = match carried.take() {
+                Some(c) => c,
+                None => match rx.blocking_recv() {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
+            let alone = first.is_replication();
             let mut replaced = matches!(first, Command::Replace { .. });
             replies.push(self.handle(first));
-            while replies.len() < GROUP {
+            while !alone && replies.len() < GROUP {
                 match rx.try_recv() {
+                    Ok(command) if command.is_replication() => {
+                        carried = Some(command);
+                        break;
+                    }
                     Ok(command) => {
                         replaced |= matches!(command, Command::Replace { .. });
                         replies.push(self.handle(command));
@@ -369,6 +437,21 @@ impl Actor {
                 }
             }
             if let Err(e) = self.c.flush() {
+                if self.role == Role::Leader {
+                    // Fenced by a newer leader, or etcd is out of reach:
+                    // nothing of this group is acknowledged (the replies
+                    // are dropped), and this replica stops leading; its
+                    // state is reloaded from etcd as a standby.
+                    tracing::error!(error = %e, "cannot commit to etcd; stepping down");
+                    replies.clear();
+                    // Nor are its changes: watchers must not see them.
+                    let _ = self.c.drain_changes(false);
+                    self.become_standby(None);
+                    if let Some(tx) = &self.stepped_down {
+                        let _ = tx.send(());
+                    }
+                    continue;
+                }
                 tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
                 return Err(e);
             }
@@ -410,6 +493,9 @@ impl Actor {
     }
 
     fn send(&self, desired: Desired) {
+        if matches!(self.role, Role::Standby { .. }) {
+            return;
+        }
         if let Some(outbox) = &self.outbox {
             // A reader that has gone away is the southbound shutting down.
             let _ = outbox.send(desired);
@@ -419,7 +505,7 @@ impl Actor {
     /// Every router's SIDs and every policy's desired state, then the mark
     /// that the readers now know all they should.
     fn push_everything(&mut self) {
-        if self.outbox.is_none() {
+        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
             return;
         }
         let t = self.c.topology();
@@ -434,7 +520,7 @@ impl Actor {
     /// Desired state of the policies that changed (southbound-only changes
     /// excepted).
     fn push_changes(&mut self, changes: &[Change]) {
-        if self.outbox.is_none() {
+        if self.outbox.is_none() || matches!(self.role, Role::Standby { .. }) {
             return;
         }
         let mut names: Vec<&str> = changes
@@ -530,8 +616,52 @@ impl Actor {
 
     /// Handles one command; returns what sends its reply after the commit.
     fn handle(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
+        if let Some(refusal) = self.refuse_write() {
+            match command {
+                Command::Install { reply, .. } => return later(reply, Err(refusal)),
+                Command::Remove { reply, .. } => return later(reply, Err(refusal)),
+                Command::Event { reply, .. } | Command::Events { reply, .. } => {
+                    return later(reply, Err(refusal));
+                }
+                Command::Replace { reply, .. } => return later(reply, Err(refusal)),
+                Command::Feedback(Feedback::Report { router, .. }) => {
+                    tracing::debug!(%router, "a router's report reached a standby; ignored");
+                    return Box::new(|| {});
+                }
+                other => return self.handle_any(other),
+            }
+        }
+        self.handle_any(command)
+    }
+
+    /// Handles one command a standby may handle too (and, on a leader or a
+    /// sole replica, every command).
+    fn handle_any(&mut self, command: Command) -> Box<dyn FnOnce() + Send> {
         let c = &mut self.c;
         match command {
+            Command::Reset { controller, role } => {
+                self.reset(*controller, role);
+                Box::new(|| {})
+            }
+            Command::Follow(update) => {
+                if let Err(e) = c.follow(*update) {
+                    tracing::error!(error = %e, "cannot take in the leader's state");
+                }
+                Box::new(|| {})
+            }
+            Command::Demote { leader } => {
+                if self.role == Role::Leader {
+                    tracing::warn!("leadership lost: now a standby");
+                }
+                self.become_standby(leader);
+                Box::new(|| {})
+            }
+            Command::Leader(leader) => {
+                if let Role::Standby { leader: l } = &mut self.role {
+                    *l = leader;
+                }
+                Box::new(|| {})
+            }
             Command::Query {
                 request,
                 scope,

@@ -1,0 +1,214 @@
+//! A standby's hot copy: read the state under the prefix at one revision,
+//! hand it to the controller task, then watch the prefix from the next
+//! revision and hand over what each watch response brings. When etcd says
+//! the history was compacted, read everything again.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::client::{Etcd, EtcdError};
+use super::layout::{self, Key, Layout};
+use super::{Status, store};
+use crate::controller::actor::{ControllerHandle, Role};
+use crate::controller::{self, Controller, Followed};
+use crate::proto::etcd::mvccpb::event::EventType;
+use crate::store::{Batch, ReadOnly, Store, StoreError, Stored};
+use crate::topology_file::TopologyDocument;
+
+/// How long to wait before reading again after a failure.
+const RETRY: Duration = Duration::from_millis(300);
+
+/// A store that hands out one snapshot and drops writes: a standby opens
+/// its controller from it (re-checking every policy writes nothing).
+struct Snapshot(Stored);
+
+impl Store for Snapshot {
+    fn load(&self) -> Result<Stored, StoreError> {
+        Ok(self.0.clone())
+    }
+    fn commit(&mut self, _: &Batch) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A controller on the state under the prefix now, writing nothing; and
+/// the revision it reflects. `None` while etcd holds no topology yet.
+pub async fn standby_state(
+    etcd: &Etcd,
+    layout: &Layout,
+    config: &controller::Config,
+) -> Result<Option<(Controller, Stored, i64)>, EtcdError> {
+    let (stored, revision) = store::load(etcd, layout).await?;
+    if stored.topology.is_none() {
+        return Ok(None);
+    }
+    let snapshot = stored.clone();
+    let config = config.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        Controller::open(Box::new(Snapshot(snapshot)), None, config)
+    })
+    .await
+    .map_err(|e| EtcdError::Refused(e.to_string()))?
+    .map_err(|e| EtcdError::Refused(format!("the state in etcd does not load: {e}")))?;
+    let mut c = opened;
+    c.set_store(Box::new(ReadOnly));
+    Ok(Some((c, stored, revision)))
+}
+
+/// Keeps the controller task a hot copy of the leader's state until
+/// aborted (on promotion or shutdown). `first` is state already handed over
+/// (at start), with its revision.
+pub async fn run(
+    etcd: Etcd,
+    layout: Layout,
+    handle: ControllerHandle,
+    status: Arc<Status>,
+    config: controller::Config,
+    mut first: Option<(Stored, i64)>,
+) {
+    loop {
+        let (stored, revision) = match first.take() {
+            Some(s) => s,
+            None => match standby_state(&etcd, &layout, &config).await {
+                Ok(Some((c, stored, revision))) => {
+                    let role = Role::Standby {
+                        leader: status.leader_url(),
+                    };
+                    if handle.reset(c, role).await.is_err() {
+                        return;
+                    }
+                    (stored, revision)
+                }
+                Ok(None) => {
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "standby cannot read the state from etcd");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            },
+        };
+        status.revision.store(revision, Ordering::SeqCst);
+        let mut topology = (
+            stored.topology.expect("checked: a topology"),
+            stored.down_routers,
+        );
+        match watch(&etcd, &layout, &handle, &status, &mut topology).await {
+            Watch::Gone => return,
+            Watch::Reload => continue,
+        }
+    }
+}
+
+/// How a watch ended.
+enum Watch {
+    /// The controller task is gone.
+    Gone,
+    /// The history was compacted: read everything again.
+    Reload,
+}
+
+/// Follows the prefix from the revision after `status.revision`,
+/// reconnecting when the stream breaks.
+async fn watch(
+    etcd: &Etcd,
+    layout: &Layout,
+    handle: &ControllerHandle,
+    status: &Status,
+    topology: &mut (TopologyDocument, Vec<String>),
+) -> Watch {
+    // What the leader committed since its last group ended: a group split
+    // into several transactions is taken in whole, when its last one (the
+    // one that writes the sequence) arrives, so that no placement is
+    // re-checked against half of a group.
+    let mut update = Followed::default();
+    let mut topology_changed = false;
+    loop {
+        let from = status.revision.load(Ordering::SeqCst) + 1;
+        let (_keep, mut stream) = match etcd.watch_prefix(&layout.root(), from).await {
+            Ok(w) => w,
+            Err(EtcdError::Compacted(_)) => return Watch::Reload,
+            Err(e) => {
+                tracing::warn!(error = %e, "standby cannot watch etcd");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        loop {
+            let r = match stream.message().await {
+                Ok(Some(r)) => r,
+                Ok(None) | Err(_) => break,
+            };
+            if r.compact_revision > 0 {
+                tracing::info!(
+                    compacted = r.compact_revision,
+                    "etcd compacted the history this standby needs; reading everything again"
+                );
+                return Watch::Reload;
+            }
+            if r.canceled {
+                break;
+            }
+            let mut last = 0;
+            let mut group_ended = false;
+            for e in &r.events {
+                let Some(kv) = &e.kv else { continue };
+                last = last.max(kv.mod_revision);
+                let put = e.r#type == EventType::Put as i32;
+                let decoded = match layout.classify(&kv.key) {
+                    Key::Policy(name) => {
+                        let record = if put {
+                            layout::decode(kv).map(Some)
+                        } else {
+                            Ok(None)
+                        };
+                        record.map(|r| {
+                            update.policies.insert(name, r);
+                        })
+                    }
+                    Key::Topology if put => layout::decode(kv).map(|d| {
+                        topology.0 = d;
+                        topology_changed = true;
+                    }),
+                    Key::Down if put => layout::decode(kv).map(|d| {
+                        topology.1 = d;
+                        topology_changed = true;
+                    }),
+                    Key::Log if put => layout::decode_log(kv).map(|l| update.log.extend(l)),
+                    Key::Sequence if put => {
+                        group_ended = true;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+                if let Err(e) = decoded {
+                    tracing::error!(error = %e, "a value in etcd does not decode; reading everything again");
+                    return Watch::Reload;
+                }
+            }
+            if !group_ended {
+                if r.events.is_empty() && update.is_empty() && !topology_changed {
+                    // A progress notice: everything up to its revision is
+                    // taken in.
+                    let upto = r.header.map_or(0, |h| h.revision);
+                    status.revision.fetch_max(upto, Ordering::SeqCst);
+                }
+                continue;
+            }
+            if std::mem::take(&mut topology_changed) {
+                update.topology = Some(topology.clone());
+            }
+            let whole = std::mem::take(&mut update);
+            if !whole.is_empty() && handle.follow(whole).await.is_err() {
+                return Watch::Gone;
+            }
+            // A response with events may be behind the header's revision
+            // (more events follow): the last event's is what is taken in.
+            status.revision.fetch_max(last, Ordering::SeqCst);
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
