@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::output::{amount, table, thousands};
 use crate::model::{PoolKind, Topology};
 use crate::topology_file::generate::{GenerateParams, generate};
+use crate::topology_file::generate_nearest::{NearestParams, generate_nearest};
 use crate::topology_file::{self, LoadError};
 
 /// Topology file commands.
@@ -49,9 +50,16 @@ pub struct GenerateArgs {
     /// Random seed; the same seed gives the same file.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Total number of links (default: what the regional layout gives, average degree 3-4).
+    /// Total number of links (default: what the regional layout gives, average degree 3-4;
+    /// cities shape only).
     #[arg(long)]
     pub links: Option<usize>,
+    /// The network's shape: `cities` (rings and chords in cities, a backbone
+    /// between them) or `nearest` (each router linked to its 3 nearest
+    /// neighbours plus a chain; IGP = km / 50, latency = 5 us/km + 10;
+    /// operators split by longitude; long paths, many ECMP ties).
+    #[arg(long, value_enum, default_value_t = Shape::Cities)]
+    pub shape: Shape,
     /// Write here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -232,7 +240,19 @@ pub fn show(t: &Topology) -> String {
     out
 }
 
+/// The shape of a generated network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Regional cities with rings, chords and a backbone.
+    Cities,
+    /// Nearest neighbours plus a chain (long paths, coarse IGP).
+    Nearest,
+}
+
 fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
+    if args.shape == Shape::Nearest && args.links.is_some() {
+        anyhow::bail!("--links applies to --shape cities only");
+    }
     let params = GenerateParams {
         routers: args.routers,
         operators: args.operators,
@@ -251,11 +271,23 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
         bar.set_message("generating");
         bar
     });
-    let doc = generate(&params, &mut |done, _| {
+    let mut progress = |done: usize, _: usize| {
         if let Some(bar) = &bar {
             bar.set_position(done as u64);
         }
-    })?;
+    };
+    let doc = match args.shape {
+        Shape::Cities => generate(&params, &mut progress)?,
+        Shape::Nearest => generate_nearest(
+            &NearestParams {
+                routers: args.routers,
+                operators: args.operators,
+                datacenters: args.datacenters,
+                seed: args.seed,
+            },
+            &mut progress,
+        )?,
+    };
     if let Some(bar) = &bar {
         bar.set_message("writing");
     }

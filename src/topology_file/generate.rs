@@ -44,7 +44,7 @@ pub enum GenerateError {
 /// Routers per city on average.
 const CITY_SIZE: usize = 20;
 /// Width and height of the map, in km.
-const MAP_KM: (f64, f64) = (4000.0, 3000.0);
+pub(super) const MAP_KM: (f64, f64) = (4000.0, 3000.0);
 /// Fiber latency per km of straight-line distance, with a 1.2 route factor.
 const US_PER_KM: f64 = 5.0 * 1.2;
 /// Routers per operator the /48 locator scheme can number.
@@ -62,11 +62,11 @@ struct Node {
     y: f64,
 }
 
-fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+pub(super) fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
 }
 
-fn operator_id(k: usize, total: usize) -> String {
+pub(super) fn operator_id(k: usize, total: usize) -> String {
     if total <= 26 {
         format!("op-{}", (b'a' + k as u8) as char)
     } else {
@@ -74,7 +74,7 @@ fn operator_id(k: usize, total: usize) -> String {
     }
 }
 
-fn region_of(x: f64) -> &'static str {
+pub(super) fn region_of(x: f64) -> &'static str {
     match x / MAP_KM.0 {
         f if f < 0.4 => "west",
         f if f < 0.7 => "central",
@@ -342,7 +342,7 @@ pub fn generate(
     })
 }
 
-fn pool(kind: PoolKind, tflops: f64, price: f64, rng: &mut ChaCha8Rng) -> PoolEntry {
+pub(super) fn pool(kind: PoolKind, tflops: f64, price: f64, rng: &mut ChaCha8Rng) -> PoolEntry {
     let tflops = tflops.round().max(1.0);
     // AI pools carry ~2 GB per TFLOPS of HBM/host memory; CPU pools ~1 GB per GFLOPS.
     let memory_gb = match kind {

@@ -8,6 +8,7 @@
 pub mod business;
 mod document;
 pub mod generate;
+pub mod generate_nearest;
 pub mod guard;
 mod load;
 mod spans;
