@@ -101,6 +101,7 @@ fn main() {
             datacenters: 500.min(routers / 10).max(1),
             seed: 1,
             links: None,
+            compressed: false,
         },
         &mut |_, _| {},
     )

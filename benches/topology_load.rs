@@ -13,6 +13,7 @@ fn load_10k(c: &mut Criterion) {
         datacenters: 500,
         seed: 1,
         links: Some(40_000),
+        compressed: false,
     };
     let doc = generate(&params, &mut |_, _| {}).expect("valid parameters");
     let text = serde_yaml::to_string(&doc).expect("serializable");

@@ -358,3 +358,65 @@ fn dot_marks_the_segments_ending_with_the_endpoints_end_dt6() {
         assert!(line.contains(&mark), "{line} lacks {mark}");
     }
 }
+
+#[test]
+fn a_compressed_answer_shows_its_containers_in_json_table_and_dot() {
+    let ladder = concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/usid-ladder.yaml");
+    let request = "{from: h, compute: {kind: ai, tflops: 10}}";
+    let out = cpnctl(
+        &["path", "--topology", ladder, "--request", "-", "--json"],
+        Some(request),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["compression"], "next-csid");
+    assert_eq!(
+        v["containers"],
+        serde_json::json!(["fd00:0:e002:e003:e003:f000::"])
+    );
+    let containers: Vec<u64> = v["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["container"].as_u64().unwrap())
+        .collect();
+    assert_eq!(containers, [0, 0, 0, 0]);
+    // Off: neither field, not even null.
+    let off = "{from: h, compute: {kind: ai, tflops: 10}, compression: none}";
+    let out = cpnctl(
+        &["path", "--topology", ladder, "--request", "-", "--json"],
+        Some(off),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let primary = v.as_object().unwrap();
+    assert!(!primary.contains_key("compression") && !primary.contains_key("containers"));
+    assert!(v["segments"][0].get("container").is_none());
+
+    let out = cpnctl(
+        &["path", "--topology", ladder, "--request", "-"],
+        Some(request),
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("4 in 1 container of msd 2, next-csid (40 bytes of H.Encaps.Red overhead, 112 uncompressed)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("container 0  fd00:0:e002:e003:e003:f000::"),
+        "{table}"
+    );
+    let out = cpnctl(
+        &["path", "--topology", ladder, "--request", "-", "--dot"],
+        Some(request),
+    );
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        dot.contains("next-csid: c0 fd00:0:e002:e003:e003:f000::"),
+        "{dot}"
+    );
+    assert!(dot.contains("1 End.X [c0]"), "{dot}");
+}

@@ -41,6 +41,7 @@ pub fn network() -> TopologyDocument {
         datacenters: 50,
         seed: 1,
         links: None,
+        compressed: false,
     };
     generate(&params, &mut |_, _| {}).unwrap()
 }

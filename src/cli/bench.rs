@@ -32,6 +32,10 @@ pub struct BenchArgs {
     /// instead of interleaving them (each after the other's work).
     #[arg(long)]
     pub separate: bool,
+    /// Instead: encode the answered paths with full SIDs and with
+    /// NEXT-C-SID micro-SIDs, and compare time and header bytes.
+    #[arg(long)]
+    pub encoding: bool,
 }
 
 /// The request mix: mostly plain placements, some with bounds, bandwidth and
@@ -80,7 +84,7 @@ pub struct Stats {
     pub per_second: f64,
 }
 
-fn stats(mut times: Vec<Duration>) -> Stats {
+pub(super) fn stats(mut times: Vec<Duration>) -> Stats {
     times.sort();
     let total: Duration = times.iter().sum();
     let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e6;
@@ -184,6 +188,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         t.link_count(),
         t.datacenters().len()
     );
+    if args.encoding {
+        let r = super::bench_encoding::run_encoding(&t, args.queries, args.seed);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            print!("{}", super::bench_encoding::render(&r));
+        }
+        return Ok(());
+    }
     let r = run_bench(&t, args.queries, args.seed, args.separate);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);

@@ -3,6 +3,7 @@
 //! them together.
 
 pub mod bench;
+pub mod bench_encoding;
 pub mod bgp_ls;
 pub mod client;
 pub mod cluster;

@@ -36,9 +36,10 @@ pub fn placement(title: &str, p: &PlacementJson, msd: Option<u8>) -> String {
         )),
         Some(containers) => {
             s.push_str(&format!(
-                "  segments  {} in {} containers{of}, next-csid ({} bytes of H.Encaps.Red overhead, {} uncompressed)\n",
+                "  segments  {} in {} container{}{of}, next-csid ({} bytes of H.Encaps.Red overhead, {} uncompressed)\n",
                 p.segments.len(),
                 containers.len(),
+                if containers.len() == 1 { "" } else { "s" },
                 srh::encap_red_overhead(containers.len()),
                 srh::encap_overhead(p.segments.len())
             ));

@@ -63,6 +63,10 @@ pub struct GenerateArgs {
     /// Write here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Compressed SRv6: NEXT-C-SID blocks per operator and a node micro-SID
+    /// per router.
+    #[arg(long)]
+    pub compressed: bool,
 }
 
 /// Runs a topology command; the error is for stderr, exit status 1.
@@ -259,6 +263,7 @@ fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
         datacenters: args.datacenters,
         seed: args.seed,
         links: args.links,
+        compressed: args.compressed,
     };
     // Show progress only where it is worth it.
     let bar = (args.routers >= 5000).then(|| {

@@ -31,6 +31,9 @@ pub struct GenerateParams {
     /// Total links wanted; `None` keeps the regional layout's own (average
     /// degree 3-4). More links are added between nearby routers of one operator.
     pub links: Option<usize>,
+    /// Compressed SRv6: every operator a NEXT-C-SID block (F3216,
+    /// `fd00:OP::/32`), every router its serial in it as node micro-SID.
+    pub compressed: bool,
 }
 
 /// Why parameters cannot be generated.
@@ -94,6 +97,7 @@ pub fn generate(
         datacenters: d,
         seed,
         links: wanted_links,
+        compressed,
     } = *params;
     if n == 0 {
         return Err(GenerateError::Invalid(
@@ -152,7 +156,8 @@ pub fn generate(
             msd: None,
             mgmt: None,
             end_sid: None,
-            usid: None,
+            // Node micro-SIDs stop below the local range (0xe000).
+            usid: (compressed && serial + 1 < 0xe000).then_some(serial as u32 + 1),
             prefix: None,
         });
     }
@@ -332,7 +337,10 @@ pub fn generate(
                 id: operator_id(op, k),
                 asn: Some(64500 + op as u32),
                 description: None,
-                next_csid: None,
+                next_csid: compressed.then(|| super::document::NextCsidEntry {
+                    block: format!("fd00:{:x}::/32", op + 1),
+                    lnfl: None,
+                }),
             })
             .collect(),
         routers: router_entries,
@@ -405,6 +413,7 @@ mod tests {
 
     fn params(routers: usize, operators: usize, datacenters: usize, seed: u64) -> GenerateParams {
         GenerateParams {
+            compressed: false,
             routers,
             operators,
             datacenters,
