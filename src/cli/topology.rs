@@ -254,8 +254,8 @@ pub enum Shape {
 }
 
 fn generate_file(args: GenerateArgs) -> anyhow::Result<()> {
-    if args.shape == Shape::Nearest && args.links.is_some() {
-        anyhow::bail!("--links applies to --shape cities only");
+    if args.shape == Shape::Nearest && (args.links.is_some() || args.compressed) {
+        anyhow::bail!("--links and --compressed apply to --shape cities only");
     }
     let params = GenerateParams {
         routers: args.routers,
