@@ -73,6 +73,26 @@ fn report(dc: &str, kind: pb::PoolKind) -> pb::PoolReport {
     }
 }
 
+/// The acknowledgement refuses its report, saying `why`.
+fn assert_refused(ack: &pb::ReportAck, why: &str) {
+    assert!(
+        ack.error.contains(why),
+        "{:?} does not say {why}",
+        ack.error
+    );
+}
+
+/// The live topology, on an open API.
+async fn live(s: &TestServer) -> pb::Topology {
+    TopologyServiceClient::new(s.channel().await)
+        .get_topology(pb::GetTopologyRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .topology
+        .unwrap()
+}
+
 /// A report stream: what to send, and the acknowledgements.
 struct Reporter {
     tx: mpsc::Sender<pb::PoolReport>,
@@ -202,11 +222,7 @@ async fn a_reporter_speaks_only_for_its_own_data_center() {
         })
         .await
         .unwrap();
-    assert!(
-        ack.error.contains("report_pool.free_tflops"),
-        "{}",
-        ack.error
-    );
+    assert_refused(&ack, "report_pool.free_tflops");
     // Another data center: refused, and the stream ends.
     let e = north
         .send(report("dc-west", pb::PoolKind::Ai))
@@ -222,11 +238,7 @@ async fn a_reporter_speaks_only_for_its_own_data_center() {
         .send(report("dc-nowhere", pb::PoolKind::Ai))
         .await
         .unwrap();
-    assert!(
-        ack.error.contains("unknown data center `dc-nowhere`"),
-        "{}",
-        ack.error
-    );
+    assert_refused(&ack, "unknown data center `dc-nowhere`");
     let ack = admin
         .send(report("dc-west", pb::PoolKind::Ai))
         .await
@@ -259,14 +271,12 @@ async fn a_reporter_speaks_only_for_its_own_data_center() {
 }
 
 async fn reporter_state(s: &TestServer, dc: &str) -> Option<pb::ReporterState> {
-    let t = TopologyServiceClient::new(s.channel().await)
-        .get_topology(pb::GetTopologyRequest {})
+    let d = live(s)
         .await
-        .unwrap()
-        .into_inner()
-        .topology
+        .datacenters
+        .into_iter()
+        .find(|d| d.id == dc)
         .unwrap();
-    let d = t.datacenters.into_iter().find(|d| d.id == dc).unwrap();
     d.reporter
         .map(|r| pb::ReporterState::try_from(r.state).unwrap())
 }
@@ -425,13 +435,7 @@ pools:
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = TopologyServiceClient::new(s.channel().await)
-        .get_topology(pb::GetTopologyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .topology
-        .unwrap();
+    let t = live(&s).await;
     let pool = |dc: &str| {
         let d = t.datacenters.iter().find(|d| d.id == dc).unwrap();
         (d.pools[0].clone(), d.reporter)
