@@ -438,7 +438,7 @@ pools:
     let t = live(&s).await;
     let pool = |dc: &str| {
         let d = t.datacenters.iter().find(|d| d.id == dc).unwrap();
-        (d.pools[0].clone(), d.reporter)
+        (d.pools[0], d.reporter)
     };
     let (west, reporter) = pool("dc-west");
     assert_eq!((west.tflops, west.available_tflops), (1000.0, 250.0));
