@@ -3,7 +3,9 @@
 //! are re-optimized.
 
 use crate::document::{EventDoc, FieldError};
-use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
+use crate::model::{
+    DatacenterIx, LinkIx, LinkPerformance, OperatorIx, PoolKind, RouterIx, Topology,
+};
 
 /// What an event changed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -74,22 +76,30 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
                     format!("{used} must not exceed bandwidth_mbps {bandwidth}"),
                 ));
             }
-            let metrics_change = s.latency_us.is_some()
-                || s.igp.is_some()
+            // What can move IGP shortest paths goes through `link_mut`
+            // (IGP caches start again); the rest (a measured delay, say)
+            // leaves them valid.
+            if s.igp.is_some() || s.up.is_some() {
+                let link = t.link_mut(l);
+                link.igp = s.igp.unwrap_or(link.igp);
+                link.up = s.up.unwrap_or(link.up);
+            }
+            let performance_change = s.latency_us.is_some()
                 || s.te.is_some()
                 || s.jitter_us.is_some()
                 || s.loss_ppm.is_some()
-                || s.bandwidth_mbps.is_some()
-                || s.up.is_some();
-            if metrics_change {
-                let link = t.link_mut(l);
-                link.latency_us = s.latency_us.unwrap_or(link.latency_us);
-                link.igp = s.igp.unwrap_or(link.igp);
-                link.te = s.te.unwrap_or(link.te);
-                link.jitter_us = s.jitter_us.unwrap_or(link.jitter_us);
-                link.loss_ppm = s.loss_ppm.unwrap_or(link.loss_ppm);
-                link.bandwidth_mbps = bandwidth;
-                link.up = s.up.unwrap_or(link.up);
+                || s.bandwidth_mbps.is_some();
+            if performance_change {
+                t.set_link_performance(
+                    l,
+                    LinkPerformance {
+                        latency_us: s.latency_us.unwrap_or(cur.latency_us),
+                        te: s.te.unwrap_or(cur.te),
+                        jitter_us: s.jitter_us.unwrap_or(cur.jitter_us),
+                        loss_ppm: s.loss_ppm.unwrap_or(cur.loss_ppm),
+                        bandwidth_mbps: bandwidth,
+                    },
+                );
             }
             if s.used_mbps.is_some() {
                 t.set_link_load(l, used);

@@ -88,7 +88,7 @@ impl SearchGraph {
             offsets.push(arcs.len() as u32);
         }
         SearchGraph {
-            key: t.igp_key(),
+            key: t.metrics_key(),
             offsets,
             arcs,
             operator,

@@ -170,11 +170,20 @@ impl IgpCache {
     /// Drops everything when `t` is not the topology state cached.
     fn sync(&mut self, t: &Topology) {
         let key = t.igp_key();
-        if key != self.key || self.graph.is_none() {
+        if key != self.key {
             self.trees.clear();
             self.graph = None;
             self.index = None;
             self.key = key;
+        }
+        // Latency and the like moved, the IGP did not: a new search graph,
+        // the same trees.
+        if self
+            .graph
+            .as_ref()
+            .is_some_and(|g| g.key() != t.metrics_key())
+        {
+            self.graph = None;
         }
     }
 

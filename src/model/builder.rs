@@ -404,5 +404,6 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
         instance: next_instance(),
         generation: 0,
         igp_epoch: 0,
+        metrics_epoch: 0,
     }
 }

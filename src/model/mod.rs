@@ -28,7 +28,7 @@ pub use problems::{BuildError, BuildErrors, Place, Problem, Section};
 pub use sid::{
     Behavior, MAX_ADJACENCIES, Sid, SidFunction, SidStructure, SidTable, sid_in_locator,
 };
-pub use topology::{Adjacency, LinkIx, RouterIx, Topology};
+pub use topology::{Adjacency, LinkIx, LinkPerformance, RouterIx, Topology};
 
 #[cfg(test)]
 mod tests;

@@ -301,8 +301,28 @@ fn changes_bump_generation_and_only_igp_changes_bump_the_igp_key() {
     t.link_mut(l).up = false;
     assert_ne!(t.igp_key(), igp);
     assert!(!t.link(l).up);
-    let copy = t.clone();
-    assert_ne!(copy.igp_key(), t.igp_key(), "a clone is its own instance");
+    // A clone keeps the IGP key (its IGP is the same) until either side
+    // changes; two sides that change apart never meet on one key.
+    let mut copy = t.clone();
+    assert_eq!(copy.igp_key(), t.igp_key());
+    t.link_mut(l).up = true;
+    copy.link_mut(l).up = true;
+    assert_ne!(copy.igp_key(), t.igp_key());
+    assert_ne!(copy.generation(), t.generation());
+    // Latency and the like leave the IGP key alone.
+    let before = t.igp_key();
+    let mut p = LinkPerformance {
+        latency_us: 7,
+        te: 3,
+        jitter_us: 1,
+        loss_ppm: 0,
+        bandwidth_mbps: 1000,
+    };
+    t.set_link_performance(l, p);
+    assert_eq!((t.igp_key(), t.link(l).latency_us), (before, 7));
+    p.te = 4;
+    t.set_link_performance(l, p);
+    assert_eq!(t.link(l).te, 4);
 }
 
 #[test]

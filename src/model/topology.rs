@@ -29,16 +29,40 @@ pub struct Adjacency {
     pub router: RouterIx,
 }
 
-/// Every topology (and every clone of one) gets its own instance number, so
-/// caches keyed by (instance, epoch) never confuse two diverging copies.
+/// Every topology built gets its own instance number; a clone keeps its
+/// original's, so that caches keyed by (instance, IGP epoch) survive the
+/// copy-then-change of every event batch.
 static INSTANCES: AtomicU64 = AtomicU64::new(1);
 
 pub(super) fn next_instance() -> u64 {
     INSTANCES.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A whole compute network. Share it behind an `Arc`; a clone is a new
-/// instance as far as caches are concerned.
+/// Generations and IGP epochs are drawn from one process-wide counter, so
+/// that two clones that change apart never reach the same (instance,
+/// epoch) or (instance, generation) with different contents.
+static STAMPS: AtomicU64 = AtomicU64::new(1);
+
+fn next_stamp() -> u64 {
+    STAMPS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The attributes of a link that do not move IGP shortest paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkPerformance {
+    /// One-way latency, microseconds.
+    pub latency_us: u64,
+    /// TE metric.
+    pub te: u32,
+    /// Jitter, microseconds.
+    pub jitter_us: u64,
+    /// Loss, parts per million.
+    pub loss_ppm: u64,
+    /// Capacity, Mbit/s.
+    pub bandwidth_mbps: u64,
+}
+
+/// A whole compute network. Share it behind an `Arc`.
 #[derive(Debug)]
 pub struct Topology {
     pub(super) name: String,
@@ -62,6 +86,9 @@ pub struct Topology {
     /// Bumped by changes that can move IGP shortest paths (link or router
     /// up/down, metrics); load and reservations leave it alone.
     pub(super) igp_epoch: u64,
+    /// Bumped by changes to what a search reads of links and routers (the
+    /// IGP's changes, and latency, TE, jitter, loss); loads leave it alone.
+    pub(super) metrics_epoch: u64,
 }
 
 impl Clone for Topology {
@@ -79,9 +106,10 @@ impl Clone for Topology {
             sids: self.sids.clone(),
             offsets: self.offsets.clone(),
             adjacency: self.adjacency.clone(),
-            instance: next_instance(),
+            instance: self.instance,
             generation: self.generation,
             igp_epoch: self.igp_epoch,
+            metrics_epoch: self.metrics_epoch,
         }
     }
 }
@@ -101,6 +129,12 @@ impl Topology {
     /// `(instance, igp_epoch)`; caches of IGP trees compare it.
     pub fn igp_key(&self) -> (u64, u64) {
         (self.instance, self.igp_epoch)
+    }
+
+    /// Identifies what a search reads of links and routers (metrics, up or
+    /// down): `(instance, metrics epoch)`; compact search graphs compare it.
+    pub fn metrics_key(&self) -> (u64, u64) {
+        (self.instance, self.metrics_epoch)
     }
 
     /// The petgraph graph: routers as nodes, links as edges.
@@ -250,39 +284,55 @@ impl Topology {
     /// derived from it); use [`set_link_load`](Self::set_link_load) and
     /// [`set_link_reserved`](Self::set_link_reserved) for load alone.
     pub fn link_mut(&mut self, ix: LinkIx) -> &mut Link {
-        self.generation += 1;
-        self.igp_epoch += 1;
+        self.generation = next_stamp();
+        self.igp_epoch = next_stamp();
+        self.metrics_epoch = self.igp_epoch;
         &mut self.graph[ix]
+    }
+
+    /// Sets the attributes of a link that do not move IGP shortest paths
+    /// (latency, TE metric, jitter, loss, capacity): caches of IGP trees
+    /// stay valid, as they should when a measured delay changes.
+    pub fn set_link_performance(&mut self, ix: LinkIx, p: LinkPerformance) {
+        self.generation = next_stamp();
+        self.metrics_epoch = next_stamp();
+        let l = &mut self.graph[ix];
+        l.latency_us = p.latency_us;
+        l.te = p.te;
+        l.jitter_us = p.jitter_us;
+        l.loss_ppm = p.loss_ppm;
+        l.bandwidth_mbps = p.bandwidth_mbps;
     }
 
     /// Sets the load of a link not managed by the controller.
     pub fn set_link_load(&mut self, ix: LinkIx, used_mbps: u64) {
-        self.generation += 1;
+        self.generation = next_stamp();
         self.graph[ix].used_mbps = used_mbps;
     }
 
     /// Sets the bandwidth reserved on a link by installed policies.
     pub fn set_link_reserved(&mut self, ix: LinkIx, reserved_mbps: u64) {
-        self.generation += 1;
+        self.generation = next_stamp();
         self.graph[ix].reserved_mbps = reserved_mbps;
     }
 
     /// Takes a router down or brings it back.
     pub fn set_router_up(&mut self, ix: RouterIx, up: bool) {
-        self.generation += 1;
-        self.igp_epoch += 1;
+        self.generation = next_stamp();
+        self.igp_epoch = next_stamp();
+        self.metrics_epoch = self.igp_epoch;
         self.graph[ix].up = up;
     }
 
     /// A pool of a data center, to change its load or reservations.
     pub fn pool_mut(&mut self, dc: DatacenterIx, kind: PoolKind) -> Option<&mut Pool> {
-        self.generation += 1;
+        self.generation = next_stamp();
         self.datacenters[dc.0 as usize].pool_mut(kind)
     }
 
     /// Sets what is known of a data center's reporter.
     pub fn set_reporter(&mut self, dc: DatacenterIx, reporter: Option<super::Reporter>) {
-        self.generation += 1;
+        self.generation = next_stamp();
         self.datacenters[dc.0 as usize].reporter = reporter;
     }
 }
