@@ -766,3 +766,90 @@ async fn a_large_event_is_split_into_fenced_transactions_and_standbys_take_it_wh
     .await;
     check_reservations(standby, &after).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_standby_behind_a_compaction_reads_everything_again() {
+    if !available(
+        "ha::a_standby_behind_a_compaction_reads_everything_again",
+        &[ETCD],
+    )
+    .await
+    {
+        return;
+    }
+    let mut etcd = EtcdCluster::start(3).await;
+    let store = etcd.store_url();
+    let args = [
+        "--topology",
+        TOPOLOGY,
+        "--no-southbound",
+        "--lease-ttl-s",
+        "3",
+    ];
+    let first = replica(&store, "r0", &args);
+    let standby = replica(&store, "r1", &args);
+    let urls = vec![
+        format!("http://{}", first.addr),
+        format!("http://{}", standby.addr),
+    ];
+    let (lead, _) = leader(&urls).await;
+    assert_eq!(lead, 0, "the first replica leads");
+    let requests = feasible(&urls[0], 8).await;
+    let mut w = Writer::new(&urls, 0);
+    w.install("before", &requests[0]).await;
+    eventually("the standby follows", Duration::from_secs(30), || async {
+        let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+        (p.len() == 1)
+            .then_some(())
+            .ok_or(format!("{} listed", p.len()))
+    })
+    .await;
+
+    // Paused, its etcd member gone, the history it needs compacted away.
+    standby.signal("STOP");
+    etcd.kill_member(0);
+    for i in 0..20 {
+        w.install(&format!("while-paused-{i}"), &requests[i % requests.len()])
+            .await;
+    }
+    let client = etcd.client();
+    let now = client
+        .range_prefix(b"/cpn-test/state/sequence", 0)
+        .await
+        .unwrap()
+        .1;
+    client.compact(now).await.unwrap();
+    standby.signal("CONT");
+
+    eventually(
+        "the standby has everything again",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+            (p.len() == 21)
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    let logs = standby.drain_logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("etcd compacted the history")),
+        "the standby read everything again after the compaction"
+    );
+    // And it follows again from there.
+    w.install("after", &requests[1]).await;
+    eventually(
+        "the standby follows after the reload",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+            names(&p)
+                .contains("after")
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+}
