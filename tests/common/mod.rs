@@ -9,6 +9,7 @@ pub mod console;
 pub mod daemon;
 pub mod etcd;
 pub mod grpc;
+pub mod ha_checks;
 pub mod http;
 pub mod oracle;
 pub mod replicas;
