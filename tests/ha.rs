@@ -685,4 +685,26 @@ async fn a_standby_behind_a_compaction_reads_everything_again() {
         },
     )
     .await;
+    // cpnctl given only the standby: the standby names the leader and
+    // cpnctl sends the install there.
+    let file = dir_request(&requests[2]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args([
+            "--server",
+            &urls[1],
+            "policy",
+            "install",
+            "via-standby",
+            "--request",
+        ])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (p, _) = list(&urls[0]).await.unwrap();
+    assert!(names(&p).contains("via-standby"));
 }
