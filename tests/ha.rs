@@ -398,7 +398,7 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
         TOPOLOGY,
         "--no-southbound",
         "--lease-ttl-s",
-        "3",
+        "5",
     ];
     let replicas: Vec<Option<common::daemon::Daemon>> = (0..3)
         .map(|i| Some(replica(&store, &format!("r{i}"), &args)))
@@ -617,7 +617,7 @@ async fn a_standby_behind_a_compaction_reads_everything_again() {
         TOPOLOGY,
         "--no-southbound",
         "--lease-ttl-s",
-        "3",
+        "5",
     ];
     let first = replica(&store, "r0", &args);
     let standby = replica(&store, "r1", &args);
