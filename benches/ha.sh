@@ -58,10 +58,9 @@ for u in ${URLS//,/ }; do
     $B/cpnctl --server "$u" load --clients 16 --seconds 10 --mix 100:0:0 --json >"$W/q-${u##*:}.json" &
 done
 wait $(jobs -p | tail -3) 2>/dev/null || true
-cat "$W"/q-*.json | python3 -c "
-import json,sys
-t=sys.stdin.read().replace('}{','}\n{').splitlines()
-ds=[json.loads(x) for x in t if x.strip()]
+python3 -c "
+import glob,json
+ds=[json.load(open(f)) for f in sorted(glob.glob('$W/q-*.json'))]
 print('%d queries/s in all (%s)' % (sum(d['per_second'] for d in ds), ', '.join('%d' % d['per_second'] for d in ds)))"
 
 echo "== filling to $POLICIES policies"

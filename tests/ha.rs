@@ -5,173 +5,30 @@
 //! one; the leader is SIGKILLed mid-load, SIGSTOPped past its lease, and
 //! etcd members are killed. Afterwards every acknowledged install is there
 //! exactly once, every acknowledged removal is gone, reservations add up,
-//! and a watcher that resumes on another replica missed nothing.
+//! and a watcher that resumes on another replica missed nothing. Also: an
+//! event too large for one etcd transaction, and a standby that falls
+//! behind a compaction.
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::etcd::{ETCD, EtcdCluster, lazy, leader, replica};
-use common::replicas::{Seen, Writer, collect, list, names, open_watch, try_install, watch};
+use common::ha_checks::{
+    BANDWIDTH, TOPOLOGY, check_reservations, dir_request, feasible, held, load, replay, set,
+    urls_of,
+};
+use common::replicas::{Writer, collect, list, names, open_watch, try_install, watch};
 use common::system::available;
 use common::wait::eventually;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::mock_control_client::MockControlClient;
-use cpn::proto::v1::path_service_client::PathServiceClient;
 use cpn::proto::v1::policy_service_client::PolicyServiceClient;
-use cpn::proto::v1::router_agent_client::RouterAgentClient;
 use cpn::proto::v1::topology_service_client::TopologyServiceClient;
 use tonic::Code;
-
-const TOPOLOGY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/topologies/china-east-west.yaml"
-);
-/// Every policy reserves this on each link of its path.
-const BANDWIDTH: u64 = 10;
-/// Concurrent clients.
-const CLIENTS: usize = 16;
-
-/// Requests the network can place (router to router, with bandwidth).
-async fn feasible(url: &str, count: usize) -> Vec<pb::PathRequest> {
-    let t = cpn::topology_file::load_file(std::path::Path::new(TOPOLOGY)).unwrap();
-    let ids: Vec<String> = t.routers().map(|(_, r)| r.id.to_string()).collect();
-    let mut c = PathServiceClient::new(lazy(url));
-    let mut out = Vec::new();
-    for i in 0..ids.len() * 4 {
-        let (from, to) = (&ids[i % ids.len()], &ids[(i * 7 + 3) % ids.len()]);
-        if from == to {
-            continue;
-        }
-        let yaml =
-            format!("{{from: {from}, to: {to}, constraints: {{min_bandwidth_mbps: {BANDWIDTH}}}}}");
-        let request =
-            cpn::proto::convert::request_to_pb(&cpn::document::parse_request(&yaml).unwrap());
-        let r = c
-            .compute_path(pb::ComputePathRequest {
-                request: Some(request.clone()),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        if matches!(
-            r.outcome,
-            Some(pb::compute_path_response::Outcome::Answer(_))
-        ) {
-            out.push(request);
-        }
-        if out.len() == count {
-            break;
-        }
-    }
-    assert!(out.len() >= 8, "enough feasible requests: {}", out.len());
-    out
-}
-
-/// Runs `CLIENTS` clients doing `ops` installs each (every third removed
-/// again) against `urls`; returns the names that must remain. `acked`
-/// counts acknowledged operations as they happen.
-fn load(
-    urls: &[String],
-    requests: &[pb::PathRequest],
-    ops: usize,
-    prefix: &str,
-    acked: Arc<AtomicUsize>,
-) -> tokio::task::JoinHandle<BTreeSet<String>> {
-    let (urls, requests, prefix) = (urls.to_vec(), requests.to_vec(), prefix.to_owned());
-    tokio::spawn(async move {
-        let mut tasks = Vec::new();
-        for c in 0..CLIENTS {
-            let (urls, requests, prefix, acked) = (
-                urls.clone(),
-                requests.clone(),
-                prefix.clone(),
-                acked.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let mut w = Writer::new(&urls, c);
-                let mut kept = BTreeSet::new();
-                for i in 0..ops {
-                    let name = format!("{prefix}c{c}-{i}");
-                    w.install(&name, &requests[(c * ops + i) % requests.len()])
-                        .await;
-                    acked.fetch_add(1, Ordering::SeqCst);
-                    if i % 3 == 0 {
-                        w.remove(&name).await;
-                        acked.fetch_add(1, Ordering::SeqCst);
-                    } else {
-                        kept.insert(name);
-                    }
-                }
-                kept
-            }));
-        }
-        let mut all = BTreeSet::new();
-        for t in tasks {
-            all.extend(t.await.unwrap());
-        }
-        all
-    })
-}
-
-/// Reservations add up on the replica at `url`: what links lost to
-/// reservations is what the policies' paths reserve.
-async fn check_reservations(url: &str, policies: &[pb::Policy]) {
-    let t = TopologyServiceClient::new(lazy(url))
-        .get_topology(pb::GetTopologyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .topology
-        .unwrap();
-    let mut reserved: BTreeMap<String, u64> = BTreeMap::new();
-    for l in &t.links {
-        let r = l.bandwidth_mbps - l.used_mbps.min(l.bandwidth_mbps) - l.available_mbps;
-        if r > 0 {
-            reserved.insert(l.id.clone(), r);
-        }
-    }
-    let mut wanted: BTreeMap<String, u64> = BTreeMap::new();
-    for p in policies {
-        let primary = p.answer.as_ref().and_then(|a| a.primary.as_ref()).unwrap();
-        for l in &primary.links {
-            *wanted.entry(l.clone()).or_default() += BANDWIDTH;
-        }
-    }
-    assert_eq!(
-        reserved, wanted,
-        "link reservations at {url} are the policies'"
-    );
-}
-
-/// The final state by replaying watched changes: names whose last change
-/// is not a removal; and the sequences must run 1, 2, 3, ... with no gap.
-fn replay(changes: &[Seen]) -> BTreeSet<String> {
-    let sequences: Vec<u64> = changes.iter().map(|c| c.0).collect();
-    let expected: Vec<u64> = (1..=sequences.len() as u64).collect();
-    assert_eq!(
-        sequences, expected,
-        "the watched sequences run without gap or repeat"
-    );
-    let mut last: BTreeMap<&str, i32> = BTreeMap::new();
-    for (_, kind, name) in changes {
-        last.insert(name, *kind);
-    }
-    last.into_iter()
-        .filter(|(_, k)| *k != pb::ChangeKind::Removed as i32)
-        .map(|(n, _)| n.to_owned())
-        .collect()
-}
-
-fn urls_of(replicas: &[Option<common::daemon::Daemon>]) -> Vec<String> {
-    replicas
-        .iter()
-        .map(|d| format!("http://{}", d.as_ref().unwrap().addr))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
@@ -358,30 +215,6 @@ async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
     assert!(replicas.iter().all(|r| r["lag"].is_i64()), "{status:#}");
 }
 
-/// A request as a file for cpnctl.
-fn dir_request(request: &pb::PathRequest) -> tempfile::NamedTempFile {
-    let doc = cpn::proto::convert::request_from_pb(request).unwrap();
-    let f = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
-    std::fs::write(f.path(), serde_json::to_string(&doc).unwrap()).unwrap();
-    f
-}
-
-/// What the mock agent's headend `a1` holds, by name.
-async fn held(agent: &str) -> Result<BTreeSet<String>, tonic::Status> {
-    let mut c = RouterAgentClient::new(lazy(&format!("http://{agent}")));
-    let r = c
-        .list_state(pb::ListStateRequest {
-            router: "a1".into(),
-        })
-        .await?
-        .into_inner();
-    Ok(r.policies.into_iter().map(|p| p.name).collect())
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|n| (*n).to_owned()).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_paused_leader_is_fenced_and_becomes_a_standby() {
     if !available(
@@ -565,7 +398,7 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
         TOPOLOGY,
         "--no-southbound",
         "--lease-ttl-s",
-        "3",
+        "5",
     ];
     let replicas: Vec<Option<common::daemon::Daemon>> = (0..3)
         .map(|i| Some(replica(&store, &format!("r{i}"), &args)))
@@ -765,4 +598,113 @@ async fn a_large_event_is_split_into_fenced_transactions_and_standbys_take_it_wh
     )
     .await;
     check_reservations(standby, &after).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_standby_behind_a_compaction_reads_everything_again() {
+    if !available(
+        "ha::a_standby_behind_a_compaction_reads_everything_again",
+        &[ETCD],
+    )
+    .await
+    {
+        return;
+    }
+    let mut etcd = EtcdCluster::start(3).await;
+    let store = etcd.store_url();
+    let args = [
+        "--topology",
+        TOPOLOGY,
+        "--no-southbound",
+        "--lease-ttl-s",
+        "5",
+    ];
+    let first = replica(&store, "r0", &args);
+    let standby = replica(&store, "r1", &args);
+    let urls = vec![
+        format!("http://{}", first.addr),
+        format!("http://{}", standby.addr),
+    ];
+    let (lead, _) = leader(&urls).await;
+    assert_eq!(lead, 0, "the first replica leads");
+    let requests = feasible(&urls[0], 8).await;
+    let mut w = Writer::new(&urls, 0);
+    w.install("before", &requests[0]).await;
+    eventually("the standby follows", Duration::from_secs(30), || async {
+        let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+        (p.len() == 1)
+            .then_some(())
+            .ok_or(format!("{} listed", p.len()))
+    })
+    .await;
+
+    // Paused, its etcd member gone, the history it needs compacted away.
+    standby.signal("STOP");
+    etcd.kill_member(0);
+    for i in 0..20 {
+        w.install(&format!("while-paused-{i}"), &requests[i % requests.len()])
+            .await;
+    }
+    let client = etcd.client();
+    let now = client
+        .range_prefix(b"/cpn-test/state/sequence", 0)
+        .await
+        .unwrap()
+        .1;
+    client.compact(now).await.unwrap();
+    standby.signal("CONT");
+
+    eventually(
+        "the standby has everything again",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+            (p.len() == 21)
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    let logs = standby.drain_logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("etcd compacted the history")),
+        "the standby read everything again after the compaction"
+    );
+    // And it follows again from there.
+    w.install("after", &requests[1]).await;
+    eventually(
+        "the standby follows after the reload",
+        Duration::from_secs(30),
+        || async {
+            let (p, _) = list(&urls[1]).await.map_err(|e| e.to_string())?;
+            names(&p)
+                .contains("after")
+                .then_some(())
+                .ok_or(format!("{} listed", p.len()))
+        },
+    )
+    .await;
+    // cpnctl given only the standby: the standby names the leader and
+    // cpnctl sends the install there.
+    let file = dir_request(&requests[2]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cpnctl"))
+        .args([
+            "--server",
+            &urls[1],
+            "policy",
+            "install",
+            "via-standby",
+            "--request",
+        ])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (p, _) = list(&urls[0]).await.unwrap();
+    assert!(names(&p).contains("via-standby"));
 }

@@ -78,6 +78,23 @@ pub async fn connect(target: &Target) -> anyhow::Result<Conn> {
     )))
 }
 
+/// A connection to the leader a standby named in its refusal of a write
+/// (`UNAVAILABLE` with metadata `cpn-leader`): the leader changed since
+/// this command connected. `None` for any other failure. A standby's
+/// refusal changed nothing, so the write may be sent again there.
+pub async fn named_leader(target: &Target, status: &tonic::Status) -> Option<Conn> {
+    if status.code() != tonic::Code::Unavailable {
+        return None;
+    }
+    let leader = status
+        .metadata()
+        .get(crate::api::LEADER_METADATA)?
+        .to_str()
+        .ok()?
+        .to_owned();
+    connect_one(target, &leader).await.ok()
+}
+
 /// The URLs of `--server URL1,URL2,...`.
 pub fn replica_urls(server: &str) -> Vec<String> {
     server

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use tokio_stream::StreamExt;
 use tonic::{Code, Status};
 
-use super::client::{Target, connect};
+use super::client::{Target, connect, named_leader};
 use super::path::{EXIT_INFEASIBLE, PathArgs, read_input};
 use super::render;
 use crate::document::{self, ErrorJson};
@@ -166,7 +166,19 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 request: Some(convert::request_to_pb(&doc)),
                 ..Default::default()
             };
-            let p = client.install_policy(r).await.map_err(fail)?.into_inner();
+            let p = match client.install_policy(r.clone()).await {
+                Ok(p) => p,
+                Err(s) => match named_leader(target, &s).await {
+                    // The leader changed: once more, there.
+                    Some(leader) => PolicyServiceClient::new(leader)
+                        .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES)
+                        .install_policy(r)
+                        .await
+                        .map_err(fail)?,
+                    None => return Err(fail(s)),
+                },
+            }
+            .into_inner();
             show_policy(p.policy, json)?;
         }
         PolicyCommand::List {
@@ -228,13 +240,22 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
             show_policy(p.policy, json)?;
         }
         PolicyCommand::Remove { name } => {
-            client
-                .remove_policy(pb::RemovePolicyRequest {
-                    name: name.clone(),
-                    ..Default::default()
-                })
-                .await
-                .map_err(fail)?;
+            let r = pb::RemovePolicyRequest {
+                name: name.clone(),
+                ..Default::default()
+            };
+            if let Err(s) = client.remove_policy(r.clone()).await {
+                match named_leader(target, &s).await {
+                    // The leader changed: once more, there.
+                    Some(leader) => {
+                        PolicyServiceClient::new(leader)
+                            .remove_policy(r)
+                            .await
+                            .map_err(fail)?;
+                    }
+                    None => return Err(fail(s)),
+                }
+            }
             eprintln!("removed {name}");
         }
         PolicyCommand::Watch {
@@ -293,14 +314,22 @@ pub async fn event(target: &Target, args: EventArgs) -> anyhow::Result<ExitCode>
         message: format!("{}: {e}", args.file.display()),
     })?;
     let mut client = TopologyServiceClient::new(connect(target).await?);
-    let r = client
-        .apply_event(pb::ApplyEventRequest {
-            event: Some(convert::event_to_pb(&doc)),
-            ..Default::default()
-        })
-        .await
-        .map_err(fail)?
-        .into_inner();
+    let request = pb::ApplyEventRequest {
+        event: Some(convert::event_to_pb(&doc)),
+        ..Default::default()
+    };
+    let r = match client.apply_event(request.clone()).await {
+        Ok(r) => r,
+        Err(s) => match named_leader(target, &s).await {
+            // The leader changed: once more, there.
+            Some(leader) => TopologyServiceClient::new(leader)
+                .apply_event(request)
+                .await
+                .map_err(fail)?,
+            None => return Err(fail(s)),
+        },
+    }
+    .into_inner();
     if args.json {
         print_json(&serde_json::json!({"affected_policies": r.affected_policies}))?;
     } else if r.affected_policies.is_empty() {

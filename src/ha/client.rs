@@ -248,6 +248,21 @@ impl Etcd {
         .await
     }
 
+    /// Compacts etcd's history up to `revision` (operators and tests; CPN
+    /// relies on etcd's auto-compaction).
+    pub async fn compact(&self, revision: i64) -> Result<(), EtcdError> {
+        self.call(|c| async move {
+            kv(c)
+                .compact(pb::CompactionRequest {
+                    revision,
+                    physical: true,
+                })
+                .await
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// A lease of `ttl` seconds; its id and granted TTL.
     pub async fn grant(&self, ttl: i64) -> Result<(i64, i64), EtcdError> {
         let r = self

@@ -10,6 +10,7 @@ pub mod csid_oracle;
 pub mod daemon;
 pub mod etcd;
 pub mod grpc;
+pub mod ha_checks;
 pub mod http;
 pub mod lab;
 pub mod oracle;
