@@ -72,7 +72,12 @@ async fn burst_follows(p: &PolicyJson, to: Ipv6Addr) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_carries_real_packets_and_follows_a_link_failure() {
     let needs = [system::SRV6, system::IP, system::PING];
-    if !system::available("lab::a_policy_carries_real_packets", &needs).await {
+    if !system::available_on_an_srv6_kernel(
+        "a_policy_carries_real_packets_and_follows_a_link_failure",
+        &needs,
+    )
+    .await
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -148,7 +148,12 @@ async fn burst_counts(p: &PolicyJson, to: Ipv6Addr, wire: (&str, &str)) -> Wire 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_container_crosses_the_network_without_an_srh() {
     let needs = [system::NEXT_CSID, system::IP, system::PING];
-    if !system::available("lab_usid::one_container_crosses_the_network", &needs).await {
+    if !system::available_on_an_srv6_kernel(
+        "one_container_crosses_the_network_without_an_srh",
+        &needs,
+    )
+    .await
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

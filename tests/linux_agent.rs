@@ -90,8 +90,8 @@ fn held(state: &pb::ListStateResponse) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_lists_what_the_kernel_holds_and_survives_a_restart() {
-    let test = "linux_agent::the_agent_lists_what_the_kernel_holds";
-    if !system::available(test, &[system::SRV6]).await {
+    let test = "the_agent_lists_what_the_kernel_holds_and_survives_a_restart";
+    if !system::available_on_an_srv6_kernel(test, &[system::SRV6]).await {
         return;
     }
     let name = format!("cpn-test-agent-{}", std::process::id());
@@ -300,8 +300,8 @@ async fn one_link_router(tag: &str) -> (Netns, std::sync::Arc<LinuxAgent>, tempf
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn micro_sids_carry_the_next_csid_flavor_and_compressed_policies_are_reduced() {
-    let test = "linux_agent::micro_sids_carry_the_next_csid_flavor";
-    if !system::available(test, &[system::NEXT_CSID]).await {
+    let test = "micro_sids_carry_the_next_csid_flavor_and_compressed_policies_are_reduced";
+    if !system::available_on_an_srv6_kernel(test, &[system::NEXT_CSID]).await {
         return;
     }
     let (ns, agent, _dir) = one_link_router("csid").await;

@@ -18,4 +18,5 @@ pub mod random_net;
 pub mod replicas;
 pub mod server;
 pub mod system;
+pub mod vmlab;
 pub mod wait;

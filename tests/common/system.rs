@@ -165,6 +165,42 @@ pub async fn available(test: &str, needs: &[Need]) -> bool {
     false
 }
 
+/// True when `need` is missing only because of this kernel (root is
+/// there, nothing is hidden by `CPN_TEST_HIDE`): another kernel would do.
+async fn kernel_lacks(need: Need) -> bool {
+    use cpn::netlink::probe::{self, Missing};
+    let result = match need {
+        Need::Srv6 => probe::srv6().await,
+        Need::NextCsid => probe::next_csid().await,
+        _ => return false,
+    };
+    let hidden = probe::hidden("srv6") || probe::hidden("next-csid");
+    !hidden && matches!(result, Err(Missing::Srv6(_) | Missing::NextCsid(_)))
+}
+
+/// [`available`] for a test that needs an SRv6 kernel; `name` is its exact
+/// name in this test binary. Where this kernel lacks SRv6 and a vmlab is
+/// configured ([`super::vmlab`]), the test runs in the VM instead (and
+/// fails here when it fails there); the caller then returns.
+pub async fn available_on_an_srv6_kernel(name: &str, needs: &[Need]) -> bool {
+    let mut elsewhere = false;
+    for &need in needs {
+        if kernel_lacks(need).await {
+            elsewhere = true;
+        } else if missing(need).await.is_some() {
+            // Something a VM does not bring (root, a program): as usual.
+            return available(name, needs).await;
+        }
+    }
+    match super::vmlab::runner() {
+        Some(runner) if elsewhere => {
+            super::vmlab::run_test(&runner, name).await;
+            false
+        }
+        _ => available(name, needs).await,
+    }
+}
+
 /// [`available`] for tests without a runtime.
 pub fn available_blocking(test: &str, needs: &[Need]) -> bool {
     let needs = needs.to_vec();
