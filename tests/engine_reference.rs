@@ -11,20 +11,22 @@
 
 use cpn::engine::{
     Destination, Engine, Objective, PathAnswer, PathRequest, Placement, Protection, QueryError,
-    Residency,
+    Residency, Standby,
 };
 use cpn::model::{DatacenterIx, LinkIx, PoolHealth, ReporterState, RouterIx, Topology};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 const CASES: u64 = 3000;
+/// Standby requests (more: a primary that gives way is rarer).
+const STANDBY_CASES: u64 = 20_000;
 
 // ------------------------------------------------------------ the reference
 
 mod common;
 use common::csid_oracle::{compressed, min_entries, replay_entries};
 use common::oracle::IgpView;
-use common::random_net::{random_request, random_topology};
+use common::random_net::{random_request, random_topology, random_topology_with};
 
 struct Reference<'a> {
     t: &'a Topology,
@@ -173,9 +175,45 @@ impl<'a> Reference<'a> {
     /// Every feasible (destination, path), with its value.
     fn feasible(&self) -> (Vec<Dest>, Vec<Candidate>) {
         let dests = self.destinations();
+        let found = self.paths_to(&dests);
+        (dests, found)
+    }
+
+    /// The data centers that may be the standby of a primary in `primary`:
+    /// another region (or city), both declared; the pool as for a primary
+    /// (the random networks hold no reservations); residency; any `to`
+    /// ignored (it pins the primary).
+    fn standby_destinations(&self, primary: DatacenterIx) -> Vec<Dest> {
+        let (t, req) = (self.t, self.req);
+        let p = t.datacenter(primary);
+        let apart = |d: &cpn::model::Datacenter| match req.standby {
+            Standby::Region => d.region.is_some() && p.region.is_some() && d.region != p.region,
+            Standby::City => d.city.is_some() && p.city.is_some() && d.city != p.city,
+            Standby::None => unreachable!("asked for a standby"),
+        };
+        let unpinned = PathRequest {
+            to: None,
+            ..req.clone()
+        };
+        let all = Reference {
+            t,
+            req: &unpinned,
+            view: IgpView::new(t),
+            compressed: self.compressed,
+        }
+        .destinations();
+        all.into_iter()
+            .filter(|d| {
+                d.dc.is_some_and(|dc| dc != primary && apart(t.datacenter(dc)))
+            })
+            .collect()
+    }
+
+    /// Every feasible path to one of `dests`, with its value.
+    fn paths_to(&self, dests: &[Dest]) -> Vec<Candidate> {
         let mut found = Vec::new();
         if !self.router_ok(self.req.from) {
-            return (dests, found);
+            return found;
         }
         let msd = usize::from(self.t.router(self.req.from).msd);
         let mut stack = vec![(vec![self.req.from], Vec::<LinkIx>::new())];
@@ -210,7 +248,7 @@ impl<'a> Reference<'a> {
                 }
             }
         }
-        (dests, found)
+        found
     }
 
     /// SRH entries the best list for a path needs: segments, or with
@@ -478,6 +516,205 @@ fn check_case(case: u64, engine: &Engine, with_csid: bool) -> (bool, bool, bool)
             (true, protected, !a.notes.is_empty())
         }
     }
+}
+
+impl Reference<'_> {
+    /// True when standby path `q` shares with primary path `p` nothing the
+    /// request's protection forbids: no link (link), no router but the
+    /// headend (node: the primary's gateway neither), no shared-risk group
+    /// (srlg).
+    fn standby_apart(&self, p: &Candidate, q: &Candidate) -> bool {
+        let t = self.t;
+        let shared_link = p.links.iter().any(|l| q.links.contains(l));
+        match self.req.protection {
+            Protection::None => true,
+            Protection::Link => !shared_link,
+            Protection::Node => {
+                !shared_link
+                    && q.routers
+                        .iter()
+                        .all(|r| *r == p.routers[0] || !p.routers.contains(r))
+            }
+            Protection::Srlg => {
+                !shared_link
+                    && p.links.iter().all(|&a| {
+                        q.links
+                            .iter()
+                            .all(|&b| t.link(a).srlg.iter().all(|g| !t.link(b).srlg.contains(g)))
+                    })
+            }
+        }
+    }
+
+    /// The standby destinations of primary path `p` and every feasible
+    /// standby path to them.
+    fn standbys(&self, dests: &[Dest], p: &Candidate) -> (Vec<Dest>, Vec<Candidate>) {
+        let dc = dests[p.dest].dc.expect("standby requests have compute");
+        let sd = self.standby_destinations(dc);
+        let paths = self
+            .paths_to(&sd)
+            .into_iter()
+            .filter(|q| self.standby_apart(p, q))
+            .collect();
+        (sd, paths)
+    }
+}
+
+/// A standby request's answer against the reference: the primary is its
+/// data center's best; no data center with a better best path has a
+/// standby for every one of its best paths (the engine takes one of them);
+/// the standby is feasible, apart as asked and the best for that primary;
+/// or, when there is none, none exists for the primary either.
+fn check_standby_case(case: u64, engine: &Engine) -> (bool, bool, bool) {
+    let mut rng = ChaCha8Rng::seed_from_u64(case);
+    let t = random_topology_with(&mut rng, false, 2..=5);
+    let mut req = random_request(&mut rng, &t);
+    if req.compute.is_none() {
+        return (false, false, false);
+    }
+    req.standby = if case.is_multiple_of(3) {
+        Standby::City
+    } else {
+        Standby::Region
+    };
+    let reference = Reference {
+        t: &t,
+        req: &req,
+        view: IgpView::new(&t),
+        compressed: false,
+    };
+    let context = || format!("case {case}: request {req:?}");
+    let (dests, feasible) = reference.feasible();
+    let a = match engine.query(&t, &req) {
+        Err(QueryError::Invalid(e)) => {
+            assert_eq!(e.field, "data.residency", "{}: invalid: {e}", context());
+            return (false, false, false);
+        }
+        Err(QueryError::NoPlacement(e)) => {
+            assert!(
+                feasible.is_empty(),
+                "{}: engine found nothing ({e})",
+                context()
+            );
+            return (false, false, false);
+        }
+        Ok(a) => a,
+    };
+    let best_of = |dest: usize| {
+        feasible
+            .iter()
+            .filter(|c| c.dest == dest)
+            .map(|c| c.value)
+            .min_by(cmp)
+    };
+    let every_best_has_standby = |dest: usize| {
+        let best = best_of(dest).expect("a feasible destination");
+        feasible
+            .iter()
+            .filter(|c| c.dest == dest && cmp(&c.value, &best).is_eq())
+            .all(|c| !reference.standbys(&dests, c).1.is_empty())
+    };
+    let primary = reference.check_placement(&a.primary, &dests);
+    assert!(
+        cmp(&primary.value, &best_of(primary.dest).unwrap()).is_eq(),
+        "{}: the primary is not its data center's best",
+        context()
+    );
+    let sb = a.standby.as_ref().expect("a standby was asked for");
+    let (sd, standbys) = reference.standbys(&dests, &primary);
+    let better_dests =
+        (0..dests.len()).filter(|&d| best_of(d).is_some_and(|v| cmp(&v, &primary.value).is_lt()));
+    match &sb.placement {
+        Some(s) => {
+            let standby = reference.check_placement(s, &sd);
+            assert!(
+                reference.standby_apart(&primary, &standby),
+                "{}: standby shares what the protection forbids",
+                context()
+            );
+            let best = standbys.iter().map(|c| c.value).min_by(cmp).unwrap();
+            assert!(
+                cmp(&standby.value, &best).is_eq(),
+                "{}: standby {:?} worse than {best:?}",
+                context(),
+                standby.value
+            );
+            for d in better_dests {
+                assert!(
+                    !every_best_has_standby(d),
+                    "{}: {:?} is better and has a standby",
+                    context(),
+                    dests[d].dc
+                );
+            }
+        }
+        None => {
+            assert!(
+                standbys.is_empty(),
+                "{}: the primary has a standby the engine missed",
+                context()
+            );
+            for (d, dest) in dests.iter().enumerate() {
+                assert!(
+                    best_of(d).is_none() || !every_best_has_standby(d),
+                    "{}: {:?} has a standby",
+                    context(),
+                    dest.dc
+                );
+            }
+            assert!(
+                a.notes.iter().any(|n| n.contains("no standby")),
+                "{}: no note",
+                context()
+            );
+        }
+    }
+    let placed = 1 + usize::from(sb.placement.is_some());
+    assert_eq!(sb.rejected.len(), t.datacenters().len() - placed);
+    if req.protection != Protection::None {
+        match &a.backup {
+            Some(b) => {
+                let backup = reference.check_placement(b, &dests);
+                assert_eq!(backup.dest, primary.dest);
+                assert!(reference.disjoint(&primary, &backup), "{}", context());
+            }
+            None => assert!(
+                !feasible
+                    .iter()
+                    .any(|q| q.dest == primary.dest && reference.disjoint(&primary, q)),
+                "{}: the primary has a backup the engine missed",
+                context()
+            ),
+        }
+    }
+    let moved = best_of(primary.dest)
+        .zip(feasible.iter().map(|c| c.value).min_by(cmp))
+        .is_some_and(|(p, o)| cmp(&p, &o).is_gt());
+    (true, sb.placement.is_some(), moved)
+}
+
+#[test]
+fn standby_placement_agrees_with_brute_force() {
+    let engine = Engine::new();
+    let (mut answered, mut with_standby, mut moved) = (0, 0, 0);
+    for case in 0..STANDBY_CASES {
+        let (a, s, m) = check_standby_case(case, &engine);
+        answered += usize::from(a);
+        with_standby += usize::from(s);
+        moved += usize::from(m);
+    }
+    eprintln!("answered {answered}, with a standby {with_standby}, primary moved {moved}");
+    assert!(
+        answered > STANDBY_CASES as usize / 5,
+        "only {answered} answered"
+    );
+    assert!(with_standby > 50, "only {with_standby} with a standby");
+    assert!(
+        answered - with_standby > 50,
+        "only {} without",
+        answered - with_standby
+    );
+    assert!(moved > 5, "only {moved} primaries moved for a standby");
 }
 
 #[test]

@@ -99,9 +99,17 @@ pub fn answer(a: &AnswerJson, msd: Option<u8>) -> String {
         s.push('\n');
         s.push_str(&placement("backup", b, msd));
     }
+    if let Some(b) = &a.standby {
+        s.push('\n');
+        s.push_str(&placement("standby", b, msd));
+    }
     if !a.rejected.is_empty() {
         s.push('\n');
         s.push_str(&rejected(&a.rejected));
+    }
+    if let Some(others) = a.standby_rejected.as_deref().filter(|r| !r.is_empty()) {
+        s.push_str("\nnot the standby:\n");
+        s.push_str(&rejected(others));
     }
     for note in &a.notes {
         s.push_str(&format!("note: {note}\n"));
@@ -141,7 +149,9 @@ pub fn policy(p: &PolicyJson) -> String {
                 metrics: *metrics,
             },
             backup: p.backup.clone(),
+            standby: p.standby.clone(),
             rejected: p.rejected.clone(),
+            standby_rejected: None,
             notes: p.notes.clone(),
         };
         s.push_str(&answer(&a, None));

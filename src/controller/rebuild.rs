@@ -156,6 +156,7 @@ pub fn adopt_record(
                                 headend: req.from,
                                 primary,
                                 backup,
+                                standby: None,
                                 rejected: Vec::new(),
                                 notes: record.notes.clone(),
                             };

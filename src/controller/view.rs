@@ -151,6 +151,10 @@ pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
         backup: answer
             .and_then(|a| a.backup.as_ref())
             .map(|b| placement_json(t, &headend, b)),
+        standby: answer
+            .and_then(|a| a.standby.as_ref())
+            .and_then(|s| s.placement.as_ref())
+            .map(|s| placement_json(t, &headend, s)),
         rejected: answer
             .map(|a| rejections_json(t, &a.rejected))
             .unwrap_or_default(),

@@ -79,8 +79,17 @@ pub struct AnswerJson {
     pub primary: PlacementJson,
     /// The backup; null without protection.
     pub backup: Option<PlacementJson>,
+    /// The standby data center and its path; null when the request asks
+    /// for none, or when none exists (a note says why).
+    #[serde(default)]
+    pub standby: Option<PlacementJson>,
     /// Every other data center.
     pub rejected: Vec<RejectionJson>,
+    /// When the request asks for a standby: every data center but the
+    /// primary's and the standby's, with why it is not the standby; absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby_rejected: Option<Vec<RejectionJson>>,
     /// What the operator should know; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -147,7 +156,13 @@ pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
     AnswerJson {
         primary: placement_json(t, &headend, &a.primary),
         backup: a.backup.as_ref().map(|b| placement_json(t, &headend, b)),
+        standby: a
+            .standby
+            .as_ref()
+            .and_then(|s| s.placement.as_ref())
+            .map(|s| placement_json(t, &headend, s)),
         rejected: rejections_json(t, &a.rejected),
+        standby_rejected: a.standby.as_ref().map(|s| rejections_json(t, &s.rejected)),
         notes: a.notes.clone(),
     }
 }

@@ -48,6 +48,10 @@ pub struct PolicyJson {
     pub metrics: Option<MetricsJson>,
     /// Backup; null without protection or when down.
     pub backup: Option<PlacementJson>,
+    /// Standby data center and its path; null when the request asks for
+    /// none, when none exists, or when down.
+    #[serde(default)]
+    pub standby: Option<PlacementJson>,
     /// Every other data center at the last placement.
     pub rejected: Vec<RejectionJson>,
     /// Notes of the last placement; absent when none.

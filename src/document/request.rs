@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::FieldError;
 use crate::engine::{
     Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
-    Residency,
+    Residency, Standby,
 };
 use crate::model::{PoolKind, Topology};
 use crate::topology_file::guard::check_flow_depth;
@@ -35,6 +35,9 @@ pub struct RequestDoc {
     /// Backup path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protection: Option<Protection>,
+    /// A standby data center in another region or city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<Standby>,
     /// What to minimize.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective: Option<Objective>,
@@ -214,6 +217,7 @@ pub fn resolve(doc: &RequestDoc, t: &Topology) -> Result<PathRequest, FieldError
             avoid_links,
         },
         protection: doc.protection.unwrap_or_default(),
+        standby: doc.standby.unwrap_or_default(),
         objective: doc.objective.unwrap_or_default(),
     })
 }

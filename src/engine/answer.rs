@@ -94,10 +94,23 @@ pub struct PathAnswer {
     pub primary: Placement,
     /// A disjoint backup to the same destination, when protection asked for one.
     pub backup: Option<Placement>,
+    /// The standby data center, when the request asks for one.
+    pub standby: Option<StandbyAnswer>,
     /// Every other data center, once each, in id order.
     pub rejected: Vec<Rejection>,
     /// Things the operator should know (MSD forced a worse path, no backup, ...).
     pub notes: Vec<String>,
+}
+
+/// The standby part of an answer (when the request asks for one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandbyAnswer {
+    /// The standby data center and its path; `None` when no data center
+    /// can be the standby of the primary (a note says so).
+    pub placement: Option<Placement>,
+    /// Every data center but the primary's and the standby's, in id order,
+    /// with why it is not the standby.
+    pub rejected: Vec<Rejection>,
 }
 
 /// Nothing feasible: the reason in one line, and every data center's reason.

@@ -6,6 +6,7 @@
 //! - `search`: exact constrained search (label-setting, Pareto, lower bounds)
 //! - `place`: joint placement over every candidate, MSD fallback, the answer
 //! - `protect`, `disjoint`: backups (Suurballe/Bhandari) and the disjointness checker
+//! - `standby`: a standby data center in another region or city (disaster recovery)
 //! - `segments`, `igp`: minimal SRv6 segment lists over cached IGP trees
 //! - `explain`: why every other data center lost
 
@@ -23,16 +24,17 @@ mod recheck;
 mod request;
 pub mod search;
 pub mod segments;
+mod standby;
 
 use std::sync::Mutex;
 
-pub use answer::{Metrics, NoPlacement, PathAnswer, Placement, Rejection, Segment};
+pub use answer::{Metrics, NoPlacement, PathAnswer, Placement, Rejection, Segment, StandbyAnswer};
 pub use disjoint::{RoutedPath, disjoint};
 pub use prune::{InvalidRequest, fmt_num};
 pub use recheck::Broken;
 pub use request::{
     Compression, ComputeDemand, Constraints, Destination, Objective, PathRequest, Protection,
-    Residency,
+    Residency, Standby,
 };
 
 use crate::model::Topology;

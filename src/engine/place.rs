@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 
 use super::QueryError;
-use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment};
+use super::answer::{Metrics, NoPlacement, PathAnswer, Placement, Segment, StandbyAnswer};
 use super::compress;
 use super::disjoint::RoutedPath;
 use super::explain::{self, Reasons};
@@ -14,11 +14,12 @@ use super::graph::SearchGraph;
 use super::igp::IgpCache;
 use super::protect;
 use super::prune::{self, Candidate, Pruned};
-use super::request::{Compression, Objective, PathRequest, Protection};
+use super::request::{Compression, Objective, PathRequest, Protection, Standby};
 use super::search::{
     self, Bounds, LowerBounds, SearchInput, SearchResult, SegmentLimit, Sink, Sums, path_key,
 };
 use super::segments::encode;
+use super::standby;
 use crate::model::{RouterIx, Topology};
 
 /// How good a placement is: price first for the price objective, then the
@@ -365,6 +366,88 @@ pub(super) fn best_values(ties: &[Vec<Hit>]) -> Vec<Option<Value>> {
     ties.iter().map(|t| t.first().map(|h| h.value)).collect()
 }
 
+/// The best route of a search from the headend (with `banned` routers and
+/// links kept out): the best path overall when it fits the MSD, else the
+/// best that fits.
+pub(super) struct Best {
+    /// The route.
+    pub route: Route,
+    /// Per candidate, its best labels in the search the route came from.
+    pub ties: Vec<Vec<Hit>>,
+    /// That search.
+    pub result: SearchResult,
+    /// The segments the best path overall needs, when it does not fit.
+    pub over_msd: Option<usize>,
+}
+
+/// Why no route was found: what explains every candidate.
+pub(super) struct Nothing {
+    values: Vec<Option<Value>>,
+    truncated: bool,
+    /// Per candidate, the segments its best path needs, when paths exist
+    /// but none fits the MSD.
+    needed: Option<Vec<Option<usize>>>,
+}
+
+impl Nothing {
+    /// The candidates' reasons.
+    pub fn reasons<'c, 'a>(self, ctx: &'c Ctx<'a>) -> Reasons<'c, 'a> {
+        let reasons = Reasons::new(ctx, self.values, self.truncated);
+        match self.needed {
+            Some(needed) => reasons.msd_exceeded(needed),
+            None => reasons,
+        }
+    }
+}
+
+/// See [`Best`].
+pub(super) fn best(
+    ctx: &Ctx<'_>,
+    igp: &mut IgpCache,
+    banned: Option<(&[bool], &[bool])>,
+) -> Result<Best, Nothing> {
+    let result = ctx.search(igp, None, banned);
+    let unlimited = ctx.hits(&result);
+    let Some(best) = ctx.choose(igp, &result, &unlimited, false) else {
+        return Err(Nothing {
+            values: best_values(&unlimited),
+            truncated: result.truncated,
+            needed: None,
+        });
+    };
+    if ctx.fits(&best) {
+        return Ok(Best {
+            route: best,
+            ties: unlimited,
+            result,
+            over_msd: None,
+        });
+    }
+    let within = ctx.search(igp, Some(ctx.segment_limit()), banned);
+    let fitting = ctx.hits(&within);
+    match ctx.choose(igp, &within, &fitting, true) {
+        Some(route) => Ok(Best {
+            route,
+            ties: fitting,
+            result: within,
+            over_msd: Some(best.depth()),
+        }),
+        None => Err(Nothing {
+            needed: Some(
+                unlimited
+                    .iter()
+                    .map(|t| {
+                        t.first()
+                            .map(|h| ctx.encode(igp, &ctx.found_of(&result, h)).depth())
+                    })
+                    .collect(),
+            ),
+            values: best_values(&fitting),
+            truncated: within.truncated,
+        }),
+    }
+}
+
 /// Answers one query.
 pub(super) fn place(
     t: &Topology,
@@ -380,58 +463,56 @@ pub(super) fn place(
         return Err(NoPlacement { message, rejected }.into());
     }
     let ctx = Ctx::new(t, graph, req, pruned);
-    let result = ctx.search(igp, None, None);
-    let unlimited = ctx.hits(&result);
-    let mut notes = Vec::new();
-
-    let Some(best) = ctx.choose(igp, &result, &unlimited, false) else {
-        let reasons = Reasons::new(&ctx, best_values(&unlimited), result.truncated);
-        return Err(explain::no_placement(&ctx, &reasons).into());
+    let found = match best(&ctx, igp, None) {
+        Ok(found) => found,
+        Err(nothing) => return Err(explain::no_placement(&ctx, &nothing.reasons(&ctx)).into()),
     };
-
-    // Within the MSD: the best path overall if it fits, else the best that fits.
-    let within;
-    let (mut chosen, ties, used, truncated) = if ctx.fits(&best) {
-        (best, unlimited, &result, result.truncated)
-    } else {
-        let limit = ctx.segment_limit();
-        within = ctx.search(igp, Some(limit), None);
-        let fitting = ctx.hits(&within);
-        let Some(r) = ctx.choose(igp, &within, &fitting, true) else {
-            let needed: Vec<Option<usize>> = unlimited
-                .iter()
-                .map(|t| {
-                    t.first()
-                        .map(|h| ctx.encode(igp, &ctx.found_of(&result, h)).depth())
-                })
-                .collect();
-            let reasons =
-                Reasons::new(&ctx, best_values(&fitting), within.truncated).msd_exceeded(needed);
-            return Err(explain::no_placement(&ctx, &reasons).into());
-        };
+    let mut notes = Vec::new();
+    if let Some(needed) = found.over_msd {
         notes.push(format!(
-            "the best path needs {} segments, more than the msd {} of headend {}; this is the best path that fits",
-            best.depth(),
+            "the best path needs {needed} segments, more than the msd {} of headend {}; this is the best path that fits",
             ctx.msd,
             t.router(req.from).id
         ));
-        (r, fitting, &within, within.truncated)
-    };
+    }
+    let Best {
+        route: mut chosen,
+        ties,
+        result: used,
+        ..
+    } = found;
 
+    // A standby first (the primary is the best one that has a standby),
+    // then the backup of that primary.
+    let mut standby = None;
+    if req.standby != Standby::None {
+        let outcome = standby::place(&ctx, igp, chosen, &used, &ties);
+        chosen = outcome.primary;
+        notes.extend(outcome.note);
+        standby = Some(StandbyAnswer {
+            placement: outcome.standby,
+            rejected: outcome.rejected,
+        });
+    }
     let mut backup = None;
     if req.protection != Protection::None {
-        let (primary, found, note) = protect::protect(&ctx, igp, chosen, used, &ties);
+        let (primary, found, note) = if standby.is_some() {
+            protect::partner_of(&ctx, igp, chosen)
+        } else {
+            protect::protect(&ctx, igp, chosen, &used, &ties)
+        };
         chosen = primary;
         backup = found;
         notes.extend(note);
     }
 
-    let reasons = Reasons::new(&ctx, best_values(&ties), truncated);
+    let reasons = Reasons::new(&ctx, best_values(&ties), used.truncated);
     let rejected = explain::rejections(&ctx, &reasons, Some(&chosen));
     Ok(PathAnswer {
         headend: req.from,
         primary: placement(&ctx, &chosen),
         backup: backup.map(|b| placement(&ctx, &b)),
+        standby,
         rejected,
         notes,
     })

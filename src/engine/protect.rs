@@ -95,6 +95,23 @@ pub(super) fn protect(
     }
 }
 
+/// The best feasible backup of `primary`, which keeps its place (a
+/// standby was chosen for it); a note when it has none.
+pub(super) fn partner_of(
+    ctx: &Ctx<'_>,
+    igp: &mut IgpCache,
+    primary: Route,
+) -> (Route, Option<Route>, Option<String>) {
+    let found = partner(ctx, igp, &primary);
+    let note = found.is_none().then(|| {
+        format!(
+            "no {}-disjoint backup exists for the primary that has a standby; the primary path is unprotected",
+            ctx.req.protection.as_str()
+        )
+    });
+    (primary, found, note)
+}
+
 /// True when a route meets every requirement on its own.
 fn feasible(ctx: &Ctx<'_>, r: &Route) -> bool {
     let simple = {

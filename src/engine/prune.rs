@@ -2,7 +2,7 @@
 //! are candidates at all, with the first requirement each other one fails.
 
 use super::graph::SearchGraph;
-use super::request::{Destination, PathRequest, Residency};
+use super::request::{Destination, PathRequest, Residency, Standby};
 use super::search::{Masks, Sink};
 use crate::model::{DatacenterIx, Router, RouterIx, Topology};
 
@@ -77,6 +77,15 @@ pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
     }
     if req.compute.is_none() && req.to.is_none() {
         return bad("", "a request needs `compute`, `to`, or both".into());
+    }
+    if req.standby != Standby::None && req.compute.is_none() {
+        return bad(
+            "standby",
+            format!(
+                "standby {} is a second data center for a job: it needs `compute`",
+                req.standby.as_str()
+            ),
+        );
     }
     if req.objective == super::request::Objective::Price && req.compute.is_none() {
         return bad(
@@ -188,9 +197,9 @@ pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
     }
     let masks = Masks { router_ok, link_ok };
 
-    let mut candidates = Vec::new();
-    let mut rejected = Vec::new();
     if let Some(Destination::Router(r)) = req.to {
+        let mut candidates = Vec::new();
+        let mut rejected = Vec::new();
         if masks.router_ok[r.index()] {
             candidates.push(Candidate {
                 datacenter: None,
@@ -213,9 +222,31 @@ pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
             slots,
         };
     }
+    datacenter_candidates(t, req, masks, Role::Primary)
+}
+
+/// The data centers that may be the standby of a primary in `primary`,
+/// over the same masks as the primary's search (the primary's own data
+/// center is rejected as such).
+pub fn standby(t: &Topology, req: &PathRequest, masks: Masks, primary: DatacenterIx) -> Pruned {
+    datacenter_candidates(t, req, masks, Role::Standby(primary))
+}
+
+/// What a data center is being checked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// The job's data center.
+    Primary,
+    /// The standby of a primary in this data center.
+    Standby(DatacenterIx),
+}
+
+fn datacenter_candidates(t: &Topology, req: &PathRequest, masks: Masks, role: Role) -> Pruned {
+    let mut candidates = Vec::new();
+    let mut rejected = Vec::new();
     let mut slots = Vec::with_capacity(t.datacenters().len());
     for dc in t.datacenter_indices() {
-        match datacenter_refusal(t, req, &masks, dc) {
+        match datacenter_refusal(t, req, &masks, dc, role) {
             Some(reason) => {
                 slots.push(Slot::Rejected(rejected.len()));
                 rejected.push((dc, reason));
@@ -251,21 +282,31 @@ pub fn prune(t: &Topology, graph: &SearchGraph, req: &PathRequest) -> Pruned {
     }
 }
 
-/// The first static requirement a data center fails.
+/// The first static requirement a data center fails in `role`.
 fn datacenter_refusal(
     t: &Topology,
     req: &PathRequest,
     masks: &Masks,
     dc: DatacenterIx,
+    role: Role,
 ) -> Option<String> {
     let d = t.datacenter(dc);
-    if let Some(Destination::Datacenter(pinned)) = req.to
-        && pinned != dc
-    {
-        return Some(format!(
-            "not the requested destination (to: {})",
-            t.datacenter(pinned).id
-        ));
+    match role {
+        Role::Primary => {
+            if let Some(Destination::Datacenter(pinned)) = req.to
+                && pinned != dc
+            {
+                return Some(format!(
+                    "not the requested destination (to: {})",
+                    t.datacenter(pinned).id
+                ));
+            }
+        }
+        Role::Standby(primary) => {
+            if let Some(why) = not_apart(t, req.standby, primary, dc) {
+                return Some(why);
+            }
+        }
     }
     if !d.takes_jobs() {
         return Some("its reporter went silent past the grace period: treated as down".into());
@@ -280,19 +321,30 @@ fn datacenter_refusal(
                 c.kind
             ));
         }
-        if pool.available_tflops() < c.tflops {
+        let (tflops, memory_gb, what) = match role {
+            Role::Primary => (
+                pool.available_tflops(),
+                pool.available_memory_gb(),
+                "available",
+            ),
+            Role::Standby(primary) => {
+                let h = pool.standby_available(primary);
+                (h.tflops, h.memory_gb, "available to a standby")
+            }
+        };
+        if tflops < c.tflops {
             return Some(format!(
-                "{} pool has {} TFLOPS available, {} requested",
+                "{} pool has {} TFLOPS {what}, {} requested",
                 c.kind,
-                fmt_num(pool.available_tflops()),
+                fmt_num(tflops),
                 fmt_num(c.tflops)
             ));
         }
-        if pool.available_memory_gb() < c.memory_gb {
+        if memory_gb < c.memory_gb {
             return Some(format!(
-                "{} pool has {} GB memory available, {} requested",
+                "{} pool has {} GB memory {what}, {} requested",
                 c.kind,
-                fmt_num(pool.available_memory_gb()),
+                fmt_num(memory_gb),
                 fmt_num(c.memory_gb)
             ));
         }
@@ -323,6 +375,38 @@ fn datacenter_refusal(
         return Some(format!("no usable gateway: {}", why.join(", ")));
     }
     None
+}
+
+/// Why `dc` is not apart enough from `primary` to be its standby.
+fn not_apart(
+    t: &Topology,
+    standby: Standby,
+    primary: DatacenterIx,
+    dc: DatacenterIx,
+) -> Option<String> {
+    if dc == primary {
+        return Some("the primary's data center".into());
+    }
+    let (p, d) = (t.datacenter(primary), t.datacenter(dc));
+    let (what, here, there) = match standby {
+        Standby::None => return None,
+        Standby::Region => ("region", &d.region, &p.region),
+        Standby::City => ("city", &d.city, &p.city),
+    };
+    match (here, there) {
+        (_, None) => Some(format!(
+            "the primary {} declares no {what}: no standby can be shown to be in another",
+            p.id
+        )),
+        (None, _) => Some(format!(
+            "declares no {what}: it cannot be shown to be outside the primary's"
+        )),
+        (Some(a), Some(b)) if a == b => Some(format!(
+            "in {what} {a}, as the primary {} is; standby {what} asks for another",
+            p.id
+        )),
+        _ => None,
+    }
 }
 
 /// A number without a useless fraction: 200 -> "200", 2.5 -> "2.5".

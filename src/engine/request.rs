@@ -108,6 +108,33 @@ impl Protection {
     }
 }
 
+/// Where a standby data center must be, relative to the primary's (a
+/// disaster-recovery site for the job, with its own path).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Standby {
+    /// No standby.
+    #[default]
+    None,
+    /// In another region than the primary data center.
+    Region,
+    /// In another city than the primary data center.
+    City,
+}
+
+impl Standby {
+    /// The name in requests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standby::None => "none",
+            Standby::Region => "region",
+            Standby::City => "city",
+        }
+    }
+}
+
 /// Compute a job needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ComputeDemand {
@@ -176,6 +203,8 @@ pub struct PathRequest {
     pub constraints: Constraints,
     /// Backup path.
     pub protection: Protection,
+    /// Standby data center.
+    pub standby: Standby,
     /// What to minimize.
     pub objective: Objective,
     /// Compressed SIDs or not.
@@ -192,6 +221,7 @@ impl PathRequest {
             residency: Residency::Any,
             constraints: Constraints::default(),
             protection: Protection::None,
+            standby: Standby::None,
             objective: Objective::Latency,
             compression: Compression::Auto,
         }

@@ -344,6 +344,7 @@ fn assemble(mut b: TopologyBuilder) -> Topology {
                 price: p.price,
                 health: p.health,
                 queue_wait_s: p.queue_wait_s,
+                standby: Default::default(),
             })
             .collect();
         pools.sort_by_key(|p| p.kind);

@@ -83,17 +83,64 @@ pub struct Pool {
     /// How long a job waits in the pool's queue before it starts, seconds,
     /// as reported; shown, not used to place.
     pub queue_wait_s: Option<f64>,
+    /// Compute held for standbys (kept by the controller), by the data
+    /// center of the primaries they cover. Standbys of primaries in
+    /// different data centers share it: one data center is lost at a time,
+    /// so the pool keeps free only the largest of these (see
+    /// [`Pool::standby_peak`]).
+    pub standby: BTreeMap<DatacenterIx, Held>,
+}
+
+/// Compute and memory held.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Held {
+    /// TFLOPS.
+    pub tflops: f64,
+    /// Memory, GB.
+    pub memory_gb: f64,
 }
 
 impl Pool {
-    /// TFLOPS still free: capacity - used - reserved, never negative.
+    /// TFLOPS still free for a new job: capacity - used - reserved - the
+    /// standby peak, never negative.
     pub fn available_tflops(&self) -> f64 {
-        (self.tflops - self.used_tflops - self.reserved_tflops).max(0.0)
+        (self.tflops - self.used_tflops - self.reserved_tflops - self.standby_peak().tflops)
+            .max(0.0)
     }
 
-    /// Memory still free in GB: capacity - used - reserved, never negative.
+    /// Memory still free in GB for a new job: capacity - used - reserved -
+    /// the standby peak, never negative.
     pub fn available_memory_gb(&self) -> f64 {
-        (self.memory_gb - self.used_memory_gb - self.reserved_memory_gb).max(0.0)
+        (self.memory_gb
+            - self.used_memory_gb
+            - self.reserved_memory_gb
+            - self.standby_peak().memory_gb)
+            .max(0.0)
+    }
+
+    /// What the standbys of the worst single data-center loss would take:
+    /// per resource, the largest hold over the covered data centers.
+    pub fn standby_peak(&self) -> Held {
+        self.standby.values().fold(Held::default(), |m, h| Held {
+            tflops: m.tflops.max(h.tflops),
+            memory_gb: m.memory_gb.max(h.memory_gb),
+        })
+    }
+
+    /// What a new standby covering a primary in `primary` may still take:
+    /// capacity - used - reserved - what standbys of that same data center
+    /// already hold (the standbys of other data centers would not run at the
+    /// same time). Never negative.
+    pub fn standby_available(&self, primary: DatacenterIx) -> Held {
+        let held = self.standby.get(&primary).copied().unwrap_or_default();
+        Held {
+            tflops: (self.tflops - self.used_tflops - self.reserved_tflops - held.tflops).max(0.0),
+            memory_gb: (self.memory_gb
+                - self.used_memory_gb
+                - self.reserved_memory_gb
+                - held.memory_gb)
+                .max(0.0),
+        }
     }
 
     /// Compute-to-memory ratio in GFLOPS per GB of memory.
@@ -164,10 +211,40 @@ mod tests {
             price: 1.0,
             health: PoolHealth::Up,
             queue_wait_s: None,
+            standby: BTreeMap::new(),
         };
         assert_eq!(pool.available_tflops(), 500.0);
         assert_eq!(pool.available_memory_gb(), 0.0);
         assert_eq!(pool.gflops_per_gb(), 2000.0);
+    }
+
+    #[test]
+    fn standbys_of_different_data_centers_share_capacity() {
+        let held = |tflops| Held {
+            tflops,
+            memory_gb: 0.0,
+        };
+        let (a, b) = (DatacenterIx(0), DatacenterIx(1));
+        let pool = Pool {
+            kind: PoolKind::Ai,
+            tflops: 1000.0,
+            used_tflops: 100.0,
+            reserved_tflops: 100.0,
+            memory_gb: 100.0,
+            used_memory_gb: 0.0,
+            reserved_memory_gb: 0.0,
+            price: 1.0,
+            health: PoolHealth::Up,
+            queue_wait_s: None,
+            standby: BTreeMap::from([(a, held(500.0)), (b, held(300.0))]),
+        };
+        // New primaries see only the worst single loss (a: 500) held.
+        assert_eq!(pool.standby_peak().tflops, 500.0);
+        assert_eq!(pool.available_tflops(), 300.0);
+        // A standby for b's primaries shares a's 500: 800 - 300.
+        assert_eq!(pool.standby_available(b).tflops, 500.0);
+        assert_eq!(pool.standby_available(a).tflops, 300.0);
+        assert_eq!(pool.standby_available(DatacenterIx(2)).tflops, 800.0);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod topology;
 
 pub use builder::{DatacenterDraft, LinkDraft, PoolDraft, RouterDraft, TopologyBuilder};
 pub use csid::{CsidBlock, DEFAULT_LNFL, MicroSid};
-pub use datacenter::{Datacenter, DatacenterIx, Pool, PoolKind};
+pub use datacenter::{Datacenter, DatacenterIx, Held, Pool, PoolKind};
 pub use geo::Coordinates;
 pub use ids::{DatacenterId, LinkId, OperatorId, RouterId};
 pub use liveness::{PoolHealth, Reporter, ReporterState};

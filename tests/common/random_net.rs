@@ -17,6 +17,15 @@ use rand_chacha::ChaCha8Rng;
 /// `compressed`, operators declare NEXT-C-SID blocks (of varied lengths)
 /// and most routers a node micro-SID.
 pub fn random_topology(rng: &mut ChaCha8Rng, compressed: bool) -> Topology {
+    random_topology_with(rng, compressed, 0..=3)
+}
+
+/// [`random_topology`] with a number of data centers drawn from `dcs`.
+pub fn random_topology_with(
+    rng: &mut ChaCha8Rng,
+    compressed: bool,
+    dcs: std::ops::RangeInclusive<usize>,
+) -> Topology {
     let n = rng.random_range(3..=8usize);
     let ops = rng.random_range(1..=2usize);
     let mut b = TopologyBuilder::new("random");
@@ -93,7 +102,7 @@ pub fn random_topology(rng: &mut ChaCha8Rng, compressed: bool) -> Topology {
         l.up = rng.random_bool(0.92);
         b.link(l);
     }
-    let d = rng.random_range(0..=3usize);
+    let d = rng.random_range(dcs);
     for i in 0..d {
         let mut attach: Vec<String> = vec![format!("r{}", rng.random_range(0..n))];
         if rng.random_bool(0.4) {
@@ -217,6 +226,7 @@ pub fn random_request(rng: &mut ChaCha8Rng, t: &Topology) -> PathRequest {
             Protection::Node,
             Protection::Srlg,
         ][rng.random_range(0..5)],
+        standby: Default::default(),
         objective: objectives[rng.random_range(0..objectives.len())],
         compression: Default::default(),
     }

@@ -24,6 +24,8 @@ pub fn policy_to_pb(p: &PolicyJson) -> pb::Policy {
         backup: p.backup.as_ref().map(placement_to_pb),
         rejected: p.rejected.iter().map(rejection_to_pb).collect(),
         notes: p.notes.clone(),
+        standby: p.standby.as_ref().map(placement_to_pb),
+        standby_rejected: Vec::new(),
     });
     pb::Policy {
         name: p.name.clone(),
@@ -104,6 +106,7 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
         containers: primary.and_then(|x| x.containers.clone()),
         metrics: primary.map(|x| x.metrics),
         backup: answer.as_ref().and_then(|a| a.backup.clone()),
+        standby: answer.as_ref().and_then(|a| a.standby.clone()),
         rejected: answer
             .as_ref()
             .map(|a| a.rejected.clone())

@@ -4,7 +4,7 @@ use super::{pool_kind, pool_kind_from};
 use crate::document::{
     CompressionDoc, ComputeDoc, ConstraintsDoc, DataDoc, FieldError, RequestDoc,
 };
-use crate::engine::{Objective, Protection, Residency};
+use crate::engine::{Objective, Protection, Residency, Standby};
 use crate::proto::v1 as pb;
 
 /// A request document as proto.
@@ -48,6 +48,12 @@ pub fn request_to_pb(d: &RequestDoc) -> pb::PathRequest {
             Objective::Price => pb::Objective::Price,
         }
         .into(),
+        standby: match d.standby.unwrap_or_default() {
+            Standby::None => pb::Standby::None,
+            Standby::Region => pb::Standby::Region,
+            Standby::City => pb::Standby::City,
+        }
+        .into(),
         compression: match d.compression {
             None => pb::Compression::Unspecified,
             Some(CompressionDoc::None) => pb::Compression::None,
@@ -74,6 +80,11 @@ pub fn request_from_pb(r: &pb::PathRequest) -> Result<RequestDoc, FieldError> {
         pb::Protection::Link => Protection::Link,
         pb::Protection::Node => Protection::Node,
         pb::Protection::Srlg => Protection::Srlg,
+    };
+    let standby = match pb::Standby::try_from(r.standby).map_err(|_| bad("standby", r.standby))? {
+        pb::Standby::Unspecified | pb::Standby::None => Standby::None,
+        pb::Standby::Region => Standby::Region,
+        pb::Standby::City => Standby::City,
     };
     let objective =
         match pb::Objective::try_from(r.objective).map_err(|_| bad("objective", r.objective))? {
@@ -117,6 +128,7 @@ pub fn request_from_pb(r: &pb::PathRequest) -> Result<RequestDoc, FieldError> {
         })
         .filter(|c| *c != ConstraintsDoc::default()),
         protection: (protection != Protection::None).then_some(protection),
+        standby: (standby != Standby::None).then_some(standby),
         objective: (objective != Objective::Latency).then_some(objective),
         compression,
     })
