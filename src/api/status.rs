@@ -47,6 +47,7 @@ fn status(e: ControllerError, parent: Option<&str>) -> Status {
         }
         ControllerError::PermissionDenied(m) => Status::permission_denied(m),
         ControllerError::AlreadyExists(m) => Status::already_exists(m),
+        ControllerError::FailedPrecondition(m) => Status::failed_precondition(m),
         ControllerError::NoPlacement(e) => {
             let mut details = ErrorDetails::new();
             for r in e.rejected.iter().flatten() {

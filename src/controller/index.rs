@@ -9,7 +9,7 @@ use std::hash::Hash;
 use super::policy::{Policy, PolicyState};
 use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
 
-/// Policies by what they use (primary and backup paths).
+/// Policies by what they use (primary, backup and standby paths).
 #[derive(Debug, Default)]
 pub struct PolicyIndex {
     ids: HashMap<String, u32>,
@@ -20,7 +20,8 @@ pub struct PolicyIndex {
     by_pool: HashMap<(DatacenterIx, PoolKind), HashSet<u32>>,
     by_operator: HashMap<OperatorIx, HashSet<u32>>,
     down: BTreeSet<String>,
-    /// Up, but without the backup their protection asks for.
+    /// Up, but without the backup their protection asks for, or the
+    /// standby they ask for.
     unprotected: BTreeSet<String>,
 }
 
@@ -42,7 +43,11 @@ fn uses(t: &Topology, p: &Policy) -> Option<Uses> {
         pools: Vec::new(),
         operators: Vec::new(),
     };
-    for placement in std::iter::once(&answer.primary).chain(answer.backup.as_ref()) {
+    let standby = answer.standby.as_ref().and_then(|s| s.placement.as_ref());
+    for placement in std::iter::once(&answer.primary)
+        .chain(answer.backup.as_ref())
+        .chain(standby)
+    {
         u.links.extend(&placement.links);
         u.routers.extend(&placement.path);
         u.operators
@@ -61,7 +66,17 @@ fn lacks_backup(p: &Policy) -> bool {
         .request
         .protection
         .is_some_and(|x| x != crate::engine::Protection::None);
-    protected && p.answer().is_some_and(|a| a.backup.is_none())
+    let lacks_standby = p
+        .request
+        .standby
+        .is_some_and(|s| s != crate::engine::Standby::None)
+        && p.answer().is_some_and(|a| {
+            a.standby
+                .as_ref()
+                .and_then(|s| s.placement.as_ref())
+                .is_none()
+        });
+    (protected && p.answer().is_some_and(|a| a.backup.is_none())) || lacks_standby
 }
 
 fn insert<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {

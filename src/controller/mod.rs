@@ -31,6 +31,7 @@ mod reopt;
 mod reports;
 mod retries;
 mod scope;
+mod standby;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,6 +97,10 @@ pub enum ControllerError {
     /// Nothing feasible: the error, and every data center's reason (ids).
     #[error("{}", .0.error)]
     NoPlacement(ErrorJson),
+    /// The call does not apply to the policy as it is (failback of a
+    /// policy that has not failed over).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// The caller may not act on this policy or headend.
     #[error("{0}")]
     PermissionDenied(String),
@@ -477,6 +482,7 @@ impl Controller {
             order: self.next_order,
             southbound: self.unpushed(),
             times: Times::at(now_ms()),
+            failed_over_from: None,
         };
         let mut batch = Batch {
             sequence: self.log.last() + 1,
@@ -707,6 +713,9 @@ impl Controller {
             if outcome.state != p.state {
                 let mut new = p.clone();
                 new.state = outcome.state;
+                if outcome.failed_over_from.is_some() {
+                    new.failed_over_from = outcome.failed_over_from;
+                }
                 if outcome.kind.is_some() {
                     new.version += 1;
                     new.times.updated = now;
@@ -717,6 +726,22 @@ impl Controller {
         self.stats.reoptimizations += count as u64;
         self.stats.reused_answers += memo.hits;
         self.stats.reoptimization_seconds += started.elapsed().as_secs_f64();
+        let checked: Vec<String> = full.into_iter().chain(reencode).collect();
+        self.commit_changes(t, changed, &checked, commit_topology, now)
+    }
+
+    /// Commits re-evaluated policies (and `t` when `commit_topology`), then
+    /// makes them live: the working topology, the index, the change log;
+    /// `checked` were looked at (changed or not). Returns the names of the
+    /// policies whose change was announced.
+    fn commit_changes(
+        &mut self,
+        t: Topology,
+        changed: Vec<(Policy, Option<ChangeKind>)>,
+        checked: &[String],
+        commit_topology: bool,
+        now: std::time::SystemTime,
+    ) -> Result<Vec<String>, ControllerError> {
         let announced = changed.iter().filter(|(_, k)| k.is_some()).count() as u64;
         let mut batch = Batch {
             topology: commit_topology.then(|| topology_state(&t)),
@@ -730,7 +755,7 @@ impl Controller {
             self.persist(batch)?;
         }
         self.topology = t;
-        for name in full.iter().chain(&reencode) {
+        for name in checked {
             if let Some(p) = self.policies.get_mut(name) {
                 p.times.checked = now;
             }
@@ -802,5 +827,7 @@ fn topology_state(t: &Topology) -> (TopologyDocument, Vec<String>) {
 
 #[cfg(test)]
 mod reports_tests;
+#[cfg(test)]
+mod standby_tests;
 #[cfg(test)]
 mod tests;

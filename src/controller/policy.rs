@@ -56,6 +56,18 @@ pub struct Reservation {
     pub links: Vec<LinkIx>,
     /// The compute held.
     pub pool: Option<PoolShare>,
+    /// The compute held for the standby, shared with standbys covering
+    /// other data centers ([`crate::model::Pool::standby`]).
+    pub standby: Option<StandbyShare>,
+}
+
+/// Compute held in a standby's pool for a primary in another data center.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StandbyShare {
+    /// The primary's data center: what this hold covers.
+    pub covers: DatacenterIx,
+    /// Where and how much.
+    pub share: PoolShare,
 }
 
 impl Reservation {
@@ -69,15 +81,17 @@ impl Reservation {
             } else {
                 Vec::new()
             },
-            pool: match (req.compute, p.datacenter, p.pool) {
-                (Some(c), Some(dc), Some(kind)) => Some(PoolShare {
-                    datacenter: dc,
-                    kind,
-                    tflops: c.tflops,
-                    memory_gb: c.memory_gb,
+            pool: share(req, p),
+            standby: answer
+                .standby
+                .as_ref()
+                .and_then(|s| s.placement.as_ref())
+                .and_then(|s| {
+                    Some(StandbyShare {
+                        covers: p.datacenter?,
+                        share: share(req, s)?,
+                    })
                 }),
-                _ => None,
-            },
         }
     }
 
@@ -103,13 +117,36 @@ impl Reservation {
                 t.set_link_reserved(l, new);
             }
         }
+        let sign = if take { 1.0 } else { -1.0 };
         if let Some(s) = &self.pool
             && let Some(pool) = t.pool_mut(s.datacenter, s.kind)
         {
-            let sign = if take { 1.0 } else { -1.0 };
             pool.reserved_tflops = (pool.reserved_tflops + sign * s.tflops).max(0.0);
             pool.reserved_memory_gb = (pool.reserved_memory_gb + sign * s.memory_gb).max(0.0);
         }
+        if let Some(StandbyShare { covers, share: s }) = &self.standby
+            && let Some(pool) = t.pool_mut(s.datacenter, s.kind)
+        {
+            let held = pool.standby.entry(*covers).or_default();
+            held.tflops = (held.tflops + sign * s.tflops).max(0.0);
+            held.memory_gb = (held.memory_gb + sign * s.memory_gb).max(0.0);
+            if held.tflops < 1e-9 && held.memory_gb < 1e-9 {
+                pool.standby.remove(covers);
+            }
+        }
+    }
+}
+
+/// The compute a placement holds for `req`.
+fn share(req: &PathRequest, p: &Placement) -> Option<PoolShare> {
+    match (req.compute, p.datacenter, p.pool) {
+        (Some(c), Some(dc), Some(kind)) => Some(PoolShare {
+            datacenter: dc,
+            kind,
+            tflops: c.tflops,
+            memory_gb: c.memory_gb,
+        }),
+        _ => None,
     }
 }
 
@@ -214,6 +251,9 @@ pub struct Policy {
     pub southbound: Southbound,
     /// When it was installed, last changed, last checked.
     pub times: Times,
+    /// The data center it failed over from, while it runs on what was its
+    /// standby's data center (until `failback`).
+    pub failed_over_from: Option<String>,
 }
 
 /// When things happened to a policy.
@@ -305,6 +345,11 @@ impl Policy {
                 PolicyState::Up { answer, .. } => StateRecord::Up {
                     primary: path(&answer.primary),
                     backup: answer.backup.as_ref().map(path),
+                    standby: answer
+                        .standby
+                        .as_ref()
+                        .and_then(|s| s.placement.as_ref())
+                        .map(path),
                 },
                 PolicyState::Down { reason } => StateRecord::Down {
                     reason: reason.clone(),
@@ -315,6 +360,7 @@ impl Policy {
             order: self.order,
             created_unix_ms: Some(unix_ms(self.times.created)),
             updated_unix_ms: Some(unix_ms(self.times.updated)),
+            failed_over_from: self.failed_over_from.clone(),
         }
     }
 }

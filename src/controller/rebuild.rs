@@ -101,6 +101,7 @@ pub fn adopt_record(
         order: record.order,
         southbound: Southbound::default(),
         times: Times::of_record(&record, now_ms()),
+        failed_over_from: record.failed_over_from.clone(),
     };
     let down = |reason: String| {
         (
@@ -143,7 +144,12 @@ pub fn adopt_record(
                     }
                 };
             match &record.state {
-                StateRecord::Up { primary, backup } => {
+                StateRecord::Up {
+                    primary,
+                    backup,
+                    standby,
+                } => {
+                    let held_standby = standby.as_ref().and_then(|s| skeleton(t, &req, s).ok());
                     let held = skeleton(t, &req, primary).and_then(|p| {
                         let b = backup.as_ref().map(|b| skeleton(t, &req, b)).transpose()?;
                         Ok((p, b))
@@ -152,11 +158,18 @@ pub fn adopt_record(
                         .and_then(|(p, b)| engine.recheck(t, &req, &p, b.as_ref()).map_err(|e| e.0))
                     {
                         Ok((primary, backup)) => {
+                            let standby = super::standby::refresh(
+                                engine,
+                                t,
+                                &req,
+                                &primary,
+                                held_standby.as_ref(),
+                            );
                             let answer = PathAnswer {
                                 headend: req.from,
                                 primary,
                                 backup,
-                                standby: None,
+                                standby,
                                 rejected: Vec::new(),
                                 notes: record.notes.clone(),
                             };

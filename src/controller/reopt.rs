@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use super::log::ChangeKind;
 use super::policy::{Policy, PolicyState};
+use super::standby;
 use crate::document::{RequestDoc, resolve};
 use crate::engine::{Engine, Objective, PathAnswer, PathRequest, QueryError};
 use crate::model::Topology;
@@ -26,6 +27,8 @@ use crate::model::Topology;
 pub(super) struct Outcome {
     pub state: PolicyState,
     pub kind: Option<ChangeKind>,
+    /// Set when the policy failed over: the data center it left.
+    pub failed_over_from: Option<String>,
 }
 
 /// What a request needs, compared componentwise.
@@ -119,7 +122,11 @@ fn reencode(engine: &Engine, t: &Topology, p: &Policy) -> Option<Outcome> {
     }
     let msd = usize::from(t.router(answer.headend).msd);
     let mut next = (**answer).clone();
-    for placement in std::iter::once(&mut next.primary).chain(next.backup.as_mut()) {
+    let standby = next.standby.as_mut().and_then(|s| s.placement.as_mut());
+    for placement in std::iter::once(&mut next.primary)
+        .chain(next.backup.as_mut())
+        .chain(standby)
+    {
         let encoded = engine.encode(t, placement);
         placement.segments = encoded.segments;
         placement.containers = encoded.containers;
@@ -134,6 +141,7 @@ fn reencode(engine: &Engine, t: &Topology, p: &Policy) -> Option<Outcome> {
             reservation: reservation.clone(),
         },
         kind,
+        failed_over_from: None,
     })
 }
 
@@ -190,6 +198,11 @@ impl Memo {
         p: &Policy,
         req: &PathRequest,
     ) -> Result<PathAnswer, QueryError> {
+        if req.standby != crate::engine::Standby::None {
+            // Standby holds share pools across primaries: the proof below
+            // covers the primary's hold only.
+            return engine.query(t, req);
+        }
         let key = question(&p.request);
         let demand = Demand::of(req);
         let held = Footprint::of(p);
@@ -263,6 +276,10 @@ pub(super) fn reevaluate(
     if !may_move && let Some(outcome) = reencode(engine, t, p) {
         return outcome;
     }
+    // No automatic failback: a policy that failed over is re-checked (its
+    // standby too) and repaired where it is, never moved for a better
+    // placement, until `failback`.
+    let may_move = may_move && p.failed_over_from.is_none();
     let req = match resolve(&p.request, t) {
         Ok(r) => r,
         Err(e) => {
@@ -287,9 +304,11 @@ pub(super) fn reevaluate(
             };
             match checked {
                 Ok((primary, backup)) => {
+                    let standby = standby::refresh(engine, t, &req, &primary, standby::of(answer));
                     let kept = PathAnswer {
                         primary,
                         backup,
+                        standby,
                         ..(**answer).clone()
                     };
                     let next = match may_move.then(|| memo.best(engine, t, p, &req)) {
@@ -309,28 +328,37 @@ pub(super) fn reevaluate(
                         }
                         _ => kept,
                     };
-                    let kind = steering_changed(answer, &next).then_some(ChangeKind::Updated);
+                    let kind = (steering_changed(answer, &next) || standby::changed(answer, &next))
+                        .then_some(ChangeKind::Updated);
                     Outcome {
                         state: placed(t, next),
                         kind,
+                        failed_over_from: None,
                     }
                 }
-                Err(why) => match memo.best(engine, t, p, &req) {
-                    Ok(best) => Outcome {
-                        state: placed(t, best),
-                        kind: Some(ChangeKind::Updated),
-                    },
-                    Err(QueryError::NoPlacement(e)) => {
-                        down_outcome(p, format!("{why}; {}", e.message))
+                Err(why) => {
+                    if let Some(outcome) = fail_over(engine, t, &req, answer, &why.0) {
+                        return outcome;
                     }
-                    Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {e}")),
-                },
+                    match memo.best(engine, t, p, &req) {
+                        Ok(best) => Outcome {
+                            state: placed(t, best),
+                            kind: Some(ChangeKind::Updated),
+                            failed_over_from: None,
+                        },
+                        Err(QueryError::NoPlacement(e)) => {
+                            down_outcome(p, format!("{why}; {}", e.message))
+                        }
+                        Err(QueryError::Invalid(e)) => down_outcome(p, format!("{why}; {e}")),
+                    }
+                }
             }
         }
         PolicyState::Down { reason } => match memo.best(engine, t, p, &req) {
             Ok(best) => Outcome {
                 state: placed(t, best),
                 kind: Some(ChangeKind::Restored),
+                failed_over_from: None,
             },
             Err(e) => {
                 let message = match e {
@@ -341,6 +369,7 @@ pub(super) fn reevaluate(
                 Outcome {
                     state: PolicyState::Down { reason: message },
                     kind: None,
+                    failed_over_from: None,
                 }
             }
         },
@@ -352,5 +381,42 @@ fn down_outcome(p: &Policy, reason: String) -> Outcome {
     Outcome {
         state: PolicyState::Down { reason },
         kind,
+        failed_over_from: None,
     }
+}
+
+/// For a broken primary with a standby: a repair in the primary's own data
+/// center while it still takes the job, else the move to the standby's
+/// (docs/compute.md, failover). `None` when neither is possible (the
+/// policy is then placed afresh, or goes down).
+fn fail_over(
+    engine: &Engine,
+    t: &mut Topology,
+    req: &PathRequest,
+    held: &PathAnswer,
+    why: &str,
+) -> Option<Outcome> {
+    let to = standby::of(held)?;
+    let lost = standby::lost(t, &held.primary);
+    let (answer, from) = match lost
+        .is_none()
+        .then(|| standby::repair(engine, t, req, &held.primary))
+        .flatten()
+    {
+        Some(repaired) => (repaired, None),
+        None => {
+            let why = lost.as_deref().unwrap_or(why);
+            let moved = standby::failover(engine, t, req, &held.primary, to, why)?;
+            let from = held
+                .primary
+                .datacenter
+                .map(|d| t.datacenter(d).id.to_string());
+            (moved, from)
+        }
+    };
+    Some(Outcome {
+        state: PolicyState::placed(t, req, answer),
+        kind: Some(ChangeKind::Updated),
+        failed_over_from: from,
+    })
 }

@@ -96,6 +96,32 @@ impl Engine {
         recheck::recheck(t, request, &mut igp, primary, backup)
     }
 
+    /// Re-checks a held standby for a held primary against `t` as it is
+    /// now: fresh metrics and segments when it can still be the standby,
+    /// else why not.
+    pub fn recheck_standby(
+        &self,
+        t: &Topology,
+        request: &PathRequest,
+        primary: &Placement,
+        standby: &Placement,
+    ) -> Result<Placement, Broken> {
+        let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
+        standby::recheck(t, request, &mut igp, primary, standby)
+    }
+
+    /// The best standby for a held primary (which must still hold) on `t`
+    /// as it is now, with every other data center's reason.
+    pub fn standby_for(
+        &self,
+        t: &Topology,
+        request: &PathRequest,
+        primary: &Placement,
+    ) -> Result<StandbyAnswer, Broken> {
+        let mut igp = self.igp.lock().unwrap_or_else(|e| e.into_inner());
+        standby::for_held(t, request, &mut igp, primary)
+    }
+
     /// The shortest segment list for a placement's path on `t` as it is
     /// now (its IGP may have moved since the placement was made),
     /// compressed when the placement was.

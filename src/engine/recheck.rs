@@ -52,7 +52,9 @@ pub(super) fn recheck(
     Ok((placement(&ctx, &p), b.map(|b| placement(&ctx, &b))))
 }
 
-fn route(ctx: &Ctx<'_>, igp: &mut IgpCache, p: &Placement) -> Result<Route, Broken> {
+/// A held placement as a route of `ctx`, re-encoded, or why it no longer
+/// holds.
+pub(super) fn route(ctx: &Ctx<'_>, igp: &mut IgpCache, p: &Placement) -> Result<Route, Broken> {
     let t = ctx.t;
     let candidate = match (p.datacenter, ctx.req.to) {
         (Some(dc), _) => match ctx.pruned.slots[dc.0 as usize] {

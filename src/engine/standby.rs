@@ -7,13 +7,14 @@
 //! and tie-breaks. When no primary has one, the best primary stands alone
 //! and a note says why.
 
-use super::answer::{Placement, Rejection};
+use super::answer::{Placement, Rejection, StandbyAnswer};
 use super::disjoint::{RoutedPath, bans};
 use super::explain::{self, Reasons};
 use super::igp::IgpCache;
 use super::place::{self, Ctx, Hit, Route, best_values, placement};
 use super::prune::{self, Slot};
-use super::request::Protection;
+use super::recheck::{self, Broken};
+use super::request::{PathRequest, Protection};
 use super::search::SearchResult;
 use crate::model::{DatacenterIx, Topology};
 
@@ -192,4 +193,67 @@ fn other_primaries(
     }
     routes.sort_by(|a, b| ctx.better(a, b));
     routes
+}
+
+/// The context of a request's primary search, for held placements.
+fn held_ctx<'a>(
+    t: &'a Topology,
+    req: &'a PathRequest,
+    igp: &mut IgpCache,
+) -> Result<Ctx<'a>, Broken> {
+    prune::validate(t, req).map_err(|e| Broken(e.to_string()))?;
+    let graph = igp.graph(t);
+    let pruned = prune::prune(t, &graph, req);
+    Ok(Ctx::new(t, graph, req, pruned))
+}
+
+/// A held standby re-checked for a held primary on `t` as it is now: fresh
+/// metrics and segments, or why it can no longer be the standby.
+pub(super) fn recheck(
+    t: &Topology,
+    req: &PathRequest,
+    igp: &mut IgpCache,
+    primary: &Placement,
+    standby: &Placement,
+) -> Result<Placement, Broken> {
+    let ctx = held_ctx(t, req, igp)?;
+    let primary_dc = primary
+        .datacenter
+        .ok_or_else(|| Broken("the primary has no data center".into()))?;
+    let pruned = prune::standby(t, req, ctx.pruned.masks.clone(), primary_dc);
+    let sctx = Ctx::new(t, ctx.graph.clone(), req, pruned);
+    let route = recheck::route(&sctx, igp, standby).map_err(|e| Broken(format!("standby: {e}")))?;
+    let primary_path = RoutedPath {
+        routers: primary.path.clone(),
+        links: primary.links.clone(),
+    };
+    if req.protection != Protection::None {
+        let (routers, links) = standby_bans(t, req.protection, &primary_path);
+        if route.path.routers.iter().any(|r| routers[r.index()])
+            || route.path.links.iter().any(|l| links[l.index()])
+        {
+            return Err(Broken(format!(
+                "standby: its path is no longer {}-disjoint from the primary's",
+                req.protection.as_str()
+            )));
+        }
+    }
+    Ok(placement(&sctx, &route))
+}
+
+/// The best standby for a held primary on `t` as it is now (the primary
+/// itself must still hold).
+pub(super) fn for_held(
+    t: &Topology,
+    req: &PathRequest,
+    igp: &mut IgpCache,
+    primary: &Placement,
+) -> Result<StandbyAnswer, Broken> {
+    let ctx = held_ctx(t, req, igp)?;
+    let route = recheck::route(&ctx, igp, primary)?;
+    let found = for_primary(&ctx, igp, &route);
+    Ok(StandbyAnswer {
+        placement: found.standby,
+        rejected: found.rejected,
+    })
 }

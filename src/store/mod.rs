@@ -42,6 +42,10 @@ pub enum StateRecord {
         primary: PathRecord,
         /// The backup path, when protected.
         backup: Option<PathRecord>,
+        /// The standby data center's path, when the request asks for a
+        /// standby and one exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standby: Option<PathRecord>,
     },
     /// No feasible placement.
     Down {
@@ -74,6 +78,10 @@ pub struct PolicyRecord {
     /// When its state or placement last changed, ms since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_unix_ms: Option<u64>,
+    /// The data center it failed over from, while it runs on its former
+    /// standby's (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_over_from: Option<String>,
 }
 
 /// Everything a store holds.
@@ -188,6 +196,7 @@ mod tests {
             order: 0,
             created_unix_ms: None,
             updated_unix_ms: None,
+            failed_over_from: None,
         }
     }
 

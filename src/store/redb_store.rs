@@ -126,12 +126,14 @@ mod tests {
                     links: vec!["a1-b3".into()],
                 },
                 backup: None,
+                standby: None,
             },
             notes: vec![],
             version: 1,
             order: 7,
             created_unix_ms: None,
             updated_unix_ms: None,
+            failed_over_from: None,
         }
     }
 
