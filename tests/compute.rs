@@ -184,6 +184,102 @@ async fn a_pool_reported_down_moves_the_job_and_the_headend_switches_in_one_appl
     mock.stop().await;
 }
 
+/// The standby of a policy's answer.
+fn standby_of(p: &pb::Policy) -> Option<String> {
+    p.answer
+        .as_ref()
+        .and_then(|a| a.standby.as_ref())
+        .map(|s| s.datacenter.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_center_reported_down_fails_its_job_over_to_the_standby_in_one_apply() {
+    let mock = start_mock("127.0.0.1:0", Faults::default()).await;
+    let s = start_pushing(lab_at(mock.addr), Box::new(MemoryStore::default())).await;
+    let request = "{from: a1, compute: {kind: ai, tflops: 100}, standby: region}";
+    let first = install(&s, "dr", request).await;
+    assert_eq!(datacenter(&first), "dc-north");
+    let standby = standby_of(&first).expect("a standby in the west");
+    assert!(["dc-central", "dc-west"].contains(&standby.as_str()));
+    let held = || {
+        mock.agent
+            .list("a1")
+            .policies
+            .into_iter()
+            .find(|p| p.name == "dr")
+            .map(|p| p.version)
+    };
+    eventually("a1 holds dr v1", Duration::from_secs(10), || async {
+        (held() == Some(1)).then_some(())
+    })
+    .await;
+    let before = mock.agent.history().len();
+
+    let mut reporter = Reporter::open(&s, None).await.unwrap();
+    let down = pb::PoolReport {
+        health: pb::PoolHealth::Down.into(),
+        ..report("dc-north", pb::PoolKind::Ai)
+    };
+    let ack = reporter.send(down).await.unwrap();
+    assert_eq!(ack.affected_policies, ["dr"]);
+    let moved = policy(&s, "dr").await;
+    assert_eq!(datacenter(&moved), standby, "the job runs on its standby");
+    assert_eq!(moved.failed_over_from, "dc-north");
+    eventually("a1 holds dr v2", Duration::from_secs(10), || async {
+        (held() == Some(2)).then_some(())
+    })
+    .await;
+    let ops: Vec<(String, String, u64)> = mock
+        .agent
+        .history()
+        .split_off(before)
+        .into_iter()
+        .filter(|o| o.name == "dr")
+        .map(|o| (o.router, o.kind, o.version))
+        .collect();
+    assert_eq!(
+        ops,
+        [("a1".into(), "apply".into(), 2)],
+        "one apply, nothing removed"
+    );
+    let last_sid = |p: &pb::Policy| {
+        let segments = &p
+            .answer
+            .as_ref()
+            .unwrap()
+            .primary
+            .as_ref()
+            .unwrap()
+            .segments;
+        segments.last().unwrap().sid.clone()
+    };
+    let at_a1 = mock.agent.list("a1").policies;
+    assert_eq!(at_a1[0].segments.last().unwrap().sid, last_sid(&moved));
+
+    // dc-north is back: the job stays (no automatic failback) until asked.
+    let up = pb::PoolReport {
+        health: pb::PoolHealth::Up.into(),
+        ..report("dc-north", pb::PoolKind::Ai)
+    };
+    reporter.send(up).await.unwrap();
+    assert_eq!(datacenter(&policy(&s, "dr").await), standby);
+    let back = PolicyServiceClient::new(s.channel().await)
+        .failback_policy(pb::FailbackPolicyRequest { name: "dr".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    let back = back.policy.unwrap();
+    assert_eq!(datacenter(&back), "dc-north");
+    assert_eq!(back.failed_over_from, "");
+    let again = PolicyServiceClient::new(s.channel().await)
+        .failback_policy(pb::FailbackPolicyRequest { name: "dr".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    s.stop().await;
+    mock.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reporter_speaks_only_for_its_own_data_center() {
     let dir = tempfile::tempdir().unwrap();

@@ -193,6 +193,27 @@ impl PolicyService for Api {
         .await
     }
 
+    async fn failback_policy(
+        &self,
+        request: Request<pb::FailbackPolicyRequest>,
+    ) -> Result<Response<pb::FailbackPolicyResponse>, Status> {
+        let target = |r: &pb::FailbackPolicyRequest| r.name.clone();
+        self.change(
+            "FailbackPolicy",
+            Action::ChangePolicies,
+            target,
+            request,
+            |caller, r| async move {
+                let (policy, sequence) = self.controller.failback(r.name, caller.scope()).await??;
+                Ok(pb::FailbackPolicyResponse {
+                    policy: Some(convert::policy_to_pb(&policy)),
+                    sequence,
+                })
+            },
+        )
+        .await
+    }
+
     type WatchPoliciesStream = ChangeStream;
 
     async fn watch_policies(

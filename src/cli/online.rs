@@ -108,6 +108,16 @@ pub enum PolicyCommand {
         /// Its name.
         name: String,
     },
+    /// Move a policy that failed over to its standby data center back:
+    /// placed afresh (the best placement now, usually where it was),
+    /// make-before-break.
+    Failback {
+        /// Its name.
+        name: String,
+        /// Print the policy as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Stream policy changes until interrupted.
     Watch {
         /// Resume after this sequence number (from an earlier change, or
@@ -257,6 +267,22 @@ pub async fn policy(target: &Target, command: PolicyCommand) -> anyhow::Result<E
                 }
             }
             eprintln!("removed {name}");
+        }
+        PolicyCommand::Failback { name, json } => {
+            let r = pb::FailbackPolicyRequest { name: name.clone() };
+            let reply = match client.failback_policy(r.clone()).await {
+                Ok(reply) => reply,
+                Err(s) => match named_leader(target, &s).await {
+                    Some(leader) => PolicyServiceClient::new(leader)
+                        .failback_policy(r)
+                        .await
+                        .map_err(fail)?,
+                    None => return Err(fail(s)),
+                },
+            }
+            .into_inner();
+            eprintln!("failed back {name} (change {})", reply.sequence);
+            show_policy(reply.policy, json)?;
         }
         PolicyCommand::Watch {
             resume_after,

@@ -134,6 +134,15 @@ pub fn policy(p: &PolicyJson) -> String {
             .map(|d| format!(": {d}"))
             .unwrap_or_default(),
     );
+    if let Some(from) = &p.failed_over_from {
+        s.insert_str(
+            s.len() - 1,
+            &format!(
+                "  failed over from {from}: it stays here until `cpnctl policy failback {}`\n",
+                p.name
+            ),
+        );
+    }
     if let (Some(endpoint), Some(metrics)) = (&p.endpoint, &p.metrics) {
         let a = AnswerJson {
             primary: PlacementJson {

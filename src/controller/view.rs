@@ -171,5 +171,6 @@ pub fn policy_json(t: &Topology, p: &Policy) -> PolicyJson {
         created_at: Some(rfc3339(p.times.created)),
         updated_at: Some(rfc3339(p.times.updated)),
         checked_at: Some(rfc3339(p.times.checked)),
+        failed_over_from: p.failed_over_from.clone(),
     }
 }

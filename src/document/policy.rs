@@ -71,6 +71,10 @@ pub struct PolicyJson {
     /// When it was last checked against the network (RFC 3339).
     #[serde(default)]
     pub checked_at: Option<String>,
+    /// The data center it failed over from, while it runs in its former
+    /// standby's (until failback); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_over_from: Option<String>,
 }
 
 /// The SR policy a headend holds (RFC 9256 terms); its segment list is the

@@ -57,6 +57,11 @@ enum Command {
         scope: Scope,
         reply: Reply<Result<PolicyJson, ControllerError>>,
     },
+    Failback {
+        name: String,
+        scope: Scope,
+        reply: Reply<Result<(PolicyJson, u64), ControllerError>>,
+    },
     List {
         scope: Scope,
         filter: Filter,
@@ -197,6 +202,17 @@ impl ControllerHandle {
             reply,
         })
         .await
+    }
+
+    /// Fails a policy back from its standby's data center; acknowledged
+    /// once durable, with the policy as placed and the change's sequence.
+    pub async fn failback(
+        &self,
+        name: String,
+        scope: Scope,
+    ) -> Result<Result<(PolicyJson, u64), ControllerError>, Gone> {
+        self.ask(|reply| Command::Failback { name, scope, reply })
+            .await
     }
 
     /// One policy.
@@ -620,6 +636,7 @@ impl Actor {
             match command {
                 Command::Install { reply, .. } => return later(reply, Err(refusal)),
                 Command::Remove { reply, .. } => return later(reply, Err(refusal)),
+                Command::Failback { reply, .. } => return later(reply, Err(refusal)),
                 Command::Event { reply, .. } | Command::Events { reply, .. } => {
                     return later(reply, Err(refusal));
                 }
@@ -717,6 +734,13 @@ impl Actor {
                         _ => unreachable!("a removal's outcome"),
                     }),
                 )
+            }
+            Command::Failback { name, scope, reply } => {
+                let r = self.permit_policy(&scope, &name).and_then(|()| {
+                    let sequence = self.c.failback(&name)?;
+                    Ok((self.c.policy_json(&name)?, sequence))
+                });
+                later(reply, r)
             }
             Command::Get { name, scope, reply } => {
                 let r = self

@@ -58,6 +58,7 @@ pub fn policy_to_pb(p: &PolicyJson) -> pb::Policy {
         created_at: timestamp(p.created_at.as_deref()),
         updated_at: timestamp(p.updated_at.as_deref()),
         checked_at: timestamp(p.checked_at.as_deref()),
+        failed_over_from: p.failed_over_from.clone().unwrap_or_default(),
     }
 }
 
@@ -124,6 +125,7 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
         created_at: rfc3339(p.created_at.as_ref()),
         updated_at: rfc3339(p.updated_at.as_ref()),
         checked_at: rfc3339(p.checked_at.as_ref()),
+        failed_over_from: (!p.failed_over_from.is_empty()).then(|| p.failed_over_from.clone()),
     })
 }
 
