@@ -90,6 +90,8 @@ struct Seen {
     segment_count: Option<usize>,
     containers: Vec<String>,
     backup_path: Vec<String>,
+    standby: Option<String>,
+    failed_over_from: Option<String>,
     state: Option<String>,
     reason: Option<String>,
     notes: Vec<String>,
@@ -116,6 +118,7 @@ impl Seen {
                 .as_ref()
                 .map(|b| b.path.clone())
                 .unwrap_or_default(),
+            standby: a.standby.as_ref().and_then(|s| s.datacenter.clone()),
             notes: a.notes.clone(),
             ..Default::default()
         }
@@ -139,6 +142,8 @@ impl Seen {
                 .as_ref()
                 .map(|b| b.path.clone())
                 .unwrap_or_default(),
+            standby: p.standby.as_ref().and_then(|s| s.datacenter.clone()),
+            failed_over_from: p.failed_over_from.clone(),
             state: Some(p.state.clone()),
             reason: p.reason.clone(),
             notes: p.notes.clone(),
@@ -192,6 +197,12 @@ impl Seen {
         }
         if !self.backup_path.is_empty() {
             s.push_str(&format!("; backup {}", self.backup_path.join(" -> ")));
+        }
+        if let Some(dc) = &self.standby {
+            s.push_str(&format!("; standby {dc}"));
+        }
+        if let Some(dc) = &self.failed_over_from {
+            s.push_str(&format!(" (failed over from {dc})"));
         }
         s
     }
@@ -285,6 +296,19 @@ fn compare(expect: &Expect, seen: &Seen) -> Vec<Mismatch> {
             list(&seen.backup_path),
         );
     }
+    for (field, want, got) in [
+        ("standby", &expect.standby, &seen.standby),
+        (
+            "failed_over_from",
+            &expect.failed_over_from,
+            &seen.failed_over_from,
+        ),
+    ] {
+        if let Some(v) = want {
+            let got = got.clone().unwrap_or_default();
+            check(field, &got == v, format!("\"{v}\""), format!("\"{got}\""));
+        }
+    }
     if let Some(v) = &expect.reason {
         let got = seen.reason.clone().unwrap_or_default();
         check(
@@ -339,6 +363,7 @@ fn describe_action(a: &Action) -> String {
         }
         Action::CheckPolicy(n) => format!("check_policy {n}"),
         Action::Remove(n) => format!("remove {n}"),
+        Action::Failback(n) => format!("failback {n}"),
     }
 }
 
@@ -371,6 +396,10 @@ fn run_step(c: &mut Controller, action: &Action) -> Seen {
         },
         Action::Remove(name) => match c.remove(name) {
             Ok(_) => Seen::default(),
+            Err(e) => Seen::error(e.to_string()),
+        },
+        Action::Failback(name) => match c.failback(name).and_then(|_| c.policy_json(name)) {
+            Ok(p) => Seen::policy(&p),
             Err(e) => Seen::error(e.to_string()),
         },
     }

@@ -33,7 +33,7 @@ pub struct InstallDoc {
     pub request: RequestDoc,
 }
 
-/// `check_policy:` and `remove:`
+/// `check_policy:`, `remove:` and `failback:`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NameDoc {
@@ -60,6 +60,9 @@ pub struct StepDoc {
     /// Remove a policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<NameDoc>,
+    /// Fail a policy back from its standby's data center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failback: Option<NameDoc>,
     /// What must be true after the action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
@@ -108,6 +111,12 @@ pub struct Expect {
     /// `up` or `down` (installs and checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The standby data center (`""`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<String>,
+    /// The data center a policy failed over from (`""`: it has not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_over_from: Option<String>,
     /// Text the reason a policy is down must contain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -135,6 +144,8 @@ pub enum Action {
     CheckPolicy(String),
     /// `remove:`
     Remove(String),
+    /// `failback:`
+    Failback(String),
 }
 
 impl StepDoc {
@@ -150,12 +161,16 @@ impl StepDoc {
                 .map(|n| Action::CheckPolicy(n.name.clone())),
         );
         found.extend(self.remove.as_ref().map(|n| Action::Remove(n.name.clone())));
+        found.extend(
+            self.failback
+                .as_ref()
+                .map(|n| Action::Failback(n.name.clone())),
+        );
+        const ACTIONS: &str = "query, install, event, check_policy, remove, failback";
         match found.len() {
             1 => Ok(found.pop().expect("one")),
-            0 => Err("a step needs one of query, install, event, check_policy, remove".into()),
-            n => Err(format!(
-                "a step has {n} actions; give one of query, install, event, check_policy, remove"
-            )),
+            0 => Err(format!("a step needs one of {ACTIONS}")),
+            n => Err(format!("a step has {n} actions; give one of {ACTIONS}")),
         }
     }
 }
