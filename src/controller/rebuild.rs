@@ -109,9 +109,11 @@ pub fn adopt_record(
             was_up.then_some(ChangeKind::Down),
         )
     };
+    let failed_over = record.failed_over_from.is_some();
     let (state, kind) = match resolve(&record.request, t) {
         Err(e) => down(format!("request no longer resolves: {e}")),
         Ok(req) => {
+            let req = super::standby::as_running(req, failed_over);
             let mut place =
                 |t: &mut Topology, answer: PathAnswer| PolicyState::placed(t, &req, answer);
             let replace =

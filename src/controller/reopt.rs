@@ -281,7 +281,7 @@ pub(super) fn reevaluate(
     // placement, until `failback`.
     let may_move = may_move && p.failed_over_from.is_none();
     let req = match resolve(&p.request, t) {
-        Ok(r) => r,
+        Ok(r) => standby::as_running(r, p.failed_over_from.is_some()),
         Err(e) => {
             if let PolicyState::Up { reservation, .. } = &p.state {
                 reservation.release(t);

@@ -41,6 +41,16 @@ pub(super) fn refresh(
     })
 }
 
+/// The request a policy runs under: as installed, but a policy that failed
+/// over is no longer held to the data center its `to` pins (the one it
+/// left); `failback` places it under the request as installed again.
+pub(super) fn as_running(mut req: PathRequest, failed_over: bool) -> PathRequest {
+    if failed_over && matches!(req.to, Some(Destination::Datacenter(_))) {
+        req.to = None;
+    }
+    req
+}
+
 /// The standby placement of an answer, if it has one.
 pub(super) fn of(a: &PathAnswer) -> Option<&Placement> {
     a.standby.as_ref().and_then(|s| s.placement.as_ref())

@@ -143,3 +143,58 @@ fn a_primary_path_without_repair_fails_over_and_one_with_repair_stays() {
     apply(&mut c, "{set_link: {id: g-n, up: false}}");
     assert_eq!(sites(&c, "a"), (s("mid"), None, s("near")));
 }
+
+#[test]
+fn a_pinned_job_fails_over_and_is_not_held_to_the_pin_it_left() {
+    let mut c = controller();
+    let req = "{from: h, to: near, compute: {kind: ai, tflops: 40}, standby: region}";
+    c.install("p", parse_request(req).unwrap()).unwrap();
+    assert_eq!(sites(&c, "p"), (s("near"), s("mid"), None));
+    apply(
+        &mut c,
+        "{report_pool: {datacenter: near, kind: ai, health: down}}",
+    );
+    assert_eq!(sites(&c, "p"), (s("mid"), None, s("near")));
+    let version = c.policies["p"].version;
+    // A change on its path re-checks it: it holds in mid, unchanged.
+    apply(&mut c, "{set_link: {id: h-m, latency_us: 310}}");
+    assert_eq!(sites(&c, "p").0, s("mid"));
+    assert_eq!(c.policies["p"].version, version);
+    // Failback places it under its request as installed: near again.
+    apply(
+        &mut c,
+        "{report_pool: {datacenter: near, kind: ai, health: up}}",
+    );
+    c.failback("p").unwrap();
+    assert_eq!(sites(&c, "p"), (s("near"), s("mid"), None));
+}
+
+#[test]
+fn a_restart_keeps_the_failover_and_the_standby_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |t| {
+        let store = crate::store::RedbStore::open(dir.path()).unwrap();
+        Controller::open(Box::new(store), t, Config::default()).unwrap()
+    };
+    // A fourth region, far from everything, for the failed-over job's new
+    // standby.
+    let four = THREE_REGIONS.replace(
+        "datacenters:\n",
+        "datacenters:\n  - {id: east, attach: [g], region: east, latency_us: 2000, pools: [{kind: ai, tflops: 100, memory_gb: 100}]}\n",
+    );
+    {
+        let t = crate::topology_file::parse_str(&four, "four-regions.yaml").unwrap();
+        let mut c = open(Some(t));
+        install(&mut c, "a", "h", 40);
+        apply(
+            &mut c,
+            "{report_pool: {datacenter: near, kind: ai, health: down}}",
+        );
+        assert_eq!(sites(&c, "a"), (s("mid"), s("east"), s("near")));
+        assert_eq!(standby_held(&c, "east", "mid"), 40.0);
+    }
+    let c = open(None);
+    assert_eq!(sites(&c, "a"), (s("mid"), s("east"), s("near")));
+    assert_eq!(standby_held(&c, "east", "mid"), 40.0, "the hold, rebuilt");
+    assert_eq!(standby_held(&c, "mid", "near"), 0.0, "the old hold is gone");
+}
