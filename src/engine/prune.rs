@@ -87,6 +87,19 @@ pub fn validate(t: &Topology, req: &PathRequest) -> Result<(), InvalidRequest> {
             ),
         );
     }
+    let contradiction = match (req.standby, req.residency) {
+        (Standby::Region, Residency::Region) => Some("region"),
+        (Standby::City, Residency::City) => Some("city"),
+        _ => None,
+    };
+    if let Some(what) = contradiction {
+        return bad(
+            "standby",
+            format!(
+                "standby {what} asks for another {what} than the primary's, but residency {what} keeps the data in the headend's {what}"
+            ),
+        );
+    }
     if req.objective == super::request::Objective::Price && req.compute.is_none() {
         return bad(
             "objective",
