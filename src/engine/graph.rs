@@ -52,6 +52,20 @@ pub struct SearchGraph {
     pub link_up: Vec<bool>,
     /// Per router: up.
     pub router_up: Vec<bool>,
+    /// Which zero-weight arcs exist (a path can then loop back to a router
+    /// with exactly the key it had there).
+    pub zero: ZeroArcs,
+}
+
+/// Whether some arc weighs nothing in both parts of a search key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZeroArcs {
+    /// Latency 0 and IGP 0 (keys of the latency and IGP objectives).
+    pub latency_igp: bool,
+    /// Latency 0 and TE 0 (the TE objective's key).
+    pub latency_te: bool,
+    /// Latency 0 (the price objective's key).
+    pub latency: bool,
 }
 
 impl SearchGraph {
@@ -87,7 +101,14 @@ impl SearchGraph {
             }
             offsets.push(arcs.len() as u32);
         }
+        let mut zero = ZeroArcs::default();
+        for a in arcs.iter().filter(|a| a.latency == 0) {
+            zero.latency = true;
+            zero.latency_igp |= a.igp == 0;
+            zero.latency_te |= a.te == 0;
+        }
         SearchGraph {
+            zero,
             key: t.metrics_key(),
             offsets,
             arcs,

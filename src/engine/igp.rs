@@ -9,6 +9,14 @@
 //!
 //! Trees are cached per source across queries and dropped when the topology's
 //! IGP key changes (a link or router went up or down, a metric moved).
+//!
+//! Encoding a path asks only how far the IGP from one router follows it,
+//! which is usually a small ball around that router; such questions get a
+//! partial tree, complete up to an IGP radius, grown (by computing it again,
+//! farther) when a later question needs more. A partial tree's routers within
+//! its radius have exactly the entries of the whole tree: Dijkstra stopped
+//! after the last distance within the radius has made exactly the pops, and
+//! so the relaxations, the whole run makes up to there.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -18,6 +26,13 @@ use super::graph::SearchGraph;
 use crate::model::{LinkIx, RouterIx, Topology};
 
 const NONE: u32 = u32::MAX;
+/// A router beyond a partial tree's radius: its entry is not known.
+const UNSETTLED: u32 = u32::MAX - 1;
+/// The radius of a whole tree.
+const WHOLE: u64 = u64::MAX;
+/// Routers of a path a first partial tree covers (by IGP distance along the
+/// path); a question beyond it grows the tree to at least twice its radius.
+const FIRST_HOPS: usize = 8;
 
 /// Routers of each operator, and each router's place among them.
 #[derive(Debug)]
@@ -64,9 +79,12 @@ pub struct IgpTree {
     index: Arc<OperatorIndex>,
     /// Per router of the operator (local index): the last link of its
     /// shortest path when that path is unique, else `NONE` (also for the
-    /// source and unreachable routers). Four bytes per router, so that many
-    /// trees fit in the cache.
+    /// source and unreachable routers; `UNSETTLED` beyond a partial tree's
+    /// radius). Four bytes per router, so that many trees fit in the cache.
     unique_pred: Vec<u32>,
+    /// Every router at most this IGP distance from the source has its final
+    /// entry; `WHOLE` for a whole tree.
+    radius: u64,
 }
 
 impl IgpTree {
@@ -84,11 +102,18 @@ impl IgpTree {
     /// (and `r` is not the source).
     pub fn unique_last_link(&self, r: RouterIx) -> Option<LinkIx> {
         let p = self.unique_pred[self.slot(r)?];
-        (p != NONE).then(|| LinkIx::new(p as usize))
+        (p != NONE && p != UNSETTLED).then(|| LinkIx::new(p as usize))
     }
 }
 
-fn compute(graph: &SearchGraph, index: Arc<OperatorIndex>, source: RouterIx) -> IgpTree {
+/// Dijkstra from `source` over its operator's IGP, stopped once every router
+/// within `radius` is settled.
+fn compute(
+    graph: &SearchGraph,
+    index: Arc<OperatorIndex>,
+    source: RouterIx,
+    radius: u64,
+) -> IgpTree {
     let operator = index.operator[source.index()];
     let size = index.size[usize::from(operator)] as usize;
     let mut dist = vec![u64::MAX; size];
@@ -103,6 +128,9 @@ fn compute(graph: &SearchGraph, index: Arc<OperatorIndex>, source: RouterIx) -> 
         let mut heap = BinaryHeap::new();
         heap.push(Reverse((0u64, source.index() as u32)));
         while let Some(Reverse((d, u))) = heap.pop() {
+            if d > radius {
+                break;
+            }
             let su = local[u as usize] as usize;
             if d > dist[su] {
                 continue;
@@ -129,13 +157,19 @@ fn compute(graph: &SearchGraph, index: Arc<OperatorIndex>, source: RouterIx) -> 
     let unique_pred = pred
         .iter()
         .zip(&count)
-        .map(|(&p, &c)| if c == 1 { p } else { NONE })
+        .zip(&dist)
+        .map(|((&p, &c), &d)| match () {
+            _ if radius != WHOLE && d > radius => UNSETTLED,
+            _ if c == 1 => p,
+            _ => NONE,
+        })
         .collect();
     IgpTree {
         source,
         operator,
         index,
         unique_pred,
+        radius,
     }
 }
 
@@ -195,12 +229,20 @@ impl IgpCache {
             .clone()
     }
 
-    /// The tree from `source` in `t`, computed if not cached.
+    /// The whole tree from `source` in `t`, computed if not cached.
     pub fn tree(&mut self, t: &Topology, source: RouterIx) -> Arc<IgpTree> {
+        self.tree_within(t, source, WHOLE)
+    }
+
+    /// A tree from `source` in `t` complete at least up to `radius`,
+    /// computed (or grown) if the cached one does not reach that far.
+    fn tree_within(&mut self, t: &Topology, source: RouterIx, radius: u64) -> Arc<IgpTree> {
         let graph = self.graph(t);
         self.clock += 1;
         let now = self.clock;
-        if let Some((tree, used)) = self.trees.get_mut(&source) {
+        if let Some((tree, used)) = self.trees.get_mut(&source)
+            && tree.radius >= radius
+        {
             *used = now;
             return tree.clone();
         }
@@ -208,9 +250,10 @@ impl IgpCache {
             .index
             .get_or_insert_with(|| Arc::new(OperatorIndex::new(&graph)))
             .clone();
-        let tree = Arc::new(compute(&graph, index, source));
+        let tree = Arc::new(compute(&graph, index, source, radius));
         self.computed += 1;
-        if self.trees.len() >= self.capacity
+        if !self.trees.contains_key(&source)
+            && self.trees.len() >= self.capacity
             && let Some(oldest) = self
                 .trees
                 .iter()
@@ -221,6 +264,43 @@ impl IgpCache {
         }
         self.trees.insert(source, (tree.clone(), now));
         tree
+    }
+
+    /// How far `End` from `path[i]` can reach: the largest `j >= i` such
+    /// that `path[i..=j]` is the unique IGP shortest path from `path[i]`
+    /// (with `links[j]` joining `path[j]` and `path[j+1]`). Asks a partial
+    /// tree, grown while the path stays unique beyond its radius.
+    pub fn reach(&mut self, t: &Topology, path: &[RouterIx], links: &[LinkIx], i: usize) -> usize {
+        if i + 1 >= path.len() {
+            return i;
+        }
+        let along =
+            |j: usize| -> u64 { links[i..j].iter().map(|&l| u64::from(t.link(l).igp)).sum() };
+        let mut radius = along((i + FIRST_HOPS).min(path.len() - 1));
+        loop {
+            let tree = self.tree_within(t, path[i], radius);
+            let mut reach = i;
+            let mut distance = 0u64;
+            let mut beyond = None;
+            for j in i + 1..path.len() {
+                distance += u64::from(t.link(links[j - 1]).igp);
+                if tree.slot(path[j]).is_none() {
+                    break;
+                }
+                if distance > tree.radius {
+                    beyond = Some(distance);
+                    break;
+                }
+                if tree.unique_last_link(path[j]) != Some(links[j - 1]) {
+                    break;
+                }
+                reach = j;
+            }
+            match beyond {
+                None => return reach,
+                Some(d) => radius = d.max(tree.radius.saturating_mul(2)),
+            }
+        }
     }
 
     /// How many trees are cached.

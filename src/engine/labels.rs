@@ -53,6 +53,12 @@ pub(super) struct Dims {
     /// Segment mode: units per SRH entry (1 uncompressed; with
     /// compression a container's worth, see `search::SegmentLimit`).
     pub(super) entry: u16,
+    /// A label may tie exactly with a label of its own path at the same
+    /// router: only when some arc weighs nothing in the key, and only
+    /// outside segment mode (which extends simple paths alone). When false,
+    /// a path that loops is always beaten by its own earlier visit (or by
+    /// whatever beat that), so ties need no walk up the path.
+    pub(super) loops: bool,
 }
 
 /// `segs` rounded up to a whole number of entries of `entry` units.
@@ -141,7 +147,9 @@ pub(super) fn try_insert(
                 }
                 ties += 1;
                 // An exact tie may be a zero-weight loop back to this router.
-                if ties >= TIE_LABELS || on_path(labels, candidate.pred, candidate.node) {
+                if ties >= TIE_LABELS
+                    || (dims.loops && on_path(labels, candidate.pred, candidate.node))
+                {
                     return false;
                 }
             }

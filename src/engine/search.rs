@@ -233,6 +233,12 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
         entry: input.segments.map_or(1, |l| l.entry()),
+        loops: input.segments.is_none()
+            && match input.objective {
+                Objective::Latency | Objective::Igp => input.graph.zero.latency_igp,
+                Objective::Te => input.graph.zero.latency_te,
+                Objective::Price => input.graph.zero.latency,
+            },
     };
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));

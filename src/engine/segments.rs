@@ -32,16 +32,7 @@ pub fn end_reach(
     links: &[LinkIx],
     i: usize,
 ) -> usize {
-    let tree = igp.tree(t, path[i]);
-    let mut reach = i;
-    for j in i + 1..path.len() {
-        if tree.unique_last_link(path[j]) == Some(links[j - 1]) {
-            reach = j;
-        } else {
-            break;
-        }
-    }
-    reach
+    igp.reach(t, path, links, i)
 }
 
 fn end(t: &Topology, r: RouterIx) -> Segment {
