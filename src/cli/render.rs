@@ -99,7 +99,7 @@ pub fn answer(a: &AnswerJson, msd: Option<u8>) -> String {
         s.push('\n');
         s.push_str(&placement("backup", b, msd));
     }
-    if let Some(b) = &a.standby {
+    if let Some(Some(b)) = &a.standby {
         s.push('\n');
         s.push_str(&placement("standby", b, msd));
     }
@@ -158,7 +158,7 @@ pub fn policy(p: &PolicyJson) -> String {
                 metrics: *metrics,
             },
             backup: p.backup.clone(),
-            standby: p.standby.clone(),
+            standby: p.standby.clone().map(Some),
             rejected: p.rejected.clone(),
             standby_rejected: None,
             notes: p.notes.clone(),

@@ -79,10 +79,15 @@ pub struct AnswerJson {
     pub primary: PlacementJson,
     /// The backup; null without protection.
     pub backup: Option<PlacementJson>,
-    /// The standby data center and its path; null when the request asks
-    /// for none, or when none exists (a note says why).
-    #[serde(default)]
-    pub standby: Option<PlacementJson>,
+    /// With `standby` asked: the standby data center and its path, or null
+    /// when none exists (a note says why). Absent when not asked, so that
+    /// answers without it keep the fields of path-query.md exactly.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub standby: Option<Option<PlacementJson>>,
     /// Every other data center.
     pub rejected: Vec<RejectionJson>,
     /// When the request asks for a standby: every data center but the
@@ -150,6 +155,15 @@ pub fn rejections_json(t: &Topology, rejected: &[Rejection]) -> Vec<RejectionJso
         .collect()
 }
 
+/// A field that is present, null or not: `Some(None)` for null.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// The JSON form of an answer.
 pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
     let headend = t.router(a.headend).id.to_string();
@@ -159,8 +173,7 @@ pub fn answer_json(t: &Topology, a: &PathAnswer) -> AnswerJson {
         standby: a
             .standby
             .as_ref()
-            .and_then(|s| s.placement.as_ref())
-            .map(|s| placement_json(t, &headend, s)),
+            .map(|s| s.placement.as_ref().map(|p| placement_json(t, &headend, p))),
         rejected: rejections_json(t, &a.rejected),
         standby_rejected: a.standby.as_ref().map(|s| rejections_json(t, &s.rejected)),
         notes: a.notes.clone(),

@@ -48,9 +48,9 @@ pub struct PolicyJson {
     pub metrics: Option<MetricsJson>,
     /// Backup; null without protection or when down.
     pub backup: Option<PlacementJson>,
-    /// Standby data center and its path; null when the request asks for
+    /// Standby data center and its path; absent when the request asks for
     /// none, when none exists, or when down.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby: Option<PlacementJson>,
     /// Every other data center at the last placement.
     pub rejected: Vec<RejectionJson>,

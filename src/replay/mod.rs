@@ -118,7 +118,10 @@ impl Seen {
                 .as_ref()
                 .map(|b| b.path.clone())
                 .unwrap_or_default(),
-            standby: a.standby.as_ref().and_then(|s| s.datacenter.clone()),
+            standby: a
+                .standby
+                .as_ref()
+                .and_then(|s| s.as_ref()?.datacenter.clone()),
             notes: a.notes.clone(),
             ..Default::default()
         }

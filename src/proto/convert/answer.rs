@@ -112,7 +112,11 @@ pub fn answer_to_pb(a: &AnswerJson) -> pb::PathAnswer {
         backup: a.backup.as_ref().map(placement_to_pb),
         rejected: a.rejected.iter().map(rejection_to_pb).collect(),
         notes: a.notes.clone(),
-        standby: a.standby.as_ref().map(placement_to_pb),
+        standby: a
+            .standby
+            .as_ref()
+            .and_then(|s| s.as_ref())
+            .map(placement_to_pb),
         standby_rejected: a
             .standby_rejected
             .iter()
@@ -127,7 +131,8 @@ pub fn answer_from_pb(a: &pb::PathAnswer) -> AnswerJson {
     AnswerJson {
         primary: placement_from_pb(&a.primary.clone().unwrap_or_default()),
         backup: a.backup.as_ref().map(placement_from_pb),
-        standby: a.standby.as_ref().map(placement_from_pb),
+        standby: (a.standby.is_some() || !a.standby_rejected.is_empty())
+            .then(|| a.standby.as_ref().map(placement_from_pb)),
         rejected: a.rejected.iter().map(rejection_from_pb).collect(),
         // Proto cannot tell "not asked" from "nothing to say" in a
         // repeated field: the standby's presence decides, as it does for

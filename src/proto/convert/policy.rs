@@ -107,7 +107,7 @@ pub fn policy_from_pb(p: &pb::Policy) -> Result<PolicyJson, FieldError> {
         containers: primary.and_then(|x| x.containers.clone()),
         metrics: primary.map(|x| x.metrics),
         backup: answer.as_ref().and_then(|a| a.backup.clone()),
-        standby: answer.as_ref().and_then(|a| a.standby.clone()),
+        standby: answer.as_ref().and_then(|a| a.standby.clone().flatten()),
         rejected: answer
             .as_ref()
             .map(|a| a.rejected.clone())
