@@ -26,6 +26,26 @@ fn cpnctl(server: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `cpnctl dc report`: dc-north's AI pool has `health`; taken.
+fn report_health(server: &str, health: &str) {
+    let args = [
+        "dc",
+        "report",
+        "--datacenter",
+        "dc-north",
+        "--pool",
+        "ai",
+        "--health",
+        health,
+    ];
+    let out = cpnctl(server, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The JSON a successful cpnctl call printed.
 fn json(out: &Output) -> serde_json::Value {
     assert!(
@@ -136,24 +156,7 @@ async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
     let before = history(&agent.addr).await.len();
 
     // The scheduler says Beijing's AI pool is down.
-    let down = cpnctl(
-        &server,
-        &[
-            "dc",
-            "report",
-            "--datacenter",
-            "dc-north",
-            "--pool",
-            "ai",
-            "--health",
-            "down",
-        ],
-    );
-    assert!(
-        down.status.success(),
-        "{}",
-        String::from_utf8_lossy(&down.stderr)
-    );
+    report_health(&server, "down");
     let moved = show();
     assert_eq!(moved["datacenter"], standby.as_str(), "on its standby");
     assert_eq!(moved["failed_over_from"], "dc-north");
@@ -170,20 +173,7 @@ async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
     );
 
     // Beijing is back: the job stays on the standby until failed back.
-    let up = cpnctl(
-        &server,
-        &[
-            "dc",
-            "report",
-            "--datacenter",
-            "dc-north",
-            "--pool",
-            "ai",
-            "--health",
-            "up",
-        ],
-    );
-    assert!(up.status.success());
+    report_health(&server, "up");
     assert_eq!(show()["datacenter"], standby.as_str());
     let back = json(&cpnctl(&server, &["policy", "failback", "dr", "--json"]));
     assert_eq!(back["datacenter"], "dc-north");
