@@ -167,11 +167,10 @@ fn other_primaries(
     result: &SearchResult,
     ties: &[Vec<Hit>],
 ) -> Vec<Route> {
-    let fitting = |igp: &mut IgpCache, result: &SearchResult, hits: &[Hit]| {
-        hits.iter()
-            .map(|h| ctx.encode(igp, &ctx.found_of(result, h)))
-            .filter(|r| ctx.fits(r))
-            .min_by(|a, b| ctx.better(a, b))
+    // A candidate's hits are tied on value: `choose` encodes them all and
+    // keeps the best that fits.
+    let fitting = |igp: &mut IgpCache, result: &SearchResult, hits: &Vec<Hit>| {
+        ctx.choose(igp, result, std::slice::from_ref(hits), true)
     };
     let mut routes = Vec::new();
     let mut within: Option<(SearchResult, Vec<Vec<Hit>>)> = None;

@@ -165,17 +165,35 @@ pub async fn available(test: &str, needs: &[Need]) -> bool {
     false
 }
 
-/// True when `need` is missing only because of this kernel (root is
-/// there, nothing is hidden by `CPN_TEST_HIDE`): another kernel would do.
-async fn kernel_lacks(need: Need) -> bool {
+/// Whether one need is met here, or missing only because of this kernel
+/// (root is there, nothing is hidden by `CPN_TEST_HIDE`: another kernel
+/// would do), or missing otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Here {
+    Met,
+    KernelLacks,
+    Missing,
+}
+
+/// Checks `need` once (a kernel need by its probe, classified).
+async fn here(need: Need) -> Here {
     use cpn::netlink::probe::{self, Missing};
     let result = match need {
         Need::Srv6 => probe::srv6().await,
         Need::NextCsid => probe::next_csid().await,
-        _ => return false,
+        _ => {
+            return match missing(need).await {
+                None => Here::Met,
+                Some(_) => Here::Missing,
+            };
+        }
     };
     let hidden = probe::hidden("srv6") || probe::hidden("next-csid");
-    !hidden && matches!(result, Err(Missing::Srv6(_) | Missing::NextCsid(_)))
+    match result {
+        Ok(()) => Here::Met,
+        Err(Missing::Srv6(_) | Missing::NextCsid(_)) if !hidden => Here::KernelLacks,
+        Err(_) => Here::Missing,
+    }
 }
 
 /// [`available`] for a test that needs an SRv6 kernel; `name` is its exact
@@ -183,22 +201,23 @@ async fn kernel_lacks(need: Need) -> bool {
 /// configured ([`super::vmlab`]), the test runs in the VM instead (and
 /// fails here when it fails there); the caller then returns.
 pub async fn available_on_an_srv6_kernel(name: &str, needs: &[Need]) -> bool {
+    let Some(runner) = super::vmlab::runner() else {
+        return available(name, needs).await;
+    };
     let mut elsewhere = false;
     for &need in needs {
-        if kernel_lacks(need).await {
-            elsewhere = true;
-        } else if missing(need).await.is_some() {
+        match here(need).await {
+            Here::Met => {}
+            Here::KernelLacks => elsewhere = true,
             // Something a VM does not bring (root, a program): as usual.
-            return available(name, needs).await;
+            Here::Missing => return available(name, needs).await,
         }
     }
-    match super::vmlab::runner() {
-        Some(runner) if elsewhere => {
-            super::vmlab::run_test(&runner, name).await;
-            false
-        }
-        _ => available(name, needs).await,
+    if !elsewhere {
+        return true;
     }
+    super::vmlab::run_test(&runner, name).await;
+    false
 }
 
 /// [`available`] for tests without a runtime.
