@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::etcd::{ETCD, EtcdCluster, lazy, leader, replica};
+use common::etcd::{ETCD, EtcdCluster, lazy, leader, replica, start_replica};
 use common::ha_checks::{
     BANDWIDTH, TOPOLOGY, check_reservations, dir_request, feasible, held, load, replay, set,
     urls_of,
@@ -80,6 +80,13 @@ async fn sigkill_of_the_leader_loses_no_acknowledged_change() {
         .collect();
     let (new_lead, new_epoch) = leader(&survivors).await;
     assert!(new_epoch > epoch, "a new epoch: {new_epoch} after {epoch}");
+    // It took over on the state it followed, without reading it again.
+    let alive: Vec<usize> = (0..3).filter(|&i| i != lead).collect();
+    let took = replicas[alive[new_lead]]
+        .as_mut()
+        .unwrap()
+        .wait_for("leading: took over on the state followed");
+    assert_eq!(took["fields"]["epoch"], new_epoch, "{took}");
     eprintln!(
         "takeover: {} acknowledged operations in {:.1} s after the kill",
         acked.load(Ordering::SeqCst),
@@ -473,9 +480,15 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
         }
     }
 
+    // A replica started now waits for etcd instead of giving up.
+    let mut late = start_replica(&store, "late", &args);
+    late.wait_for("waiting for etcd");
+
     // Quorum back: a leader, and writes again, with everything there.
     etcd.start_member(0);
     etcd.start_member(1);
+    let ready = late.wait_for("serving gRPC");
+    late.addr = ready["fields"]["addr"].as_str().unwrap().to_owned();
     let mut w = Writer::new(&urls, 0);
     w.install("after", &requests[2]).await;
     let (_, back) = leader(&urls).await;
@@ -487,7 +500,8 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
         "{state:?}"
     );
     assert_eq!(state.len(), 7 + usize::from(state.contains("no-quorum")));
-    for url in &urls {
+    let late_url = format!("http://{}", late.addr);
+    for url in urls.iter().chain([&late_url]) {
         eventually(
             "every replica has the leader's state after quorum returns",
             Duration::from_secs(30),

@@ -3,12 +3,19 @@
 //! this replica's memory as it is, with no placement decided here, nothing
 //! persisted and nothing pushed. Watchers of a standby see the leader's
 //! changes under the leader's sequence numbers.
+//!
+//! Every policy taken in is re-checked against the topology followed (when
+//! it arrives, and again when the topology changes). A standby that wins
+//! an election therefore takes over from the state it follows
+//! ([`Controller::take_over`]): only the policies whose placement did not
+//! hold here (a group the old leader left half-written) need committing
+//! under the new epoch, instead of reading and re-checking everything.
 
 use std::collections::BTreeMap;
 
 use super::log::{ChangeLog, Logged};
 use super::{Controller, ControllerError, Southbound, rebuild};
-use crate::store::{LogRecord, PolicyRecord};
+use crate::store::{Batch, LogRecord, PolicyRecord, StoreError};
 use crate::topology_file::TopologyDocument;
 
 /// What the leader committed since the last update, read back from the
@@ -49,10 +56,12 @@ impl Controller {
             self.topology = rebuild::topology_from_store(doc, down)?;
             self.policies.clear();
             self.index = Default::default();
+            self.unsettled.clear();
             self.take_in(records.into_values().collect());
         } else {
             let mut written = Vec::new();
             for (name, p) in update.policies {
+                self.unsettled.remove(&name);
                 if let Some(old) = self.policies.remove(&name) {
                     if let super::PolicyState::Up { reservation, .. } = &old.state {
                         reservation.release(&mut self.topology);
@@ -84,7 +93,11 @@ impl Controller {
     fn take_in(&mut self, mut records: Vec<PolicyRecord>) {
         records.sort_by_key(|r| r.order);
         for record in records {
-            let (mut policy, _) = rebuild::adopt_record(&self.engine, &mut self.topology, record);
+            let (mut policy, kind) =
+                rebuild::adopt_record(&self.engine, &mut self.topology, record);
+            if let Some(kind) = kind {
+                self.unsettled.insert(policy.name.clone(), kind);
+            }
             policy.southbound = self.unpushed();
             self.next_order = self.next_order.max(policy.order + 1);
             self.index.add(&self.topology, &policy);
@@ -100,6 +113,42 @@ impl Controller {
         for p in self.policies.values_mut() {
             p.southbound = Southbound::standby();
         }
+    }
+
+    /// A standby becomes the leader on the state it followed, writing to
+    /// `store` from now on. The policies whose stored placement did not
+    /// hold here are committed as they stand now (re-placed, or down with
+    /// the reason), with their changes logged; every other policy holds as
+    /// stored. Returns how many were committed. The caller flushes.
+    pub fn take_over(&mut self, store: Box<dyn crate::store::Store>) -> Result<usize, StoreError> {
+        self.set_store(store);
+        self.standby = false;
+        self.southbound_off = false;
+        for p in self.policies.values_mut() {
+            p.southbound = Southbound::default();
+        }
+        let unsettled: Vec<(String, super::ChangeKind)> = std::mem::take(&mut self.unsettled)
+            .into_iter()
+            .filter(|(name, _)| self.policies.contains_key(name))
+            .collect();
+        let mut batch = Batch {
+            sequence: self.log.last() + unsettled.len() as u64,
+            ..Default::default()
+        };
+        for (name, _) in &unsettled {
+            batch.put(self.policies[name].record(&self.topology));
+        }
+        if !batch.is_empty() {
+            self.persist(batch)?;
+        }
+        let now = super::now_ms();
+        for (name, kind) in &unsettled {
+            let p = self.policies.get_mut(name).expect("filtered: present");
+            p.times.updated = now;
+            let (headend, version) = (p.request.from.clone(), p.version);
+            self.record_change(*kind, name, &headend, version);
+        }
+        Ok(unsettled.len())
     }
 
     /// Keeps the change log of `older` (the state this one replaces) when
@@ -196,6 +245,92 @@ mod tests {
         assert_eq!(
             standby.policy_json("p2").unwrap().path,
             leader.policy_json("p2").unwrap().path
+        );
+    }
+
+    #[test]
+    fn a_standby_takes_over_committing_only_what_the_old_leader_left_half_written() {
+        let mut leader = controller();
+        let captured = Capture::default();
+        let seen = captured.0.clone();
+        leader.set_store(Box::new(captured));
+        leader.defer_commits();
+        let mut standby = controller();
+        let request = crate::document::parse_request("{from: bj-ct, to: tj-cu}").unwrap();
+        leader.install("moves", request).unwrap();
+        let request = crate::document::parse_request("{from: gz-ct, to: sz-ct}").unwrap();
+        leader.install("stays", request).unwrap();
+        leader.flush().unwrap();
+        let follow_all =
+            |standby: &mut Controller, batches: Vec<(crate::store::Batch, Vec<LogRecord>)>| {
+                for (batch, log) in batches {
+                    standby
+                        .follow(Followed {
+                            topology: batch.topology,
+                            policies: batch.policies,
+                            log,
+                        })
+                        .unwrap();
+                }
+            };
+        follow_all(&mut standby, seen.lock().unwrap().drain(..).collect());
+
+        // Every group followed whole: nothing would need committing.
+        assert!(standby.unsettled.is_empty());
+
+        // The leader cuts a link of `moves` only; its group is the new
+        // topology and the moved policy, but only the topology lands (the
+        // old leader died between the two transactions).
+        let cut = leader.policy_json("moves").unwrap().links[0].clone();
+        let stays_links = leader.policy_json("stays").unwrap().links;
+        assert!(
+            !stays_links.contains(&cut),
+            "the test needs {cut} off `stays`"
+        );
+        let event = crate::document::parse_event(&format!("{{link_down: {cut}}}")).unwrap();
+        leader.apply_event(&event).unwrap();
+        leader.flush().unwrap();
+        let (batch, _) = seen.lock().unwrap().pop().unwrap();
+        assert!(batch.policies.contains_key("moves"));
+        standby
+            .follow(Followed {
+                topology: batch.topology,
+                ..Default::default()
+            })
+            .unwrap();
+        let before = standby.last_sequence();
+        // (The controller task hands followed changes to watchers after
+        // every group.)
+        standby.drain_changes(false);
+
+        let taken = Capture::default();
+        let written = taken.0.clone();
+        standby.defer_commits();
+        let committed = standby.take_over(Box::new(taken)).unwrap();
+        standby.flush().unwrap();
+        assert_eq!(committed, 1);
+        let (batch, log) = written.lock().unwrap().pop().unwrap();
+        let names: Vec<&String> = batch.policies.keys().collect();
+        assert_eq!(names, ["moves"], "only the policy left half-written");
+        assert_eq!(
+            standby.policy_json("moves").unwrap().path,
+            leader.policy_json("moves").unwrap().path,
+            "re-placed as the old leader would have"
+        );
+        assert!(!standby.policy_json("moves").unwrap().links.contains(&cut));
+        let logged: Vec<(u64, &str)> = log.iter().map(|r| (r.sequence, r.name.as_str())).collect();
+        assert_eq!(logged, [(before + 1, "moves")]);
+        assert_eq!(standby.last_sequence(), before + 1);
+        // Writes are the leader's now: a new install commits.
+        let request = crate::document::parse_request("{from: bj-ct, to: tj-cu}").unwrap();
+        standby.install("new", request).unwrap();
+        standby.flush().unwrap();
+        assert!(
+            written
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(b, _)| b.policies.contains_key("new"))
         );
     }
 }

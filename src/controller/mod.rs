@@ -197,6 +197,10 @@ pub struct Controller {
     southbound_off: bool,
     /// A standby replica: the leader pushes, and policies say so.
     standby: bool,
+    /// Followed policies whose placement, as the leader wrote it, did not
+    /// hold here (re-placed or down), with the change they underwent: a
+    /// standby that takes over commits them (see `follow.rs`).
+    unsettled: BTreeMap<String, ChangeKind>,
 }
 
 impl Controller {
@@ -262,6 +266,7 @@ impl Controller {
             stats: Stats::default(),
             southbound_off: false,
             standby: false,
+            unsettled: BTreeMap::new(),
         }
     }
 

@@ -188,13 +188,7 @@ pub async fn run(
                 ha.url = format!("{scheme}://{addr}");
             }
             info!(replica = %ha.replica_id, url = %ha.url, etcd = ?ha.endpoints, "joining the cluster on etcd");
-            let mut r = crate::ha::Replica::connect(
-                ha,
-                controller_config,
-                topology,
-                Duration::from_secs(60),
-            )
-            .await?;
+            let mut r = crate::ha::Replica::connect(ha, controller_config, topology).await?;
             let (c, role) = r.first_state().await?;
             info!(role = ?role, "replica ready");
             (c, role, Some(r))

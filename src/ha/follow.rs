@@ -2,10 +2,18 @@
 //! hand it to the controller task, then watch the prefix from the next
 //! revision and hand over what each watch response brings. When etcd says
 //! the history was compacted, read everything again.
+//!
+//! When this replica wins an election at epoch E (the leader key's create
+//! revision), the follower is told E and ends once it has taken in every
+//! revision up to E: everything the old leader wrote (its fenced writes all
+//! precede E), including a group it left half-written. The replica then
+//! takes over on that state.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use super::client::{Etcd, EtcdError};
 use super::layout::{self, Key, Layout};
@@ -56,8 +64,18 @@ pub async fn standby_state(
     Ok(Some((c, stored, revision)))
 }
 
+/// How following ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The controller task is gone.
+    Gone,
+    /// Every revision up to the one asked for is taken in.
+    CaughtUp,
+}
+
 /// Keeps the controller task a hot copy of the leader's state until
-/// aborted (on promotion or shutdown). `first` is state already handed over
+/// aborted (shutdown), or until it has taken in every revision up to the
+/// one `until` names (a takeover). `first` is state already handed over
 /// (at start), with its revision.
 pub async fn run(
     etcd: Etcd,
@@ -66,7 +84,8 @@ pub async fn run(
     status: Arc<Status>,
     config: controller::Config,
     mut first: Option<(Stored, i64)>,
-) {
+    mut until: watch::Receiver<Option<i64>>,
+) -> Ended {
     loop {
         let (stored, revision) = match first.take() {
             Some(s) => s,
@@ -76,7 +95,7 @@ pub async fn run(
                         leader: status.leader_url(),
                     };
                     if handle.reset(c, role).await.is_err() {
-                        return;
+                        return Ended::Gone;
                     }
                     (stored, revision)
                 }
@@ -96,8 +115,8 @@ pub async fn run(
             stored.topology.expect("checked: a topology"),
             stored.down_routers,
         );
-        match watch(&etcd, &layout, &handle, &status, &mut topology).await {
-            Watch::Gone => return,
+        match tail(&etcd, &layout, &handle, &status, &mut topology, &mut until).await {
+            Watch::Ended(ended) => return ended,
             Watch::Reload => continue,
         }
     }
@@ -105,20 +124,21 @@ pub async fn run(
 
 /// How a watch ended.
 enum Watch {
-    /// The controller task is gone.
-    Gone,
+    /// Following is over.
+    Ended(Ended),
     /// The history was compacted: read everything again.
     Reload,
 }
 
 /// Follows the prefix from the revision after `status.revision`,
-/// reconnecting when the stream breaks.
-async fn watch(
+/// reconnecting when the stream breaks, until `until` is reached.
+async fn tail(
     etcd: &Etcd,
     layout: &Layout,
     handle: &ControllerHandle,
     status: &Status,
     topology: &mut (TopologyDocument, Vec<String>),
+    until: &mut watch::Receiver<Option<i64>>,
 ) -> Watch {
     // What the leader committed since its last group ended: a group split
     // into several transactions is taken in whole, when its last one (the
@@ -126,6 +146,9 @@ async fn watch(
     // re-checked against half of a group.
     let mut update = Followed::default();
     let mut topology_changed = false;
+    // The newest revision seen in any event (taken in or waiting in
+    // `update`).
+    let mut seen = status.revision.load(Ordering::SeqCst);
     loop {
         let from = status.revision.load(Ordering::SeqCst) + 1;
         let (_keep, mut stream) = match etcd.watch_prefix(&layout.root(), from).await {
@@ -138,9 +161,34 @@ async fn watch(
             }
         };
         loop {
-            let r = match stream.message().await {
-                Ok(Some(r)) => r,
-                Ok(None) | Err(_) => break,
+            let wanted = *until.borrow_and_update();
+            if let Some(epoch) = wanted
+                && seen.max(status.revision.load(Ordering::SeqCst)) >= epoch
+            {
+                // Everything the old leader wrote is here: a group it left
+                // half-written is taken in as it stands.
+                if std::mem::take(&mut topology_changed) {
+                    update.topology = Some(topology.clone());
+                }
+                if !update.is_empty() && handle.follow(update).await.is_err() {
+                    return Watch::Ended(Ended::Gone);
+                }
+                status.revision.fetch_max(seen, Ordering::SeqCst);
+                return Watch::Ended(Ended::CaughtUp);
+            }
+            // Both are cancel safe: a message not returned stays in the
+            // stream.
+            let r = tokio::select! {
+                m = stream.message() => match m {
+                    Ok(Some(r)) => r,
+                    Ok(None) | Err(_) => break,
+                },
+                changed = until.changed() => {
+                    if changed.is_err() {
+                        return Watch::Ended(Ended::Gone);
+                    }
+                    continue;
+                }
             };
             if r.compact_revision > 0 {
                 tracing::info!(
@@ -157,6 +205,7 @@ async fn watch(
             for e in &r.events {
                 let Some(kv) = &e.kv else { continue };
                 last = last.max(kv.mod_revision);
+                seen = seen.max(kv.mod_revision);
                 let put = e.r#type == EventType::Put as i32;
                 let decoded = match layout.classify(&kv.key) {
                     Key::Policy(name) => {
@@ -203,7 +252,7 @@ async fn watch(
             }
             let whole = std::mem::take(&mut update);
             if !whole.is_empty() && handle.follow(whole).await.is_err() {
-                return Watch::Gone;
+                return Watch::Ended(Ended::Gone);
             }
             // A response with events may be behind the header's revision
             // (more events follow): the last event's is what is taken in.

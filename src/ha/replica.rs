@@ -10,6 +10,7 @@
 //! up when etcd answers, and the state is read again as a standby.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -58,13 +59,14 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// Connects to etcd and registers this replica; waits for etcd up to
-    /// `patience`.
+    /// Connects to etcd and registers this replica; waits for etcd as long
+    /// as it takes (a replica started while etcd is down, has no quorum or
+    /// stalls, e.g. in a defragmentation, joins when it answers), saying
+    /// so in the log.
     pub async fn connect(
         config: Config,
         controller: controller::Config,
         initial: Option<Topology>,
-        patience: Duration,
     ) -> Result<Replica, ReplicaError> {
         let etcd = Etcd::connect(&config.endpoints, config.tls.clone())?;
         let me = Member {
@@ -82,15 +84,11 @@ impl Replica {
             first: None,
             push_epoch: config.push_epoch.clone(),
         };
-        let started = tokio::time::Instant::now();
+        let mut waiting = Waiting::new();
         loop {
             match replica.open_session().await {
                 Ok(()) => return Ok(replica),
-                Err(e) if started.elapsed() < patience => {
-                    tracing::warn!(error = %e, "waiting for etcd");
-                    tokio::time::sleep(RETRY).await;
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => waiting.retry(&e).await?,
             }
         }
     }
@@ -133,62 +131,85 @@ impl Replica {
     /// replica wins the first campaign, else as a standby (waiting until
     /// etcd holds a topology).
     pub async fn first_state(&mut self) -> Result<(Controller, Role), ReplicaError> {
+        let mut waiting = Waiting::new();
         loop {
-            let lease = self.session.as_ref().expect("a session").lease.clone();
-            match campaign(&self.etcd, &self.layout, &self.status.me, &lease).await? {
-                Campaign::Won { epoch } => {
-                    let c = self.open_leader(epoch).await?;
-                    return Ok((c, Role::Leader));
-                }
-                Campaign::Lost { leader } => {
-                    self.status.set_leader(leader, false);
-                    if let Some((c, stored, revision)) =
-                        standby_state(&self.etcd, &self.layout, &self.controller).await?
-                    {
-                        self.first = Some((stored, revision));
-                        let leader = self.status.leader_url();
-                        return Ok((c, Role::Standby { leader }));
-                    }
+            match self.try_first_state().await {
+                Ok(Some(first)) => return Ok(first),
+                Ok(None) => {
                     tracing::info!("no topology in etcd yet: waiting for the leader to write one");
                     tokio::time::sleep(RETRY).await;
                 }
+                Err(ReplicaError::Etcd(e)) => {
+                    waiting.retry(&e).await?;
+                    if !self.session.as_ref().is_some_and(|s| s.lease.valid()) {
+                        // The lease may have expired while etcd stalled.
+                        if let Err(e) = self.open_session().await {
+                            tracing::debug!(error = %e, "no etcd lease yet");
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
             }
         }
     }
 
-    /// The controller on the state in etcd, writing under `epoch`.
-    async fn open_leader(&mut self, epoch: i64) -> Result<Controller, ReplicaError> {
-        let lease = self.session.as_ref().expect("a session").lease.clone();
-        self.status
-            .set_leader(Some((self.status.me.clone(), epoch)), true);
-        self.push_epoch
-            .0
-            .fetch_max(epoch, std::sync::atomic::Ordering::SeqCst);
-        let store = EtcdStore::new(
-            self.etcd.clone(),
-            self.layout.clone(),
-            Fence { epoch, lease },
-            self.status.revision.clone(),
-        );
-        let (initial, config) = (self.initial.clone(), self.controller.clone());
-        let opened =
-            tokio::task::spawn_blocking(move || Controller::open(Box::new(store), initial, config))
-                .await
-                .map_err(|e| ReplicaError::Etcd(EtcdError::Refused(e.to_string())))?;
-        match opened {
-            Ok(c) => {
-                tracing::info!(
-                    epoch,
-                    policies = c.policies().count(),
-                    "leading: state read from etcd and every policy re-checked"
-                );
-                Ok(c)
+    /// One try at [`Replica::first_state`]: `None` while etcd holds no
+    /// topology.
+    async fn try_first_state(&mut self) -> Result<Option<(Controller, Role)>, ReplicaError> {
+        let Some(lease) = self.session.as_ref().map(|s| s.lease.clone()) else {
+            return Err(EtcdError::Unreachable("no lease yet".into()).into());
+        };
+        match campaign(&self.etcd, &self.layout, &self.status.me, &lease).await? {
+            Campaign::Won { epoch } => {
+                let c = self.open_leader(epoch).await?;
+                Ok(Some((c, Role::Leader)))
             }
-            Err(e) => {
-                self.status.set_leader(None, false);
-                Err(ReplicaError::Open(e))
+            Campaign::Lost { leader } => {
+                self.status.set_leader(leader, false);
+                let Some((c, stored, revision)) =
+                    standby_state(&self.etcd, &self.layout, &self.controller).await?
+                else {
+                    return Ok(None);
+                };
+                self.first = Some((stored, revision));
+                let leader = self.status.leader_url();
+                Ok(Some((c, Role::Standby { leader })))
             }
         }
+    }
+
+    /// The controller on the state in etcd (read again), writing under
+    /// `epoch`. On failure leadership is given up (the lease ended).
+    async fn open_leader(&mut self, epoch: i64) -> Result<Controller, ReplicaError> {
+        let opened = self.read_and_open(epoch).await;
+        if opened.is_err() {
+            self.give_up().await;
+        }
+        opened
+    }
+
+    async fn read_and_open(&mut self, epoch: i64) -> Result<Controller, ReplicaError> {
+        let store = self.fenced(epoch);
+        // Read here, where an outage is an etcd error to wait out, not a
+        // controller error.
+        let (stored, revision) = super::store::load(&self.etcd, &self.layout).await?;
+        self.status.revision.fetch_max(revision, Ordering::SeqCst);
+        let store = Preloaded {
+            stored: Some(stored),
+            store,
+        };
+        let (initial, config) = (self.initial.clone(), self.controller.clone());
+        let c =
+            tokio::task::spawn_blocking(move || Controller::open(Box::new(store), initial, config))
+                .await
+                .map_err(|e| ReplicaError::Etcd(EtcdError::Refused(e.to_string())))?
+                .map_err(ReplicaError::Open)?;
+        tracing::info!(
+            epoch,
+            policies = c.policies().count(),
+            "leading: state read from etcd and every policy re-checked"
+        );
+        Ok(c)
     }
 
     /// Runs this replica until `stop` turns true: leads or follows, and
@@ -206,26 +227,68 @@ impl Replica {
                 if !self.lead(&handle, &mut stepped_down, &mut stop).await {
                     return;
                 }
-                leading = false;
             }
-            match self.stand_by(&handle, &mut stop).await {
-                None => return,
-                Some(epoch) => match self.open_leader(epoch).await {
+            let Some(won) = self.stand_by(&handle, &mut stop).await else {
+                return;
+            };
+            // Step-downs reported before this term are stale.
+            while stepped_down.try_recv().is_ok() {}
+            leading = match won.caught_up {
+                follow::Ended::CaughtUp => self.take_over(&handle, won.epoch).await,
+                follow::Ended::Gone => match self.open_leader(won.epoch).await {
                     Ok(c) => {
-                        // Step-downs reported before this term are stale.
-                        while stepped_down.try_recv().is_ok() {}
                         if handle.reset(c, Role::Leader).await.is_err() {
                             return;
                         }
-                        leading = true;
+                        true
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot take over; giving leadership up");
-                        self.give_up().await;
+                        false
                     }
                 },
+            };
+        }
+    }
+
+    /// Takes over on the state this standby followed up to `epoch`:
+    /// nothing is read again. True when leading.
+    async fn take_over(&mut self, handle: &ControllerHandle, epoch: i64) -> bool {
+        let started = tokio::time::Instant::now();
+        let store = self.fenced(epoch);
+        match handle.promote(Box::new(store)).await {
+            Ok(committed) => {
+                tracing::info!(
+                    epoch,
+                    committed,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "leading: took over on the state followed"
+                );
+                true
+            }
+            Err(_) => {
+                tracing::error!(epoch, "cannot commit the takeover; giving leadership up");
+                self.give_up().await;
+                false
             }
         }
+    }
+
+    /// The store this replica writes to as leader of `epoch` (fenced on
+    /// it); from now on pushes carry the epoch and status says it leads.
+    fn fenced(&mut self, epoch: i64) -> EtcdStore {
+        let lease = self.session.as_ref().expect("a session").lease.clone();
+        self.status
+            .set_leader(Some((self.status.me.clone(), epoch)), true);
+        self.push_epoch
+            .0
+            .fetch_max(epoch, std::sync::atomic::Ordering::SeqCst);
+        EtcdStore::new(
+            self.etcd.clone(),
+            self.layout.clone(),
+            Fence { epoch, lease },
+            self.status.revision.clone(),
+        )
     }
 
     /// Leads until the deadline passes, a commit fails, or `stop`; false
@@ -265,22 +328,25 @@ impl Replica {
         }
     }
 
-    /// Follows the leader and campaigns until this replica wins (its epoch)
-    /// or is stopped (`None`).
+    /// Follows the leader and campaigns until this replica wins (its epoch,
+    /// and whether the follower took in everything up to it) or is stopped
+    /// (`None`).
     async fn stand_by(
         &mut self,
         handle: &ControllerHandle,
         stop: &mut watch::Receiver<bool>,
-    ) -> Option<i64> {
-        let follower = tokio::spawn(follow::run(
+    ) -> Option<Won> {
+        let (until_tx, until) = watch::channel(None);
+        let mut follower = tokio::spawn(follow::run(
             self.etcd.clone(),
             self.layout.clone(),
             handle.clone(),
             self.status.clone(),
             self.controller.clone(),
             self.first.take(),
+            until,
         ));
-        let stop_following = |f: tokio::task::JoinHandle<()>| async move {
+        let stop_following = |f: tokio::task::JoinHandle<follow::Ended>| async move {
             f.abort();
             let _ = f.await;
         };
@@ -307,9 +373,24 @@ impl Replica {
             };
             match campaign(&self.etcd, &self.layout, &self.status.me, &lease).await {
                 Ok(Campaign::Won { epoch }) => {
-                    stop_following(follower).await;
                     tracing::info!(epoch, "won the election");
-                    return Some(epoch);
+                    let _ = until_tx.send(Some(epoch));
+                    // The follower takes in what the old leader wrote last;
+                    // if it cannot within the lease, everything is read
+                    // again instead.
+                    let caught_up = match tokio::time::timeout(self.ttl, &mut follower).await {
+                        Ok(Ok(ended)) => ended,
+                        Ok(Err(_)) => follow::Ended::Gone,
+                        Err(_) => {
+                            tracing::warn!(
+                                epoch,
+                                "the follower did not catch up in time; reading the state again"
+                            );
+                            stop_following(follower).await;
+                            follow::Ended::Gone
+                        }
+                    };
+                    return Some(Won { epoch, caught_up });
                 }
                 Ok(Campaign::Lost { leader }) => {
                     let now = leader.as_ref().map(|l| l.0.clone());
@@ -323,6 +404,69 @@ impl Replica {
                 Err(e) => tracing::debug!(error = %e, "cannot campaign"),
             }
         }
+    }
+}
+
+/// An election won.
+struct Won {
+    epoch: i64,
+    /// `CaughtUp` when the state followed includes every revision up to
+    /// the epoch; else it must be read again.
+    caught_up: follow::Ended,
+}
+
+/// A store that hands out state already read, and writes to `store`.
+struct Preloaded {
+    stored: Option<Stored>,
+    store: EtcdStore,
+}
+
+impl crate::store::Store for Preloaded {
+    fn load(&self) -> Result<Stored, crate::store::StoreError> {
+        self.stored.clone().map_or_else(|| self.store.load(), Ok)
+    }
+    fn commit(&mut self, batch: &crate::store::Batch) -> Result<(), crate::store::StoreError> {
+        self.stored = None;
+        self.store.commit(batch)
+    }
+    fn replicates_log(&self) -> bool {
+        self.store.replicates_log()
+    }
+    fn commit_logged(
+        &mut self,
+        batch: &crate::store::Batch,
+        log: &[crate::store::LogRecord],
+    ) -> Result<(), crate::store::StoreError> {
+        self.stored = None;
+        self.store.commit_logged(batch, log)
+    }
+}
+
+/// A replica waiting for etcd at start: every failure is logged with how
+/// long it has waited; only a refusal (not an outage) ends the wait.
+struct Waiting {
+    since: tokio::time::Instant,
+}
+
+impl Waiting {
+    fn new() -> Waiting {
+        Waiting {
+            since: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Waits before the next try when `e` is an outage; else gives it back.
+    async fn retry(&mut self, e: &EtcdError) -> Result<(), ReplicaError> {
+        if !matches!(e, EtcdError::Unreachable(_)) {
+            return Err(e.clone().into());
+        }
+        tracing::warn!(
+            error = %e,
+            waited_s = self.since.elapsed().as_secs(),
+            "waiting for etcd"
+        );
+        tokio::time::sleep(RETRY).await;
+        Ok(())
     }
 }
 

@@ -13,13 +13,22 @@ pub struct Daemon {
     /// `host:port` it serves on.
     pub addr: String,
     logs: mpsc::Receiver<String>,
-    /// Log lines up to the ready one.
+    /// Log lines read by [`Daemon::wait_for`] (up to the ready one at start).
     startup: Vec<serde_json::Value>,
 }
 
 /// Starts `bin` with `args` plus `--log-format json` and waits (at most 30 s)
 /// for the log message `ready`, whose `addr` field says where it listens.
 pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
+    let mut daemon = start(bin, args);
+    let v = daemon.wait_for(ready);
+    daemon.addr = v["fields"]["addr"].as_str().unwrap().to_owned();
+    daemon
+}
+
+/// Starts `bin` with `args` plus `--log-format json` without waiting for
+/// anything (see [`Daemon::wait_for`]).
+pub fn start(bin: &str, args: &[&str]) -> Daemon {
     let child = Command::new(bin)
         .args(["--log-format", "json"])
         .args(args)
@@ -42,19 +51,7 @@ pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
             }
         }
     });
-    loop {
-        let line = daemon
-            .logs
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("{bin} starts within 30 s"));
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["fields"]["message"] == ready {
-            daemon.addr = v["fields"]["addr"].as_str().unwrap().to_owned();
-            daemon.startup.push(v);
-            return daemon;
-        }
-        daemon.startup.push(v);
-    }
+    daemon
 }
 
 impl Drop for Daemon {
@@ -97,6 +94,22 @@ impl Daemon {
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         body.to_owned()
+    }
+
+    /// Waits (at most 30 s) for the log message `message` and returns its
+    /// line; the lines before it are kept for [`Daemon::logged`].
+    pub fn wait_for(&mut self, message: &str) -> serde_json::Value {
+        loop {
+            let line = self
+                .logs
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("the log says `{message}` within 30 s"));
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            self.startup.push(v.clone());
+            if v["fields"]["message"] == message {
+                return v;
+            }
+        }
     }
 
     /// SIGTERM, then waits for a clean exit; returns the log lines not read yet.

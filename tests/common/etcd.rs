@@ -153,6 +153,14 @@ impl Drop for EtcdCluster {
 
 /// Starts a `cpnd` replica on `store` with `extra` arguments.
 pub fn replica(store: &str, id: &str, extra: &[&str]) -> Daemon {
+    let mut d = start_replica(store, id, extra);
+    let ready = d.wait_for("serving gRPC");
+    d.addr = ready["fields"]["addr"].as_str().unwrap().to_owned();
+    d
+}
+
+/// Starts a `cpnd` replica on `store` without waiting for it to serve.
+pub fn start_replica(store: &str, id: &str, extra: &[&str]) -> Daemon {
     let mut args = vec![
         "--listen",
         "127.0.0.1:0",
@@ -164,7 +172,7 @@ pub fn replica(store: &str, id: &str, extra: &[&str]) -> Daemon {
         "/cpn-test",
     ];
     args.extend_from_slice(extra);
-    daemon::spawn(env!("CARGO_BIN_EXE_cpnd"), &args, "serving gRPC")
+    daemon::start(env!("CARGO_BIN_EXE_cpnd"), &args)
 }
 
 /// A lazily connected channel to `url`.

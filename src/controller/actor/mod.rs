@@ -102,6 +102,12 @@ enum Command {
     },
     /// Replication: what the leader committed, for a standby.
     Follow(Box<Followed>),
+    /// Replication: this standby takes over on the state it follows,
+    /// writing to `store`; answers how many policies it committed.
+    Promote {
+        store: Box<dyn crate::store::Store>,
+        reply: Reply<usize>,
+    },
     /// Replication: this replica's leadership is over.
     Demote {
         leader: Option<String>,
@@ -117,6 +123,7 @@ impl Command {
             self,
             Command::Reset { .. }
                 | Command::Follow(_)
+                | Command::Promote { .. }
                 | Command::Demote { .. }
                 | Command::Leader(_)
         )
@@ -665,6 +672,10 @@ impl Actor {
                     tracing::error!(error = %e, "cannot take in the leader's state");
                 }
                 Box::new(|| {})
+            }
+            Command::Promote { store, reply } => {
+                let committed = self.promote(store);
+                later(reply, committed)
             }
             Command::Demote { leader } => {
                 if self.role == Role::Leader {

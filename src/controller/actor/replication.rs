@@ -37,6 +37,14 @@ impl ControllerHandle {
         .await
     }
 
+    /// Replication: this standby takes over on the state it follows,
+    /// writing to `store` (fenced on its epoch); answers how many policies
+    /// it had to commit, once they are committed. `Gone` when the commit
+    /// failed (the task is a standby again) or the task is gone.
+    pub async fn promote(&self, store: Box<dyn crate::store::Store>) -> Result<usize, Gone> {
+        self.ask(|reply| Command::Promote { store, reply }).await
+    }
+
     /// Replication: takes in what the leader committed (standby).
     pub async fn follow(&self, update: Followed) -> Result<(), Gone> {
         self.tell(Command::Follow(Box::new(update))).await
@@ -65,6 +73,28 @@ impl Actor {
         self.role = Role::Standby { leader };
         self.c.set_store(Box::new(crate::store::ReadOnly));
         self.c.follow_southbound();
+    }
+
+    /// Takes over on the state followed (see [`Controller::take_over`]):
+    /// leader from now on; routers hear everything and reconcile. The
+    /// commit is the group's flush, as for any write.
+    pub(super) fn promote(&mut self, store: Box<dyn crate::store::Store>) -> usize {
+        let committed = match self.c.take_over(store) {
+            Ok(n) => n,
+            Err(e) => {
+                // Deferred commits only merge: this is not reached.
+                tracing::error!(error = %e, "cannot stage the takeover's writes");
+                0
+            }
+        };
+        self.role = Role::Leader;
+        self.snapshot = None;
+        if self.outbox.is_none() {
+            self.c.disable_southbound();
+        } else {
+            self.push_everything();
+        }
+        committed
     }
 
     /// The refusal of a write on a standby, if this is one.
