@@ -223,10 +223,8 @@ impl Replica {
     ) {
         let mut leading = self.status.leading();
         loop {
-            if leading {
-                if !self.lead(&handle, &mut stepped_down, &mut stop).await {
-                    return;
-                }
+            if leading && !self.lead(&handle, &mut stepped_down, &mut stop).await {
+                return;
             }
             let Some(won) = self.stand_by(&handle, &mut stop).await else {
                 return;
