@@ -6,6 +6,9 @@
 # standby's catch-up from a snapshot, and the takeover time after SIGKILL of
 # the leader with the default lease (5 s). Needs etcd (Debian's etcd-server)
 # and python3. Usage: benches/ha.sh [POLICIES] (default 100000).
+# FILL="cpnctl load arguments" changes how it fills (for a million:
+# FILL="--clients 32 --seconds 30 --mix 0:100:0 --mbps 0", so that link
+# bandwidth lasts); SKIP_RATES=1 skips the throughput rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=target/release
@@ -47,6 +50,7 @@ LID=$($B/cpnctl --server $URLS cluster status --json | json "d['leader']")
 L=http://127.0.0.1:${PORT[$LID]}
 echo "leader: $LID at $L"
 
+if [ -z "${SKIP_RATES:-}" ]; then
 echo "== install throughput through the leader (16 clients, 10 s)"
 $B/cpnctl --server "$L" load --clients 16 --seconds 10 --mix 0:100:0 --json >"$W/installs.json"
 json "'%d installs/s, p50 %.1f ms, p99 %.1f ms, errors %s' % (d['ops']['install']['per_second'], d['ops']['install']['p50_ms'], d['ops']['install']['p99_ms'], d['ops']['install']['errors'])" <"$W/installs.json"
@@ -62,16 +66,19 @@ python3 -c "
 import glob,json
 ds=[json.load(open(f)) for f in sorted(glob.glob('$W/q-*.json'))]
 print('%d queries/s in all (%s)' % (sum(d['per_second'] for d in ds), ', '.join('%d' % d['per_second'] for d in ds)))"
+fi
 
 echo "== filling to $POLICIES policies"
 have() { $B/cpnctl --server "$L" policy list --json | json "len(d)"; }
 N=$(have)
 while [ "$N" -lt "$POLICIES" ]; do
-    $B/cpnctl --server "$L" load --clients 16 --seconds 10 --mix 0:100:0 --json >/dev/null
+    # shellcheck disable=SC2086
+    $B/cpnctl --server "$L" load ${FILL:---clients 16 --seconds 10 --mix 0:100:0} --json >/dev/null
     N=$(have)
     echo "  $N policies"
 done
 
+for r in a b c; do ps -o rss= -p "$(cat "$W/$r.pid")" | awk -v r="$r" '{printf "%s RSS: %.0f MB\n", r, $1/1024}'; done
 echo "== etcd size"
 $ETCDCTL endpoint status -w json | json "'%d bytes db on %s (%.0f bytes per policy)' % (d[0]['Status']['dbSize'], d[0]['Endpoint'], d[0]['Status']['dbSize']/$N)"
 REV=$($ETCDCTL endpoint status -w json | json "d[0]['Status']['header']['revision']")
@@ -98,4 +105,10 @@ i=0
 until $B/cpnctl --server $URLS policy install "after-kill-$i" --request "$W/req.yaml" >/dev/null 2>&1; do i=$((i + 1)); sleep 0.05; done
 T1=$(now)
 echo "first acknowledged install $(python3 -c "print('%.2f' % ($T1-$T0))") s after SIGKILL"
+for r in a b c; do
+    grep -h '"leading:' "$W/$r.log" 2>/dev/null | tail -1
+done
+for r in a b c; do
+    [ "$r" != "$LID" ] && ps -o rss= -p "$(cat "$W/$r.pid")" | awk -v r="$r" '{printf "%s RSS after the takeover: %.0f MB\n", r, $1/1024}'
+done
 $B/cpnctl --server $URLS cluster status

@@ -191,8 +191,26 @@ impl Etcd {
         prefix: &[u8],
         at: i64,
     ) -> Result<(Vec<KeyValue>, i64), EtcdError> {
-        let end = prefix_end(prefix);
         let mut kvs = Vec::new();
+        let revision = self
+            .range_prefix_pages(prefix, at, |page| {
+                kvs.extend(page);
+                Ok(())
+            })
+            .await?;
+        Ok((kvs, revision))
+    }
+
+    /// Every key under `prefix` at one revision (the latest when `at` is
+    /// 0), handed to `each` a page at a time (so that a large state is
+    /// never held twice); returns that revision.
+    pub async fn range_prefix_pages(
+        &self,
+        prefix: &[u8],
+        at: i64,
+        mut each: impl FnMut(Vec<KeyValue>) -> Result<(), EtcdError>,
+    ) -> Result<i64, EtcdError> {
+        let end = prefix_end(prefix);
         let mut key = prefix.to_vec();
         let mut revision = at;
         loop {
@@ -217,9 +235,9 @@ impl Etcd {
                 key = last.key.clone();
                 key.push(0);
             }
-            kvs.extend(r.kvs);
+            each(r.kvs)?;
             if !more {
-                return Ok((kvs, revision));
+                return Ok(revision);
             }
         }
     }

@@ -27,41 +27,47 @@ use crate::topology_file::TopologyDocument;
 /// How long to wait before reading again after a failure.
 const RETRY: Duration = Duration::from_millis(300);
 
-/// A store that hands out one snapshot and drops writes: a standby opens
-/// its controller from it (re-checking every policy writes nothing).
-struct Snapshot(Stored);
+/// A store that hands out one snapshot, once, and drops writes: a standby
+/// opens its controller from it (re-checking every policy writes nothing).
+/// Taken, not copied: a million policies are gigabytes.
+struct Snapshot(std::sync::Mutex<Option<Stored>>);
 
 impl Store for Snapshot {
     fn load(&self) -> Result<Stored, StoreError> {
-        Ok(self.0.clone())
+        let taken = self.0.lock().expect("not poisoned").take();
+        taken.ok_or_else(|| StoreError("the snapshot was loaded already".into()))
     }
     fn commit(&mut self, _: &Batch) -> Result<(), StoreError> {
         Ok(())
     }
 }
 
-/// A controller on the state under the prefix now, writing nothing; and
-/// the revision it reflects. `None` while etcd holds no topology yet.
+/// The topology a standby follows: the document and the routers down.
+pub type FollowedTopology = (TopologyDocument, Vec<String>);
+
+/// A controller on the state under the prefix now, writing nothing; the
+/// topology it holds, and the revision it reflects. `None` while etcd holds
+/// no topology yet.
 pub async fn standby_state(
     etcd: &Etcd,
     layout: &Layout,
     config: &controller::Config,
-) -> Result<Option<(Controller, Stored, i64)>, EtcdError> {
+) -> Result<Option<(Controller, FollowedTopology, i64)>, EtcdError> {
     let (stored, revision) = store::load(etcd, layout).await?;
-    if stored.topology.is_none() {
+    let Some(doc) = stored.topology.clone() else {
         return Ok(None);
-    }
-    let snapshot = stored.clone();
+    };
+    let topology = (doc, stored.down_routers.clone());
+    let snapshot = Snapshot(std::sync::Mutex::new(Some(stored)));
     let config = config.clone();
-    let opened = tokio::task::spawn_blocking(move || {
-        Controller::open(Box::new(Snapshot(snapshot)), None, config)
-    })
-    .await
-    .map_err(|e| EtcdError::Refused(e.to_string()))?
-    .map_err(|e| EtcdError::Refused(format!("the state in etcd does not load: {e}")))?;
+    let opened =
+        tokio::task::spawn_blocking(move || Controller::open(Box::new(snapshot), None, config))
+            .await
+            .map_err(|e| EtcdError::Refused(e.to_string()))?
+            .map_err(|e| EtcdError::Refused(format!("the state in etcd does not load: {e}")))?;
     let mut c = opened;
     c.set_store(Box::new(ReadOnly));
-    Ok(Some((c, stored, revision)))
+    Ok(Some((c, topology, revision)))
 }
 
 /// How following ended.
@@ -83,21 +89,21 @@ pub async fn run(
     handle: ControllerHandle,
     status: Arc<Status>,
     config: controller::Config,
-    mut first: Option<(Stored, i64)>,
+    mut first: Option<(FollowedTopology, i64)>,
     mut until: watch::Receiver<Option<i64>>,
 ) -> Ended {
     loop {
-        let (stored, revision) = match first.take() {
+        let (mut topology, revision) = match first.take() {
             Some(s) => s,
             None => match standby_state(&etcd, &layout, &config).await {
-                Ok(Some((c, stored, revision))) => {
+                Ok(Some((c, topology, revision))) => {
                     let role = Role::Standby {
                         leader: status.leader_url(),
                     };
                     if handle.reset(c, role).await.is_err() {
                         return Ended::Gone;
                     }
-                    (stored, revision)
+                    (topology, revision)
                 }
                 Ok(None) => {
                     tokio::time::sleep(RETRY).await;
@@ -111,10 +117,6 @@ pub async fn run(
             },
         };
         status.revision.store(revision, Ordering::SeqCst);
-        let mut topology = (
-            stored.topology.expect("checked: a topology"),
-            stored.down_routers,
-        );
         match tail(&etcd, &layout, &handle, &status, &mut topology, &mut until).await {
             Watch::Ended(ended) => return ended,
             Watch::Reload => continue,

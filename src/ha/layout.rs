@@ -152,9 +152,8 @@ pub fn decode_log(kv: &KeyValue) -> Result<Vec<LogRecord>, StoreError> {
     decode(kv)
 }
 
-/// The controller's state from the keys under the state prefix.
-pub fn stored(layout: &Layout, kvs: &[KeyValue]) -> Result<Stored, StoreError> {
-    let mut stored = Stored::default();
+/// Decodes the state keys among `kvs` into `stored` (a page at a time).
+pub fn take_into(stored: &mut Stored, layout: &Layout, kvs: &[KeyValue]) -> Result<(), StoreError> {
     for kv in kvs {
         match layout.classify(&kv.key) {
             Key::Topology => stored.topology = Some(decode(kv)?),
@@ -164,7 +163,7 @@ pub fn stored(layout: &Layout, kvs: &[KeyValue]) -> Result<Stored, StoreError> {
             _ => {}
         }
     }
-    Ok(stored)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub struct Replica {
     controller: controller::Config,
     initial: Option<Topology>,
     /// State handed to the task at start, for the follower to continue.
-    first: Option<(Stored, i64)>,
+    first: Option<(follow::FollowedTopology, i64)>,
     /// The epoch pushes carry: set on taking over, never lowered.
     push_epoch: crate::southbound::PushEpoch,
 }
@@ -166,12 +166,12 @@ impl Replica {
             }
             Campaign::Lost { leader } => {
                 self.status.set_leader(leader, false);
-                let Some((c, stored, revision)) =
+                let Some((c, topology, revision)) =
                     standby_state(&self.etcd, &self.layout, &self.controller).await?
                 else {
                     return Ok(None);
                 };
-                self.first = Some((stored, revision));
+                self.first = Some((topology, revision));
                 let leader = self.status.leader_url();
                 Ok(Some((c, Role::Standby { leader })))
             }
@@ -195,7 +195,7 @@ impl Replica {
         let (stored, revision) = super::store::load(&self.etcd, &self.layout).await?;
         self.status.revision.fetch_max(revision, Ordering::SeqCst);
         let store = Preloaded {
-            stored: Some(stored),
+            stored: std::sync::Mutex::new(Some(stored)),
             store,
         };
         let (initial, config) = (self.initial.clone(), self.controller.clone());
@@ -413,18 +413,19 @@ struct Won {
     caught_up: follow::Ended,
 }
 
-/// A store that hands out state already read, and writes to `store`.
+/// A store that hands out state already read (taken, not copied: a
+/// million policies are gigabytes), and writes to `store`.
 struct Preloaded {
-    stored: Option<Stored>,
+    stored: std::sync::Mutex<Option<Stored>>,
     store: EtcdStore,
 }
 
 impl crate::store::Store for Preloaded {
     fn load(&self) -> Result<Stored, crate::store::StoreError> {
-        self.stored.clone().map_or_else(|| self.store.load(), Ok)
+        let taken = self.stored.lock().expect("not poisoned").take();
+        taken.map_or_else(|| self.store.load(), Ok)
     }
     fn commit(&mut self, batch: &crate::store::Batch) -> Result<(), crate::store::StoreError> {
-        self.stored = None;
         self.store.commit(batch)
     }
     fn replicates_log(&self) -> bool {
@@ -435,7 +436,6 @@ impl crate::store::Store for Preloaded {
         batch: &crate::store::Batch,
         log: &[crate::store::LogRecord],
     ) -> Result<(), crate::store::StoreError> {
-        self.stored = None;
         self.store.commit_logged(batch, log)
     }
 }

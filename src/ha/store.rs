@@ -132,8 +132,12 @@ fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, StoreError> {
 
 /// The state under the prefix now, and the revision it was read at.
 pub async fn load(etcd: &Etcd, layout: &Layout) -> Result<(Stored, i64), EtcdError> {
-    let (kvs, revision) = etcd.range_prefix(&layout.state(), 0).await?;
-    let stored = layout::stored(layout, &kvs).map_err(|e| EtcdError::Refused(e.0))?;
+    let mut stored = Stored::default();
+    let revision = etcd
+        .range_prefix_pages(&layout.state(), 0, |page| {
+            layout::take_into(&mut stored, layout, &page).map_err(|e| EtcdError::Refused(e.0))
+        })
+        .await?;
     Ok((stored, revision))
 }
 
