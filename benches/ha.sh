@@ -113,7 +113,7 @@ until $B/cpnctl --server $URLS policy install "after-kill-$i" --request "$W/req.
 T1=$(now)
 echo "first acknowledged install $(python3 -c "print('%.2f' % ($T1-$T0))") s after SIGKILL"
 for r in a b c; do
-    grep -h '"leading:' "$W/$r.log" 2>/dev/null | tail -1
+    grep -h '"leading:' "$W/$r.log" 2>/dev/null | tail -1 || true
 done
 for r in a b c; do
     [ "$r" != "$LID" ] && ps -o rss= -p "$(cat "$W/$r.pid")" | awk -v r="$r" '{printf "%s RSS after the takeover: %.0f MB\n", r, $1/1024}'
