@@ -102,7 +102,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let farthest = dist.iter().filter(|&&d| d != u64::MAX).max().unwrap_or(&0);
-        writeln!(out, "{{\"from\": \"{}\", \"farthest_us\": {farthest}}}", request.from)?;
+        writeln!(
+            out,
+            "{{\"from\": \"{}\", \"farthest_us\": {farthest}}}",
+            request.from
+        )?;
     }
     Ok(())
 }

@@ -489,19 +489,21 @@ async fn etcd_member_loss_keeps_quorum_and_quorum_loss_refuses_writes_only() {
     etcd.start_member(1);
     let ready = late.wait_for("serving gRPC");
     late.addr = ready["fields"]["addr"].as_str().unwrap().to_owned();
-    let mut w = Writer::new(&urls, 0);
+    // Any of the four may lead now.
+    let mut all = urls.clone();
+    all.push(format!("http://{}", late.addr));
+    let mut w = Writer::new(&all, 0);
     w.install("after", &requests[2]).await;
-    let (_, back) = leader(&urls).await;
+    let (_, back) = leader(&all).await;
     assert!(back >= epoch);
-    let (p, _) = list(&urls[leader(&urls).await.0]).await.unwrap();
+    let (p, _) = list(&all[leader(&all).await.0]).await.unwrap();
     let state = names(&p);
     assert!(
         state.contains("after") && state.contains("before"),
         "{state:?}"
     );
     assert_eq!(state.len(), 7 + usize::from(state.contains("no-quorum")));
-    let late_url = format!("http://{}", late.addr);
-    for url in urls.iter().chain([&late_url]) {
+    for url in &all {
         eventually(
             "every replica has the leader's state after quorum returns",
             Duration::from_secs(30),
