@@ -41,7 +41,7 @@ timed() { # label command...: wall seconds and peak RSS
 for run in $(seq "$RUNS"); do
     echo "-- run $run"
     timed "cpnctl path --requests --json" $B/cpnctl path --topology "$W/net.yaml" --requests "$W/requests.jsonl" --json
-    answered=$(grep -c '"primary"' "$W/out" || true)
+    answered=$(grep -c '"path"' "$W/out" || true)
     echo "   ($answered answered)"
     timed "plain Dijkstra per request" $B/examples/plain_dijkstra "$W/net.yaml" "$W/requests.jsonl"
     timed "cpnctl topology check (load alone)" $B/cpnctl topology check "$W/net.yaml"
