@@ -202,20 +202,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_standby_mirrors_the_leaders_policies_and_sequences() {
+    /// A leader whose commits a test reads (group commits).
+    fn captured_leader() -> (Controller, Commits) {
         let mut leader = controller();
         let captured = Capture::default();
         let seen = captured.0.clone();
         leader.set_store(Box::new(captured));
         leader.defer_commits();
-        let mut standby = controller();
-        let request = crate::document::parse_request("{from: bj-ct, to: tj-cu}").unwrap();
-        leader.install("p1", request.clone()).unwrap();
-        leader.install("p2", request).unwrap();
-        leader.flush().unwrap();
-        leader.remove("p1").unwrap();
-        leader.flush().unwrap();
+        (leader, seen)
+    }
+
+    /// Every commit captured so far, followed whole, in order.
+    fn follow_all(standby: &mut Controller, seen: &Commits) {
         for (batch, log) in seen.lock().unwrap().drain(..) {
             standby
                 .follow(Followed {
@@ -225,6 +223,19 @@ mod tests {
                 })
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn a_standby_mirrors_the_leaders_policies_and_sequences() {
+        let (mut leader, seen) = captured_leader();
+        let mut standby = controller();
+        let request = crate::document::parse_request("{from: bj-ct, to: tj-cu}").unwrap();
+        leader.install("p1", request.clone()).unwrap();
+        leader.install("p2", request).unwrap();
+        leader.flush().unwrap();
+        leader.remove("p1").unwrap();
+        leader.flush().unwrap();
+        follow_all(&mut standby, &seen);
         let names: Vec<&str> = standby.policies().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["p2"]);
         assert_eq!(standby.last_sequence(), leader.last_sequence());
@@ -250,30 +261,14 @@ mod tests {
 
     #[test]
     fn a_standby_takes_over_committing_only_what_the_old_leader_left_half_written() {
-        let mut leader = controller();
-        let captured = Capture::default();
-        let seen = captured.0.clone();
-        leader.set_store(Box::new(captured));
-        leader.defer_commits();
+        let (mut leader, seen) = captured_leader();
         let mut standby = controller();
         let request = crate::document::parse_request("{from: bj-ct, to: tj-cu}").unwrap();
         leader.install("moves", request).unwrap();
         let request = crate::document::parse_request("{from: gz-ct, to: sz-ct}").unwrap();
         leader.install("stays", request).unwrap();
         leader.flush().unwrap();
-        let follow_all =
-            |standby: &mut Controller, batches: Vec<(crate::store::Batch, Vec<LogRecord>)>| {
-                for (batch, log) in batches {
-                    standby
-                        .follow(Followed {
-                            topology: batch.topology,
-                            policies: batch.policies,
-                            log,
-                        })
-                        .unwrap();
-                }
-            };
-        follow_all(&mut standby, seen.lock().unwrap().drain(..).collect());
+        follow_all(&mut standby, &seen);
 
         // Every group followed whole: nothing would need committing.
         assert!(standby.unsettled.is_empty());
