@@ -637,55 +637,6 @@ impl Controller {
         }
     }
 
-    /// Takes stored policy records onto the current topology (which holds no
-    /// reservations yet), in install order, and commits what changed (and the
-    /// topology, when `commit_topology`).
-    fn adopt(
-        &mut self,
-        mut records: Vec<crate::store::PolicyRecord>,
-        commit_topology: bool,
-    ) -> Result<Vec<String>, ControllerError> {
-        records.sort_by_key(|r| r.order);
-        let now = now_ms();
-        let mut t = self.topology.clone();
-        let mut changed = Vec::new();
-        let mut policies = BTreeMap::new();
-        for record in records {
-            let (mut policy, kind) = rebuild::adopt_record(&self.engine, &mut t, record);
-            policy.southbound = self.unpushed();
-            if kind.is_some() {
-                policy.times.updated = now;
-            }
-            if let Some(kind) = kind {
-                changed.push((policy.name.clone(), kind));
-            }
-            policies.insert(policy.name.clone(), policy);
-        }
-        let mut batch = Batch {
-            topology: commit_topology.then(|| topology_state(&t)),
-            sequence: self.log.last() + changed.len() as u64,
-            ..Default::default()
-        };
-        for (n, _) in &changed {
-            batch.put(policies[n].record(&t));
-        }
-        if !batch.is_empty() {
-            self.persist(batch)?;
-        }
-        self.topology = t;
-        self.index = PolicyIndex::default();
-        for p in policies.values() {
-            self.index.add(&self.topology, p);
-        }
-        self.policies = policies;
-        for (name, kind) in &changed {
-            let p = &self.policies[name];
-            let (headend, version) = (p.request.from.clone(), p.version);
-            self.record_change(*kind, name, &headend, version);
-        }
-        Ok(changed.into_iter().map(|(n, _)| n).collect())
-    }
-
     /// Re-evaluates `full` (may move to a better placement) and `reencode`
     /// (kept unless broken) on the working topology `t`, commits the changes
     /// (and `t` when `commit_topology`), then makes them live.

@@ -2,13 +2,16 @@
 //! stored policy onto a topology (after a restart, or onto a replacement
 //! topology), re-checked and re-reserved, re-placed where it no longer holds.
 
-use super::ControllerError;
+use std::collections::BTreeMap;
+
+use super::index::PolicyIndex;
 use super::log::ChangeKind;
 use super::policy::{Policy, PolicyState, Southbound, Times, now_ms};
+use super::{ControllerError, topology_state};
 use crate::document::resolve;
 use crate::engine::{Engine, Metrics, PathAnswer, PathRequest, Placement, QueryError};
 use crate::model::{Topology, TopologyBuilder};
-use crate::store::{PathRecord, PolicyRecord, StateRecord, StoreError};
+use crate::store::{Batch, PathRecord, PolicyRecord, StateRecord, StoreError};
 use crate::topology_file::TopologyDocument;
 
 /// The stored topology, with its down routers.
@@ -189,4 +192,55 @@ pub fn adopt_record(
         policy.version += 1;
     }
     (policy, kind)
+}
+
+impl super::Controller {
+    /// Takes stored policy records onto the current topology (which holds no
+    /// reservations yet), in install order, and commits what changed (and the
+    /// topology, when `commit_topology`).
+    pub(super) fn adopt(
+        &mut self,
+        mut records: Vec<crate::store::PolicyRecord>,
+        commit_topology: bool,
+    ) -> Result<Vec<String>, ControllerError> {
+        records.sort_by_key(|r| r.order);
+        let now = now_ms();
+        let mut t = self.topology.clone();
+        let mut changed = Vec::new();
+        let mut policies = BTreeMap::new();
+        for record in records {
+            let (mut policy, kind) = adopt_record(&self.engine, &mut t, record);
+            policy.southbound = self.unpushed();
+            if kind.is_some() {
+                policy.times.updated = now;
+            }
+            if let Some(kind) = kind {
+                changed.push((policy.name.clone(), kind));
+            }
+            policies.insert(policy.name.clone(), policy);
+        }
+        let mut batch = Batch {
+            topology: commit_topology.then(|| topology_state(&t)),
+            sequence: self.log.last() + changed.len() as u64,
+            ..Default::default()
+        };
+        for (n, _) in &changed {
+            batch.put(policies[n].record(&t));
+        }
+        if !batch.is_empty() {
+            self.persist(batch)?;
+        }
+        self.topology = t;
+        self.index = PolicyIndex::default();
+        for p in policies.values() {
+            self.index.add(&self.topology, p);
+        }
+        self.policies = policies;
+        for (name, kind) in &changed {
+            let p = &self.policies[name];
+            let (headend, version) = (p.request.from.clone(), p.version);
+            self.record_change(*kind, name, &headend, version);
+        }
+        Ok(changed.into_iter().map(|(n, _)| n).collect())
+    }
 }
