@@ -7,6 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
+use common::cli::json;
 use common::daemon::{self, Daemon};
 
 fn lab() -> String {
@@ -31,15 +32,6 @@ fn cpnctl(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

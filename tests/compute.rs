@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
+use common::cli::cpnctl_on;
 use common::server::{TestServer, lab, lab_at, start_mock, start_pushing, start_with};
 use common::wait::eventually;
 use cpn::api::access::token_hash;
@@ -423,14 +423,6 @@ async fn a_silent_reporter_turns_stale_then_lost_and_its_jobs_move() {
     s.stop().await;
 }
 
-fn cpnctl(server: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cpnctl"))
-        .args(["--server", server])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 /// Serves `body` as a Prometheus text endpoint (HTTP/1.1, one response per
 /// connection) until the test ends.
 async fn exporter(body: &'static str) -> String {
@@ -458,7 +450,7 @@ async fn cpnctl_reports_once_and_from_a_prometheus_endpoint() {
         Box::new(MemoryStore::default()),
     ))
     .await;
-    let ok = cpnctl(
+    let ok = cpnctl_on(
         &s.url,
         &[
             "dc",
@@ -489,12 +481,12 @@ async fn cpnctl_reports_once_and_from_a_prometheus_endpoint() {
             "has no hpc pool",
         ),
     ] {
-        let out = cpnctl(&s.url, &[&["dc", "report"][..], &args[..]].concat());
+        let out = cpnctl_on(&s.url, &[&["dc", "report"][..], &args[..]].concat());
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
     }
-    let bad = cpnctl(
+    let bad = cpnctl_on(
         &s.url,
         &["dc", "report", "--datacenter", "dc-north", "--pool", "tpu"],
     );
@@ -521,7 +513,7 @@ pools:
         ),
     )
     .unwrap();
-    let out = cpnctl(
+    let out = cpnctl_on(
         &s.url,
         &["dc", "reporter", "--map", map.to_str().unwrap(), "--once"],
     );
@@ -543,7 +535,7 @@ pools:
     assert_eq!(north.available_tflops, 120.0);
     assert_eq!(north.health, pb::PoolHealth::Degraded as i32);
     // `cpnctl topology` shows health and reporter state.
-    let shown = cpnctl(&s.url, &["topology"]);
+    let shown = cpnctl_on(&s.url, &["topology"]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("degraded, reporter live"), "{text}");
     s.stop().await;

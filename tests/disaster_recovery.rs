@@ -7,24 +7,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::cli::{cpnctl_on, json};
 use common::daemon;
 use common::wait::eventually;
 use cpn::proto::v1 as pb;
 use cpn::proto::v1::mock_control_client::MockControlClient;
 use cpn::proto::v1::router_agent_client::RouterAgentClient;
 use tonic::transport::Channel;
-
-fn cpnctl(server: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpnctl"))
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// `cpnctl dc report`: dc-north's AI pool has `health`; taken.
 fn report_health(server: &str, health: &str) {
@@ -38,22 +29,12 @@ fn report_health(server: &str, health: &str) {
         "--health",
         health,
     ];
-    let out = cpnctl(server, &args);
+    let out = cpnctl_on(server, &args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// The JSON a successful cpnctl call printed.
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn channel(addr: &str) -> Channel {
@@ -108,11 +89,7 @@ fn last_sid(policy: &serde_json::Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
-    let agent = daemon::spawn(
-        env!("CARGO_BIN_EXE_cpn-router"),
-        &["--mock", "--listen", "127.0.0.1:0"],
-        "serving the mock router agent",
-    );
+    let agent = daemon::mock_agent();
     let dir = tempfile::tempdir().unwrap();
     let topology = dir.path().join("lab.yaml");
     std::fs::write(&topology, common::server::lab_yaml_at(&agent.addr)).unwrap();
@@ -133,9 +110,9 @@ async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
         "serving gRPC",
     );
     let server = format!("http://{}", cpnd.addr);
-    let show = || json(&cpnctl(&server, &["policy", "show", "dr", "--json"]));
+    let show = || json(&cpnctl_on(&server, &["policy", "show", "dr", "--json"]));
 
-    let installed = json(&cpnctl(
+    let installed = json(&cpnctl_on(
         &server,
         &[
             "policy",
@@ -175,7 +152,7 @@ async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
     // Beijing is back: the job stays on the standby until failed back.
     report_health(&server, "up");
     assert_eq!(show()["datacenter"], standby.as_str());
-    let back = json(&cpnctl(&server, &["policy", "failback", "dr", "--json"]));
+    let back = json(&cpnctl_on(&server, &["policy", "failback", "dr", "--json"]));
     assert_eq!(back["datacenter"], "dc-north");
     assert!(back.get("failed_over_from").is_none(), "{back:#}");
     wait_held(
@@ -184,7 +161,7 @@ async fn a_job_fails_over_to_its_standby_and_back_across_real_processes() {
         &last_sid(&back),
     )
     .await;
-    let again = cpnctl(&server, &["policy", "failback", "dr"]);
+    let again = cpnctl_on(&server, &["policy", "failback", "dr"]);
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("has not failed over"), "{stderr}");

@@ -234,11 +234,7 @@ async fn a_paused_leader_is_fenced_and_becomes_a_standby() {
     }
     let etcd = EtcdCluster::start(3).await;
     let store = etcd.store_url();
-    let agent = common::daemon::spawn(
-        env!("CARGO_BIN_EXE_cpn-router"),
-        &["--mock", "--listen", "127.0.0.1:0"],
-        "serving the mock router agent",
-    );
+    let agent = common::daemon::mock_agent();
     let dir = tempfile::tempdir().unwrap();
     let topology = dir.path().join("lab.yaml");
     std::fs::write(&topology, common::server::lab_yaml_at(&agent.addr)).unwrap();

@@ -26,6 +26,15 @@ pub fn spawn(bin: &str, args: &[&str], ready: &str) -> Daemon {
     daemon
 }
 
+/// A `cpn-router --mock` agent on a free loopback port.
+pub fn mock_agent() -> Daemon {
+    spawn(
+        env!("CARGO_BIN_EXE_cpn-router"),
+        &["--mock", "--listen", "127.0.0.1:0"],
+        "serving the mock router agent",
+    )
+}
+
 /// Starts `bin` with `args` plus `--log-format json` without waiting for
 /// anything (see [`Daemon::wait_for`]).
 pub fn start(bin: &str, args: &[&str]) -> Daemon {

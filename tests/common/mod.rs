@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod certs;
+pub mod cli;
 pub mod console;
 pub mod csid_oracle;
 pub mod daemon;
