@@ -27,15 +27,13 @@ use crate::topology_file::TopologyDocument;
 /// How long to wait before reading again after a failure.
 const RETRY: Duration = Duration::from_millis(300);
 
-/// A store that hands out one snapshot, once, and drops writes: a standby
-/// opens its controller from it (re-checking every policy writes nothing).
-/// Taken, not copied: a million policies are gigabytes.
-struct Snapshot(std::sync::Mutex<Option<Stored>>);
+/// Drops every write: a standby opens its controller on a snapshot
+/// through it (re-checking every policy writes nothing).
+struct Discard;
 
-impl Store for Snapshot {
+impl Store for Discard {
     fn load(&self) -> Result<Stored, StoreError> {
-        let taken = self.0.lock().expect("not poisoned").take();
-        taken.ok_or_else(|| StoreError("the snapshot was loaded already".into()))
+        Ok(Stored::default())
     }
     fn commit(&mut self, _: &Batch) -> Result<(), StoreError> {
         Ok(())
@@ -58,7 +56,7 @@ pub async fn standby_state(
         return Ok(None);
     };
     let topology = (doc, stored.down_routers.clone());
-    let snapshot = Snapshot(std::sync::Mutex::new(Some(stored)));
+    let snapshot = store::Preloaded::new(stored, Discard);
     let config = config.clone();
     let opened =
         tokio::task::spawn_blocking(move || Controller::open(Box::new(snapshot), None, config))

@@ -18,13 +18,12 @@ use tokio::sync::{mpsc, watch};
 use super::client::{Etcd, EtcdError, put};
 use super::election::{Campaign, Session, campaign, resign};
 use super::follow::{self, standby_state};
-use super::store::{EtcdStore, Fence};
+use super::store::{EtcdStore, Fence, Preloaded};
 use super::{Config, Layout, Member, Status};
 use crate::controller::actor::{ControllerHandle, Role};
 use crate::controller::{self, Controller, ControllerError};
 use crate::model::Topology;
 use crate::proto::etcd::etcdserverpb as pb;
-use crate::store::Stored;
 
 /// How often a standby campaigns (a read when someone leads): a dead
 /// leader is replaced within the lease TTL plus this.
@@ -194,10 +193,7 @@ impl Replica {
         // controller error.
         let (stored, revision) = super::store::load(&self.etcd, &self.layout).await?;
         self.status.revision.fetch_max(revision, Ordering::SeqCst);
-        let store = Preloaded {
-            stored: std::sync::Mutex::new(Some(stored)),
-            store,
-        };
+        let store = Preloaded::new(stored, store);
         let (initial, config) = (self.initial.clone(), self.controller.clone());
         let c =
             tokio::task::spawn_blocking(move || Controller::open(Box::new(store), initial, config))
@@ -411,33 +407,6 @@ struct Won {
     /// `CaughtUp` when the state followed includes every revision up to
     /// the epoch; else it must be read again.
     caught_up: follow::Ended,
-}
-
-/// A store that hands out state already read (taken, not copied: a
-/// million policies are gigabytes), and writes to `store`.
-struct Preloaded {
-    stored: std::sync::Mutex<Option<Stored>>,
-    store: EtcdStore,
-}
-
-impl crate::store::Store for Preloaded {
-    fn load(&self) -> Result<Stored, crate::store::StoreError> {
-        let taken = self.stored.lock().expect("not poisoned").take();
-        taken.map_or_else(|| self.store.load(), Ok)
-    }
-    fn commit(&mut self, batch: &crate::store::Batch) -> Result<(), crate::store::StoreError> {
-        self.store.commit(batch)
-    }
-    fn replicates_log(&self) -> bool {
-        self.store.replicates_log()
-    }
-    fn commit_logged(
-        &mut self,
-        batch: &crate::store::Batch,
-        log: &[crate::store::LogRecord],
-    ) -> Result<(), crate::store::StoreError> {
-        self.store.commit_logged(batch, log)
-    }
 }
 
 /// A replica waiting for etcd at start: every failure is logged with how

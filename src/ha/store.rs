@@ -174,6 +174,40 @@ impl Store for EtcdStore {
     }
 }
 
+/// A store that hands out state already read, once (taken, not copied: a
+/// million policies are gigabytes), and otherwise is `store`: a controller
+/// opens on what was read, and writes where `store` writes.
+pub struct Preloaded<S> {
+    stored: std::sync::Mutex<Option<Stored>>,
+    store: S,
+}
+
+impl<S> Preloaded<S> {
+    /// `stored` for the first load, `store` for everything else.
+    pub fn new(stored: Stored, store: S) -> Preloaded<S> {
+        Preloaded {
+            stored: std::sync::Mutex::new(Some(stored)),
+            store,
+        }
+    }
+}
+
+impl<S: Store> Store for Preloaded<S> {
+    fn load(&self) -> Result<Stored, StoreError> {
+        let taken = self.stored.lock().expect("not poisoned").take();
+        taken.map_or_else(|| self.store.load(), Ok)
+    }
+    fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        self.store.commit(batch)
+    }
+    fn replicates_log(&self) -> bool {
+        self.store.replicates_log()
+    }
+    fn commit_logged(&mut self, batch: &Batch, log: &[LogRecord]) -> Result<(), StoreError> {
+        self.store.commit_logged(batch, log)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
