@@ -540,3 +540,63 @@ async fn health_and_reflection_are_served() {
     }
     s.stop().await;
 }
+
+/// h-x-d (fast) and h-y-d (slow) tie on IGP: a list over h-x-d must pin x
+/// until y-d fails.
+const TWO_WAYS: &str = "
+version: 1
+name: two-ways
+operators: [{id: op}]
+routers:
+  - {id: h, operator: op, locator: 'fc00:1::/32'}
+  - {id: x, operator: op, locator: 'fc00:2::/32'}
+  - {id: y, operator: op, locator: 'fc00:3::/32'}
+  - {id: d, operator: op, locator: 'fc00:4::/32'}
+links:
+  - {a: h, b: x, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
+  - {a: x, b: d, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
+  - {a: h, b: y, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
+  - {a: y, b: d, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
+datacenters:
+  - {id: dc, attach: [d], pools: [{kind: ai, tflops: 100, memory_gb: 100}]}
+";
+
+#[tokio::test]
+async fn an_idle_controller_shortens_the_lists_a_failure_left_long() {
+    let t = cpn::topology_file::parse_str(TWO_WAYS, "two-ways.yaml").unwrap();
+    let s = start(Some(t), Box::new(MemoryStore::default())).await;
+    let mut c = PolicyServiceClient::new(s.channel().await);
+    let mut stream = c
+        .watch_policies(pb::WatchPoliciesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let job = install(&s, "job", "{from: h, compute: {kind: ai, tflops: 1}}")
+        .await
+        .unwrap();
+    assert_eq!(job.path, ["h", "x", "d"]);
+    assert_eq!(job.segments.len(), 2);
+    // The failure cuts nothing the job uses: the event's answer names no
+    // policy, the list it keeps still steers right...
+    assert!(event(&s, "{link_down: y-d}").await.unwrap().is_empty());
+    // ...and the controller, idle, shortens it: the next change is that.
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let change = tokio::time::timeout(std::time::Duration::from_secs(30), stream.next())
+            .await
+            .expect("a change within 30 s")
+            .unwrap()
+            .unwrap();
+        seen.push(change);
+    }
+    assert_eq!(
+        pb::ChangeKind::try_from(seen[1].kind).unwrap(),
+        pb::ChangeKind::Updated
+    );
+    let after = convert::policy_from_pb(seen[1].policy.as_ref().unwrap()).unwrap();
+    assert_eq!(after.path, job.path);
+    assert_eq!(after.segments.len(), 1);
+    assert_eq!(after.version, 2);
+    drop(stream);
+    s.stop().await;
+}

@@ -16,11 +16,25 @@ pub struct Touched {
     pub routers: Vec<RouterIx>,
     /// Pools whose load changed.
     pub pools: Vec<(DatacenterIx, PoolKind)>,
-    /// Operators whose IGP shortest paths may have moved.
-    pub igp_operators: Vec<OperatorIx>,
+    /// Operators whose IGP shortest paths may have moved, and how.
+    pub igp: Vec<(OperatorIx, IgpMove)>,
     /// True when capacity or connectivity may have been freed (down
     /// policies deserve another try).
     pub may_free: bool,
+}
+
+/// How an event moved an operator's IGP shortest paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IgpMove {
+    /// Paths only got longer or went away (a link or router down, a dearer
+    /// metric). A segment list that avoids the element still steers over
+    /// exactly its path: each stretch it leaves to the IGP kept its cost and
+    /// nothing got cheaper, so it is still the unique shortest path. Fewer
+    /// equal-cost alternatives may let a shorter list do, no more.
+    Longer,
+    /// Some path may be shorter or new (a link or router up, a cheaper
+    /// metric): a segment list may now steer elsewhere.
+    Shorter,
 }
 
 fn link(t: &Topology, field: &str, id: &str) -> Result<LinkIx, FieldError> {
@@ -33,10 +47,32 @@ fn router(t: &Topology, field: &str, id: &str) -> Result<RouterIx, FieldError> {
         .ok_or_else(|| FieldError::new(field, format!("unknown router `{id}`")))
 }
 
-fn intra_operators(t: &Topology, l: LinkIx) -> Vec<OperatorIx> {
+/// The operator whose IGP link `l` is (none for a peering link), with how
+/// going from `before` (up, IGP metric) to the link's state now moved it.
+fn intra_operator(t: &Topology, l: LinkIx, before: (bool, u32)) -> Vec<(OperatorIx, IgpMove)> {
     let (a, b) = t.link_ends(l);
     let (oa, ob) = (t.router(a).operator, t.router(b).operator);
-    if oa == ob { vec![oa] } else { Vec::new() }
+    let now = t.link(l);
+    let shorter = now.up && (!before.0 || now.igp < before.1);
+    let how = if shorter {
+        IgpMove::Shorter
+    } else {
+        IgpMove::Longer
+    };
+    if oa == ob {
+        vec![(oa, how)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// How a router going up or down moves its operator's IGP.
+fn router_move(up: bool) -> IgpMove {
+    if up {
+        IgpMove::Shorter
+    } else {
+        IgpMove::Longer
+    }
 }
 
 /// Checks and applies `event` to `t`. Nothing is changed on error.
@@ -46,9 +82,10 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
         EventDoc::LinkDown(id) | EventDoc::LinkUp(id) => {
             let up = matches!(event, EventDoc::LinkUp(_));
             let l = link(t, if up { "link_up" } else { "link_down" }, id)?;
+            let before = (t.link(l).up, t.link(l).igp);
             t.link_mut(l).up = up;
             touched.links.push(l);
-            touched.igp_operators = intra_operators(t, l);
+            touched.igp = intra_operator(t, l, before);
             touched.may_free = up;
         }
         EventDoc::RouterDown(id) | EventDoc::RouterUp(id) => {
@@ -56,7 +93,7 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
             let r = router(t, if up { "router_up" } else { "router_down" }, id)?;
             t.set_router_up(r, up);
             touched.routers.push(r);
-            touched.igp_operators = vec![t.router(r).operator];
+            touched.igp = vec![(t.router(r).operator, router_move(up))];
             touched.may_free = up;
         }
         EventDoc::SetLink(s) => {
@@ -79,6 +116,7 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
             // What can move IGP shortest paths goes through `link_mut`
             // (IGP caches start again); the rest (a measured delay, say)
             // leaves them valid.
+            let before = (cur.up, cur.igp);
             if s.igp.is_some() || s.up.is_some() {
                 let link = t.link_mut(l);
                 link.igp = s.igp.unwrap_or(link.igp);
@@ -105,7 +143,7 @@ pub fn apply(t: &mut Topology, event: &EventDoc) -> Result<Touched, FieldError> 
                 t.set_link_load(l, used);
             }
             if s.igp.is_some() || s.up.is_some() {
-                touched.igp_operators = intra_operators(t, l);
+                touched.igp = intra_operator(t, l, before);
             }
             touched.links.push(l);
             touched.may_free = true;

@@ -3,8 +3,11 @@
 //! inside the index (four bytes per entry, not a name), so that indexing
 //! 100,000 policies costs little memory.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
+
+// Policy numbers are ours, not an attacker's: a fast hash, not SipHash.
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::policy::{Policy, PolicyState};
 use crate::model::{DatacenterIx, LinkIx, OperatorIx, PoolKind, RouterIx, Topology};
@@ -15,17 +18,17 @@ pub struct PolicyIndex {
     ids: HashMap<String, u32>,
     names: Vec<String>,
     free: Vec<u32>,
-    by_link: HashMap<LinkIx, HashSet<u32>>,
-    by_router: HashMap<RouterIx, HashSet<u32>>,
-    by_pool: HashMap<(DatacenterIx, PoolKind), HashSet<u32>>,
-    by_operator: HashMap<OperatorIx, HashSet<u32>>,
+    by_link: FxHashMap<LinkIx, FxHashSet<u32>>,
+    by_router: FxHashMap<RouterIx, FxHashSet<u32>>,
+    by_pool: FxHashMap<(DatacenterIx, PoolKind), FxHashSet<u32>>,
+    by_operator: FxHashMap<OperatorIx, FxHashSet<u32>>,
     down: BTreeSet<String>,
     /// Up, but without the backup their protection asks for, or the
     /// standby they ask for.
     unprotected: BTreeSet<String>,
 }
 
-/// What one policy uses.
+/// What one policy uses, each list sorted and without repeats.
 struct Uses {
     links: Vec<LinkIx>,
     routers: Vec<RouterIx>,
@@ -56,6 +59,12 @@ fn uses(t: &Topology, p: &Policy) -> Option<Uses> {
             u.pools.push((dc, kind));
         }
     }
+    u.links.sort_unstable();
+    u.links.dedup();
+    u.routers.sort_unstable();
+    u.routers.dedup();
+    u.pools.sort_unstable();
+    u.pools.dedup();
     u.operators.sort_unstable();
     u.operators.dedup();
     Some(u)
@@ -79,13 +88,15 @@ fn lacks_backup(p: &Policy) -> bool {
     (protected && p.answer().is_some_and(|a| a.backup.is_none())) || lacks_standby
 }
 
-fn insert<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {
+type ById<K> = FxHashMap<K, FxHashSet<u32>>;
+
+fn insert<K: Hash + Eq + Copy>(map: &mut ById<K>, keys: &[K], id: u32) {
     for k in keys {
         map.entry(*k).or_default().insert(id);
     }
 }
 
-fn remove<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], id: u32) {
+fn remove<K: Hash + Eq + Copy>(map: &mut ById<K>, keys: &[K], id: u32) {
     for k in keys {
         if let Some(set) = map.get_mut(k) {
             set.remove(&id);
@@ -94,6 +105,24 @@ fn remove<K: Hash + Eq + Copy>(map: &mut HashMap<K, HashSet<u32>>, keys: &[K], i
             }
         }
     }
+}
+
+/// Moves `id` from the keys of `old` to those of `new` (both sorted),
+/// leaving the keys in both alone: a re-placed policy mostly keeps its
+/// operators and many of its routers, and their sets are the largest.
+fn shift<K: Hash + Ord + Copy>(map: &mut ById<K>, old: &[K], new: &[K], id: u32) {
+    let gone: Vec<K> = old
+        .iter()
+        .filter(|k| new.binary_search(k).is_err())
+        .copied()
+        .collect();
+    let came: Vec<K> = new
+        .iter()
+        .filter(|k| old.binary_search(k).is_err())
+        .copied()
+        .collect();
+    remove(map, &gone, id);
+    insert(map, &came, id);
 }
 
 impl PolicyIndex {
@@ -143,7 +172,26 @@ impl PolicyIndex {
         self.free.push(id);
     }
 
-    fn named<'a>(&'a self, ids: Option<&'a HashSet<u32>>) -> impl Iterator<Item = &'a String> {
+    /// Re-indexes a policy that was indexed as `old` and is now `new`.
+    pub fn replace(&mut self, t: &Topology, old: &Policy, new: &Policy) {
+        let id = self.ids.get(&old.name).copied();
+        let (Some(id), Some(a), Some(b)) = (id, uses(t, old), uses(t, new)) else {
+            self.remove(t, old);
+            self.add(t, new);
+            return;
+        };
+        if lacks_backup(new) {
+            self.unprotected.insert(new.name.clone());
+        } else {
+            self.unprotected.remove(&new.name);
+        }
+        shift(&mut self.by_link, &a.links, &b.links, id);
+        shift(&mut self.by_router, &a.routers, &b.routers, id);
+        shift(&mut self.by_pool, &a.pools, &b.pools, id);
+        shift(&mut self.by_operator, &a.operators, &b.operators, id);
+    }
+
+    fn named<'a>(&'a self, ids: Option<&'a FxHashSet<u32>>) -> impl Iterator<Item = &'a String> {
         ids.into_iter()
             .flatten()
             .map(|&id| &self.names[id as usize])
@@ -167,6 +215,17 @@ impl PolicyIndex {
     /// Policies whose paths cross the operator's routers.
     pub fn in_operator(&self, op: OperatorIx) -> impl Iterator<Item = &String> {
         self.named(self.by_operator.get(&op))
+    }
+
+    /// The index numbers of the policies whose paths cross the operator's
+    /// routers (see [`PolicyIndex::name`]).
+    pub fn ids_in_operator(&self, op: OperatorIx) -> impl Iterator<Item = u32> + '_ {
+        self.by_operator.get(&op).into_iter().flatten().copied()
+    }
+
+    /// The policy an index number stands for now, if any.
+    pub fn name(&self, id: u32) -> Option<&String> {
+        self.names.get(id as usize).filter(|n| !n.is_empty())
     }
 
     /// Policies that wait for something to be freed: down, or up without

@@ -32,13 +32,14 @@ mod reports;
 mod retries;
 mod scope;
 mod standby;
+mod tidy;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Instant, SystemTime};
 
 pub use desired::{PREFERENCE, binding_sid, color, distinguisher};
-pub use events::Touched;
+pub use events::{IgpMove, Touched};
 pub use follow::Followed;
 pub use log::{Change, ChangeKind, ChangeLog, Entry, Logged, ResumeError};
 pub use policy::{
@@ -201,6 +202,9 @@ pub struct Controller {
     /// hold here (re-placed or down), with the change they underwent: a
     /// standby that takes over commits them (see `follow.rs`).
     unsettled: BTreeMap<String, ChangeKind>,
+    /// Policies a failure left with segment lists that may be longer than
+    /// needed, re-encoded when idle (see `tidy.rs`).
+    untidy: tidy::Untidy,
 }
 
 impl Controller {
@@ -267,6 +271,7 @@ impl Controller {
             southbound_off: false,
             standby: false,
             unsettled: BTreeMap::new(),
+            untidy: tidy::Untidy::default(),
         }
     }
 
@@ -574,7 +579,7 @@ impl Controller {
             touched.links.extend(one.links);
             touched.routers.extend(one.routers);
             touched.pools.extend(one.pools);
-            touched.igp_operators.extend(one.igp_operators);
+            touched.igp.extend(one.igp);
             touched.may_free |= one.may_free;
         }
         let mut full = BTreeSet::new();
@@ -590,10 +595,19 @@ impl Controller {
         if touched.may_free {
             full.extend(self.index.waiting().cloned());
         }
-        touched.igp_operators.sort_unstable();
-        touched.igp_operators.dedup();
+        // Where an IGP path may have got shorter, segment lists may steer
+        // elsewhere now: re-encoded at once. Where paths only got longer,
+        // they still steer right and may only be shortened: left to `tidy`.
+        touched.igp.sort_unstable();
+        touched.igp.dedup();
+        let shorter: BTreeSet<_> = touched
+            .igp
+            .iter()
+            .filter(|(_, how)| *how == IgpMove::Shorter)
+            .map(|&(op, _)| op)
+            .collect();
         let mut reencode = BTreeSet::new();
-        for &op in &touched.igp_operators {
+        for &op in &shorter {
             reencode.extend(
                 self.index
                     .in_operator(op)
@@ -608,6 +622,11 @@ impl Controller {
             reencode.into_iter().collect(),
             true,
         )?;
+        for &(op, _) in &touched.igp {
+            if !shorter.contains(&op) {
+                self.untidy.mark(&self.index, op);
+            }
+        }
         let last = self.log.last();
         Ok(EventOutcome {
             affected,
@@ -650,6 +669,9 @@ impl Controller {
         let started = Instant::now();
         let now = now_ms();
         let mut changed: Vec<(Policy, Option<ChangeKind>)> = Vec::new();
+        // Looked at and left as they were (changed ones are stamped as
+        // they are replaced).
+        let mut kept: Vec<&String> = Vec::new();
         let count = full.len() + reencode.len();
         let mut memo = reopt::Memo::default();
         for (name, may_move) in full
@@ -677,24 +699,25 @@ impl Controller {
                     new.times.updated = now;
                 }
                 changed.push((new, outcome.kind));
+            } else {
+                kept.push(name);
             }
         }
         self.stats.reoptimizations += count as u64;
         self.stats.reused_answers += memo.hits;
         self.stats.reoptimization_seconds += started.elapsed().as_secs_f64();
-        let checked: Vec<String> = full.into_iter().chain(reencode).collect();
-        self.commit_changes(t, changed, &checked, commit_topology, now)
+        self.commit_changes(t, changed, &kept, commit_topology, now)
     }
 
     /// Commits re-evaluated policies (and `t` when `commit_topology`), then
     /// makes them live: the working topology, the index, the change log;
-    /// `checked` were looked at (changed or not). Returns the names of the
+    /// `kept` were looked at and did not change. Returns the names of the
     /// policies whose change was announced.
     fn commit_changes(
         &mut self,
         t: Topology,
         changed: Vec<(Policy, Option<ChangeKind>)>,
-        checked: &[String],
+        kept: &[&String],
         commit_topology: bool,
         now: std::time::SystemTime,
     ) -> Result<Vec<String>, ControllerError> {
@@ -711,7 +734,7 @@ impl Controller {
             self.persist(batch)?;
         }
         self.topology = t;
-        for name in checked {
+        for &name in kept {
             if let Some(p) = self.policies.get_mut(name) {
                 p.times.checked = now;
             }
@@ -720,13 +743,12 @@ impl Controller {
         for (mut new, kind) in changed {
             new.times.checked = now;
             let (version, headend) = (new.version, new.request.from.clone());
-            let old = self
+            let slot = self
                 .policies
-                .insert(new.name.clone(), new)
+                .get_mut(&new.name)
                 .expect("re-evaluated policies exist");
-            self.index.remove(&self.topology, &old);
-            let p = &self.policies[&old.name];
-            self.index.add(&self.topology, p);
+            self.index.replace(&self.topology, slot, &new);
+            let old = std::mem::replace(slot, new);
             if let Some(kind) = kind {
                 self.record_change(kind, &old.name, &headend, version);
                 names.push(old.name);

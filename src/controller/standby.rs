@@ -160,14 +160,7 @@ impl Controller {
         new.version += 1;
         let now = now_ms();
         new.times.updated = now;
-        let names = vec![name.to_owned()];
-        self.commit_changes(
-            t,
-            vec![(new, Some(ChangeKind::Updated))],
-            &names,
-            false,
-            now,
-        )?;
+        self.commit_changes(t, vec![(new, Some(ChangeKind::Updated))], &[], false, now)?;
         Ok(self.log.last())
     }
 }

@@ -133,6 +133,42 @@ datacenters:
 }
 
 #[test]
+fn a_failure_off_the_path_leaves_the_list_valid_and_tidying_shortens_it() {
+    let mut c = controller(topology(TWO_WAYS));
+    c.install(
+        "job",
+        parse_request("{from: h, compute: {kind: ai, tflops: 1}}").unwrap(),
+    )
+    .unwrap();
+    let before = c.policy_json("job").unwrap();
+    assert_eq!(before.path, ["h", "x", "d"]);
+    // h-x-d and h-y-d tie on IGP: the list must pin x.
+    assert_eq!(before.segments.len(), 2);
+    // The failure does not cut h-x-d: nothing changes with the event...
+    assert!(event(&mut c, "{link_down: y-d}").is_empty());
+    assert_eq!(c.policy_json("job").unwrap().segments, before.segments);
+    assert_eq!(c.policy_json("job").unwrap().version, 1);
+    assert_eq!(c.untidy(), 1);
+    // ...and once idle the list is the one a fresh query gives: h-x-d is
+    // now the only IGP path, End.DT6 alone.
+    assert_eq!(c.settle().unwrap(), ["job"]);
+    assert_eq!(c.untidy(), 0);
+    let after = c.policy_json("job").unwrap();
+    assert_eq!(after.path, before.path);
+    assert_eq!(after.segments.len(), 1);
+    assert_eq!(after.version, 2);
+    let fresh = c
+        .query(&parse_request("{from: h, compute: {kind: ai, tflops: 1}}").unwrap())
+        .unwrap();
+    assert_eq!(fresh.primary.segments.len(), 1);
+    // The link back up may shorten IGP paths: re-encoded at once, in the
+    // event's own commit.
+    assert_eq!(event(&mut c, "{link_up: y-d}"), ["job"]);
+    assert_eq!(c.policy_json("job").unwrap().segments, before.segments);
+    assert_eq!(c.untidy(), 0);
+}
+
+#[test]
 fn pool_load_moves_the_policies_in_that_pool() {
     let mut c = controller(topology(&TWO_WAYS.replace(
         "  - {id: dc, attach: [d], pools: [{kind: ai, tflops: 100, memory_gb: 100}]}",

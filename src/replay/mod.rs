@@ -382,10 +382,17 @@ fn run_step(c: &mut Controller, action: &Action) -> Seen {
             Ok(i) => Seen::policy(&i.policy),
             Err(e) => Seen::error(e.to_string()),
         },
-        Action::Event(e) => match c.apply_event(e) {
-            Ok(outcome) => {
+        // The state the event leads to once the controller is idle: the
+        // segment lists a failure left long are shortened too.
+        Action::Event(e) => match c
+            .apply_event(e)
+            .and_then(|outcome| Ok((outcome, c.settle()?)))
+        {
+            Ok((outcome, tidied)) => {
                 let mut changed = outcome.affected;
+                changed.extend(tidied);
                 changed.sort();
+                changed.dedup();
                 Seen {
                     affected: Some(changed),
                     ..Default::default()

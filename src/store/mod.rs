@@ -125,7 +125,11 @@ impl Batch {
         if later.topology.is_some() {
             self.topology = later.topology;
         }
-        self.policies.extend(later.policies);
+        if self.policies.is_empty() {
+            self.policies = later.policies;
+        } else {
+            self.policies.extend(later.policies);
+        }
         self.sequence = self.sequence.max(later.sequence);
     }
 

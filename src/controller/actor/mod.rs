@@ -438,9 +438,22 @@ impl Actor {
         loop {
             let first = match carried.take() {
                 Some(c) => c,
-                None => match rx.blocking_recv() {
-                    Some(c) => c,
-                    None => break,
+                None => match rx.try_recv() {
+                    Ok(c) => c,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                    Err(mpsc::error::TryRecvError::Empty) if self.c.untidy() > 0 => {
+                        // Idle: shorten one slice of the segment lists a
+                        // failure left longer than needed.
+                        if let Err(e) = self.c.tidy(super::tidy::SLICE) {
+                            tracing::warn!(error = %e, "cannot re-encode segment lists");
+                        }
+                        self.finish(&mut replies, false)?;
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => match rx.blocking_recv() {
+                        Some(c) => c,
+                        None => break,
+                    },
                 },
             };
             let alone = first.is_replication();
@@ -459,49 +472,61 @@ impl Actor {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = self.c.flush() {
-                if self.role == Role::Leader {
-                    // Fenced by a newer leader, or etcd is out of reach:
-                    // nothing of this group is acknowledged (the replies
-                    // are dropped), and this replica stops leading; its
-                    // state is reloaded from etcd as a standby.
-                    tracing::error!(error = %e, "cannot commit to etcd; stepping down");
-                    replies.clear();
-                    // Nor are its changes: watchers must not see them.
-                    let _ = self.c.drain_changes(false);
-                    self.become_standby(None);
-                    if let Some(tx) = &self.stepped_down {
-                        let _ = tx.send(());
-                    }
-                    continue;
-                }
-                tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
-                return Err(e);
-            }
-            for reply in replies.drain(..) {
-                reply();
-            }
-            let fresh = self.c.drain_changes(self.changes.receiver_count() > 0);
-            if replaced {
-                // Routers, links or data centers may have come or gone,
-                // SIDs and agents with them (events move no SID): the
-                // outbox hears everything again, as at start, so that a new
-                // router's reader knows all it should hold before it
-                // reconciles.
-                self.push_everything();
-            } else {
-                self.push_changes(&fresh);
-            }
-            for change in fresh {
-                // No watcher is fine.
-                let _ = self.changes.send(change);
-            }
-            self.publish_topology();
+            self.finish(&mut replies, replaced)?;
         }
         // Every handle is gone: persist what is left.
         self.c.flush().inspect_err(|e| {
             tracing::error!(error = %e, "cannot persist state at shutdown");
         })
+    }
+
+    /// Ends a group: commits its writes, then replies, pushes what changed
+    /// (everything after a replacement) and tells watchers. A leader that
+    /// cannot commit steps down, its group unacknowledged; any other replica
+    /// stops.
+    fn finish(
+        &mut self,
+        replies: &mut Vec<Box<dyn FnOnce() + Send>>,
+        replaced: bool,
+    ) -> Result<(), StoreError> {
+        if let Err(e) = self.c.flush() {
+            if self.role == Role::Leader {
+                // Fenced by a newer leader, or etcd is out of reach:
+                // nothing of this group is acknowledged (the replies are
+                // dropped), and this replica stops leading; its state is
+                // reloaded from etcd as a standby.
+                tracing::error!(error = %e, "cannot commit to etcd; stepping down");
+                replies.clear();
+                // Nor are its changes: watchers must not see them.
+                let _ = self.c.drain_changes(false);
+                self.become_standby(None);
+                if let Some(tx) = &self.stepped_down {
+                    let _ = tx.send(());
+                }
+                return Ok(());
+            }
+            tracing::error!(error = %e, "cannot persist state; stopping so that nothing unpersisted is acknowledged");
+            return Err(e);
+        }
+        for reply in replies.drain(..) {
+            reply();
+        }
+        let fresh = self.c.drain_changes(self.changes.receiver_count() > 0);
+        if replaced {
+            // Routers, links or data centers may have come or gone, SIDs
+            // and agents with them (events move no SID): the outbox hears
+            // everything again, as at start, so that a new router's reader
+            // knows all it should hold before it reconciles.
+            self.push_everything();
+        } else {
+            self.push_changes(&fresh);
+        }
+        for change in fresh {
+            // No watcher is fine.
+            let _ = self.changes.send(change);
+        }
+        self.publish_topology();
+        Ok(())
     }
 
     /// Moves the topology counter if the topology changed since it last
