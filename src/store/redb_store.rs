@@ -142,11 +142,11 @@ impl Store for RedbStore {
                     }
                 }
             } else {
-                let mut key = match journal.last().map_err(err)? {
+                let next = match journal.last().map_err(err)? {
                     Some((k, _)) => k.value() + 1,
                     None => 0,
                 };
-                for (name, p) in &batch.policies {
+                for (key, (name, p)) in (next..).zip(&batch.policies) {
                     let record = p
                         .as_ref()
                         .map(serde_json::to_vec)
@@ -154,7 +154,6 @@ impl Store for RedbStore {
                         .map_err(err)?;
                     let bytes = frame(name, record.as_deref());
                     journal.insert(key, bytes.as_slice()).map_err(err)?;
-                    key += 1;
                 }
             }
         }
