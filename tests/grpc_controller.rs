@@ -543,23 +543,7 @@ async fn health_and_reflection_are_served() {
 
 /// h-x-d (fast) and h-y-d (slow) tie on IGP: a list over h-x-d must pin x
 /// until y-d fails.
-const TWO_WAYS: &str = "
-version: 1
-name: two-ways
-operators: [{id: op}]
-routers:
-  - {id: h, operator: op, locator: 'fc00:1::/32'}
-  - {id: x, operator: op, locator: 'fc00:2::/32'}
-  - {id: y, operator: op, locator: 'fc00:3::/32'}
-  - {id: d, operator: op, locator: 'fc00:4::/32'}
-links:
-  - {a: h, b: x, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
-  - {a: x, b: d, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
-  - {a: h, b: y, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
-  - {a: y, b: d, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
-datacenters:
-  - {id: dc, attach: [d], pools: [{kind: ai, tflops: 100, memory_gb: 100}]}
-";
+const TWO_WAYS: &str = include_str!("../topologies/two-ways.yaml");
 
 #[tokio::test]
 async fn an_idle_controller_shortens_the_lists_a_failure_left_long() {

@@ -20,24 +20,9 @@ fn path(c: &Controller, name: &str) -> Vec<String> {
     c.policy_json(name).unwrap().path
 }
 
-/// h-x-d is the fast way to d (200 us), h-y-d the slow one (300 us).
-const TWO_WAYS: &str = "
-version: 1
-name: two-ways
-operators: [{id: op}]
-routers:
-  - {id: h, operator: op, locator: 'fc00:1::/32'}
-  - {id: x, operator: op, locator: 'fc00:2::/32'}
-  - {id: y, operator: op, locator: 'fc00:3::/32'}
-  - {id: d, operator: op, locator: 'fc00:4::/32'}
-links:
-  - {a: h, b: x, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
-  - {a: x, b: d, igp: 10, latency_us: 100, bandwidth_mbps: 1000}
-  - {a: h, b: y, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
-  - {a: y, b: d, igp: 10, latency_us: 150, bandwidth_mbps: 1000}
-datacenters:
-  - {id: dc, attach: [d], pools: [{kind: ai, tflops: 100, memory_gb: 100}]}
-";
+/// h-x-d is the fast way to d (200 us), h-y-d the slow one (300 us); they
+/// tie on IGP.
+const TWO_WAYS: &str = include_str!("../../topologies/two-ways.yaml");
 
 #[test]
 fn a_valid_placement_moves_only_past_the_threshold() {
