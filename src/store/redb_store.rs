@@ -85,23 +85,26 @@ impl Store for RedbStore {
         let decode = |name: &str, bytes: &[u8]| -> Result<PolicyRecord, StoreError> {
             serde_json::from_slice(bytes).map_err(|e| StoreError(format!("policy {name}: {e}")))
         };
-        let mut by_name = BTreeMap::new();
+        let mut policies = Vec::new();
         for entry in table.iter().map_err(err)? {
             let (name, value) = entry.map_err(err)?;
-            let name = name.value();
-            by_name.insert(name.to_owned(), decode(name, value.value())?);
+            policies.push(decode(name.value(), value.value())?);
         }
+        // The journal's last word on each policy it names, over the table.
+        let mut latest = BTreeMap::new();
         let journal = txn.open_table(JOURNAL).map_err(err)?;
         for entry in journal.iter().map_err(err)? {
             let (key, value) = entry.map_err(err)?;
             let (name, record) = unframe(value.value())
                 .ok_or_else(|| StoreError(format!("journal entry {}: malformed", key.value())))?;
-            match record {
-                Some(bytes) => by_name.insert(name.to_owned(), decode(name, bytes)?),
-                None => by_name.remove(name),
-            };
+            let record = record.map(|bytes| decode(name, bytes)).transpose()?;
+            latest.insert(name.to_owned(), record);
         }
-        let policies = by_name.into_values().collect();
+        if !latest.is_empty() {
+            policies.retain(|p| !latest.contains_key(&p.name));
+            policies.extend(latest.into_values().flatten());
+            policies.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         Ok(Stored {
             topology,
             down_routers,
