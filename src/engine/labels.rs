@@ -121,6 +121,73 @@ pub(super) fn on_path(labels: &[Label], mut idx: u32, w: u32) -> bool {
     false
 }
 
+/// The Pareto sets when labels compare by key alone: each router's set is
+/// its best key's labels (up to [`TIE_LABELS`] ties), so a per-router best
+/// key and tie count decide admission without reading any label, and a
+/// better key simply starts a new chain. Labels left off a chain are dead:
+/// [`KeyOnly::current`] tells from a queued key alone, and the chains (what
+/// [`crate::engine::search::SearchResult::at`] walks) hold only live labels.
+pub(super) struct KeyOnly {
+    best: Vec<(u64, u64)>,
+    ties: Vec<u8>,
+}
+
+impl KeyOnly {
+    /// No label yet at any of `n` routers.
+    pub(super) fn new(n: usize) -> KeyOnly {
+        KeyOnly {
+            best: vec![(u64::MAX, u64::MAX); n],
+            ties: vec![0; n],
+        }
+    }
+
+    /// True when a label of key `k` at `node` cannot be admitted (a better
+    /// key is there already).
+    #[inline]
+    pub(super) fn beaten(&self, node: usize, k: (u64, u64)) -> bool {
+        k > self.best[node]
+    }
+
+    /// True when a queued label of key `k` at `node` is still alive.
+    #[inline]
+    pub(super) fn current(&self, node: usize, k: (u64, u64)) -> bool {
+        k == self.best[node]
+    }
+
+    /// Adds `candidate` (of key `k`) unless its router has a better key or
+    /// [`TIE_LABELS`] ties already (or, when paths can loop back at no
+    /// cost, it is such a loop). Same admissions as [`try_insert`].
+    #[inline]
+    pub(super) fn admit(
+        &mut self,
+        labels: &mut Vec<Label>,
+        head: &mut [u32],
+        loops: bool,
+        k: (u64, u64),
+        mut candidate: Label,
+    ) -> bool {
+        let w = candidate.node as usize;
+        if k < self.best[w] {
+            self.best[w] = k;
+            self.ties[w] = 1;
+            candidate.next_at_node = NONE;
+        } else if k == self.best[w] {
+            if usize::from(self.ties[w]) >= TIE_LABELS
+                || (loops && on_path(labels, candidate.pred, candidate.node))
+            {
+                return false;
+            }
+            self.ties[w] += 1;
+            candidate.next_at_node = head[w];
+        } else {
+            return false;
+        }
+        head[w] = labels.len() as u32;
+        labels.push(candidate);
+        true
+    }
+}
+
 /// Adds `candidate` unless a label at its router dominates it; kills the
 /// labels it dominates. Returns whether it was added.
 #[inline]

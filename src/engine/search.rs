@@ -17,7 +17,7 @@ use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 pub use super::labels::Label;
-use super::labels::{Dims, NONE, on_path, try_insert, whole_entries};
+use super::labels::{Dims, KeyOnly, NONE, on_path, try_insert, whole_entries};
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -243,11 +243,9 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     let key = |l: &Label| path_key(input.objective, &l.sums, 0);
     let mut labels: Vec<Label> = Vec::with_capacity(n.min(1 << 16));
     let mut head = vec![NONE; n];
-    // The best key alive at each router: when labels compare by key alone,
-    // anything worse is dominated before a label is even made.
-    let key_only = dims.key_only();
-    let mut best_key = vec![(INF, INF); if key_only { n } else { 0 }];
-    let mut heap: BinaryHeap<Reverse<((u64, u64), u32)>> = BinaryHeap::new();
+    // Labels compared by key alone need no dominance walk (see `KeyOnly`).
+    let mut key_only = dims.key_only().then(|| KeyOnly::new(n));
+    let mut heap: BinaryHeap<Reverse<Queued>> = BinaryHeap::new();
     let mut truncated = false;
 
     let start = Label {
@@ -262,12 +260,16 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         pending: false,
         block: 0,
     };
-    labels.push(start);
-    head[input.source.index()] = 0;
-    if key_only {
-        best_key[input.source.index()] = key(&start);
+    match &mut key_only {
+        Some(k) => {
+            k.admit(&mut labels, &mut head, false, key(&start), start);
+        }
+        None => {
+            labels.push(start);
+            head[input.source.index()] = 0;
+        }
     }
-    heap.push(Reverse((key(&start), 0)));
+    heap.push(Reverse((key(&start), 0, start.node)));
 
     let within = |s: &Sums, w: usize| -> bool {
         let check = |value: u64, bound: Option<u64>, lower: &Option<Vec<u64>>| match bound {
@@ -284,9 +286,9 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
 
     // Early stop (key-only): sinks not yet settled, and the worst key a
     // settled sink had.
-    let mut is_sink = vec![false; if key_only { n } else { 0 }];
+    let mut is_sink = vec![false; if key_only.is_some() { n } else { 0 }];
     let mut unsettled = 0usize;
-    if key_only {
+    if key_only.is_some() {
         for s in input.sinks {
             if !is_sink[s.index()] {
                 is_sink[s.index()] = true;
@@ -295,21 +297,24 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         }
     }
     let mut last_sink_key = (0u64, 0u64);
-    while let Some(Reverse((popped_key, idx))) = heap.pop() {
-        let label = labels[idx as usize];
-        if !label.alive {
-            continue;
-        }
-        if key_only {
+    while let Some(Reverse((popped_key, idx, node))) = heap.pop() {
+        if let Some(k) = &key_only {
+            if !k.current(node as usize, popped_key) {
+                continue;
+            }
             if unsettled == 0 && popped_key > last_sink_key {
                 break;
             }
-            let u = label.node as usize;
+            let u = node as usize;
             if is_sink[u] {
                 is_sink[u] = false;
                 unsettled -= 1;
                 last_sink_key = popped_key;
             }
+        }
+        let label = labels[idx as usize];
+        if !label.alive {
+            continue;
         }
         let u = RouterIx::new(label.node as usize);
         for arc in input.graph.arcs(u) {
@@ -322,7 +327,9 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 continue;
             }
             let sums = label.sums.plus_arc(arc);
-            if key_only && path_key(input.objective, &sums, 0) > best_key[w] {
+            if let Some(k) = &key_only
+                && k.beaten(w, path_key(input.objective, &sums, 0))
+            {
                 continue;
             }
             if !within(&sums, w) {
@@ -346,15 +353,10 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
                 heap: &mut heap,
                 dims: &dims,
                 key: &key,
+                key_only: key_only.as_mut(),
             };
             match input.segments {
-                None => {
-                    if let Some(k) = q.push(candidate)
-                        && key_only
-                    {
-                        best_key[w] = best_key[w].min(k);
-                    }
-                }
+                None => q.push(candidate),
                 Some(limit) => {
                     relax_counting_segments(&mut q, t, igp, &label, arc, candidate, limit)
                 }
@@ -374,25 +376,33 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     }
 }
 
+/// A label waiting to be extended: its key, index and router (in that
+/// order, so labels of equal key leave in the order they were made).
+type Queued = ((u64, u64), u32, u32);
+
 /// The labels of a search, and the heap of those still to extend.
 struct Queue<'q> {
     labels: &'q mut Vec<Label>,
     head: &'q mut [u32],
-    heap: &'q mut BinaryHeap<Reverse<((u64, u64), u32)>>,
+    heap: &'q mut BinaryHeap<Reverse<Queued>>,
     dims: &'q Dims,
     key: &'q dyn Fn(&Label) -> (u64, u64),
+    key_only: Option<&'q mut KeyOnly>,
 }
 
 impl Queue<'_> {
     /// Adds `candidate` unless a label at its router dominates it, and
-    /// queues it; returns its key when added.
-    fn push(&mut self, candidate: Label) -> Option<(u64, u64)> {
-        if !try_insert(self.labels, self.head, self.dims, self.key, candidate) {
-            return None;
-        }
+    /// queues it.
+    fn push(&mut self, candidate: Label) {
         let k = (self.key)(&candidate);
-        self.heap.push(Reverse((k, (self.labels.len() - 1) as u32)));
-        Some(k)
+        let added = match &mut self.key_only {
+            Some(best) => best.admit(self.labels, self.head, self.dims.loops, k, candidate),
+            None => try_insert(self.labels, self.head, self.dims, self.key, candidate),
+        };
+        if added {
+            let idx = (self.labels.len() - 1) as u32;
+            self.heap.push(Reverse((k, idx, candidate.node)));
+        }
     }
 }
 
