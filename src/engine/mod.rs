@@ -20,6 +20,7 @@ mod labels;
 mod place;
 mod protect;
 mod prune;
+mod radix;
 mod recheck;
 mod request;
 pub mod search;

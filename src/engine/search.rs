@@ -18,6 +18,7 @@ use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 pub use super::labels::Label;
 use super::labels::{Dims, KeyOnly, NONE, on_path, try_insert, whole_entries};
+use super::radix::RadixHeap;
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -245,7 +246,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     let mut head = vec![NONE; n];
     // Labels compared by key alone need no dominance walk (see `KeyOnly`).
     let mut key_only = dims.key_only().then(|| KeyOnly::new(n));
-    let mut heap: BinaryHeap<Reverse<Queued>> = BinaryHeap::new();
+    let mut heap = RadixHeap::new();
     let mut truncated = false;
 
     let start = Label {
@@ -269,7 +270,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
             head[input.source.index()] = 0;
         }
     }
-    heap.push(Reverse((key(&start), 0, start.node)));
+    heap.push(key(&start), 0, start.node);
 
     let within = |s: &Sums, w: usize| -> bool {
         let check = |value: u64, bound: Option<u64>, lower: &Option<Vec<u64>>| match bound {
@@ -297,7 +298,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
         }
     }
     let mut last_sink_key = (0u64, 0u64);
-    while let Some(Reverse((popped_key, idx, node))) = heap.pop() {
+    while let Some((popped_key, idx, node)) = heap.pop() {
         if let Some(k) = &key_only {
             if !k.current(node as usize, popped_key) {
                 continue;
@@ -376,15 +377,11 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     }
 }
 
-/// A label waiting to be extended: its key, index and router (in that
-/// order, so labels of equal key leave in the order they were made).
-type Queued = ((u64, u64), u32, u32);
-
 /// The labels of a search, and the heap of those still to extend.
 struct Queue<'q> {
     labels: &'q mut Vec<Label>,
     head: &'q mut [u32],
-    heap: &'q mut BinaryHeap<Reverse<Queued>>,
+    heap: &'q mut RadixHeap,
     dims: &'q Dims,
     key: &'q dyn Fn(&Label) -> (u64, u64),
     key_only: Option<&'q mut KeyOnly>,
@@ -401,7 +398,7 @@ impl Queue<'_> {
         };
         if added {
             let idx = (self.labels.len() - 1) as u32;
-            self.heap.push(Reverse((k, idx, candidate.node)));
+            self.heap.push(k, idx, candidate.node);
         }
     }
 }
