@@ -147,9 +147,9 @@ mod tests {
                 _ => rng.next() % 4,
             };
             for _ in 0..3000 {
-                if rng.next() % 3 != 0 || binary.is_empty() {
+                if !rng.next().is_multiple_of(3) || binary.is_empty() {
                     for _ in 0..(rng.next() % 4) {
-                        let key = if rng.next() % 50 == 0 {
+                        let key = if rng.next().is_multiple_of(50) {
                             (last.0 + 1 + weight(&mut rng), weight(&mut rng))
                         } else {
                             (last.0 + weight(&mut rng), last.1 + weight(&mut rng))
