@@ -8,7 +8,67 @@
 //!
 //! Entries of equal key leave in the order of their label index, exactly
 //! as `(key, index)` pairs leave a binary heap, so the search makes the same
-//! labels in the same order with either.
+//! labels in the same order with either. On small networks (a few hundred
+//! routers, heaps of tens of entries, all in cache) the binary heap is the
+//! faster of the two; [`Frontier`] picks by the network's size.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// From this many routers on, searches queue labels in a radix heap
+/// (measured: on 1,000 routers the radix heap is ~3% faster, on 50 to 143
+/// routers the binary heap is 4-8% faster).
+const RADIX_FROM_ROUTERS: usize = 512;
+
+/// A label waiting to be extended: its key, index and router.
+pub(super) type Queued = ((u64, u64), u32, u32);
+
+/// The labels a search has yet to extend, least key first (least index
+/// among equal keys).
+pub(super) enum Frontier {
+    /// A binary heap, for small networks.
+    Binary(BinaryHeap<Reverse<Queued>>),
+    /// A radix heap, for the rest.
+    Radix(RadixHeap),
+}
+
+impl Frontier {
+    /// An empty frontier for a search over `routers` routers.
+    pub(super) fn for_routers(routers: usize) -> Frontier {
+        if routers >= RADIX_FROM_ROUTERS {
+            Frontier::Radix(RadixHeap::new())
+        } else {
+            Frontier::Binary(BinaryHeap::new())
+        }
+    }
+
+    /// Queues a label. Its key must not be below the last key taken.
+    #[inline]
+    pub(super) fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
+        match self {
+            Frontier::Binary(h) => h.push(Reverse((key, index, node))),
+            Frontier::Radix(h) => h.push(key, index, node),
+        }
+    }
+
+    /// Takes the label of least key: `(key, index, router)`.
+    #[inline]
+    pub(super) fn pop(&mut self) -> Option<Queued> {
+        match self {
+            Frontier::Binary(h) => h.pop().map(|Reverse(q)| q),
+            Frontier::Radix(h) => h.pop(),
+        }
+    }
+
+    /// Drops every entry.
+    pub(super) fn clear(&mut self) {
+        match self {
+            Frontier::Binary(h) => h.clear(),
+            Frontier::Radix(h) => h.clear(),
+        }
+    }
+}
 
 /// Buckets: one per bit of a 128-bit key, and one for keys equal to the last.
 const BUCKETS: usize = 129;
@@ -29,8 +89,18 @@ pub(super) struct RadixHeap {
     /// bit `b - 1`; bucket 0 holds keys equal to `last`, in index order,
     /// read from `front`.
     buckets: Vec<Vec<Entry>>,
+    /// Bit `b - 1` set when bucket `b > 0` holds entries: the least
+    /// non-empty bucket is found without looking at the empty ones.
+    filled: u128,
     front: usize,
     len: usize,
+}
+
+thread_local! {
+    /// The buckets of the last queue dropped on this thread, emptied, kept
+    /// for the next search: on a small network, allocating 129 buckets and
+    /// growing them would cost about as much as the search itself.
+    static SPARE: RefCell<Option<Vec<Vec<Entry>>>> = const { RefCell::new(None) };
 }
 
 fn wide(key: (u64, u64)) -> u128 {
@@ -38,11 +108,16 @@ fn wide(key: (u64, u64)) -> u128 {
 }
 
 impl RadixHeap {
-    /// An empty queue.
+    /// An empty queue (on the memory of the last one dropped on this
+    /// thread, if any).
     pub(super) fn new() -> RadixHeap {
+        let buckets = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_else(|| vec![Vec::new(); BUCKETS]);
         RadixHeap {
             last: 0,
-            buckets: vec![Vec::new(); BUCKETS],
+            buckets,
+            filled: 0,
             front: 0,
             len: 0,
         }
@@ -57,15 +132,23 @@ impl RadixHeap {
     pub(super) fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
         let w = wide(key);
         debug_assert!(w >= self.last, "radix heap keys must not decrease");
-        let b = self.bucket(w);
-        self.buckets[b].push(Entry { key, index, node });
+        self.put(w, Entry { key, index, node });
         self.len += 1;
+    }
+
+    #[inline]
+    fn put(&mut self, key: u128, entry: Entry) {
+        let b = self.bucket(key);
+        if b > 0 {
+            self.filled |= 1 << (b - 1);
+        }
+        self.buckets[b].push(entry);
     }
 
     /// Takes the label of least key (of least index among equal keys):
     /// `(key, index, router)`.
     #[inline]
-    pub(super) fn pop(&mut self) -> Option<((u64, u64), u32, u32)> {
+    pub(super) fn pop(&mut self) -> Option<Queued> {
         if self.front == self.buckets[0].len() {
             self.refill()?;
         }
@@ -81,12 +164,15 @@ impl RadixHeap {
     fn refill(&mut self) -> Option<()> {
         self.buckets[0].clear();
         self.front = 0;
-        let b = (1..BUCKETS).find(|&b| !self.buckets[b].is_empty())?;
+        if self.filled == 0 {
+            return None;
+        }
+        let b = self.filled.trailing_zeros() as usize + 1;
+        self.filled &= !(1 << (b - 1));
         let moving = std::mem::take(&mut self.buckets[b]);
         self.last = moving.iter().map(|e| wide(e.key)).min()?;
         for e in &moving {
-            let to = self.bucket(wide(e.key));
-            self.buckets[to].push(*e);
+            self.put(wide(e.key), *e);
         }
         // Hand the emptied bucket's memory back for reuse.
         let mut moving = moving;
@@ -107,16 +193,24 @@ impl RadixHeap {
         for b in &mut self.buckets {
             b.clear();
         }
+        self.filled = 0;
         self.front = 0;
         self.len = 0;
+    }
+}
+
+impl Drop for RadixHeap {
+    fn drop(&mut self) {
+        self.clear();
+        let buckets = std::mem::take(&mut self.buckets);
+        // A thread being torn down has no slot left; the memory is freed.
+        let _ = SPARE.try_with(|spare| *spare.borrow_mut() = Some(buckets));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
 
     /// A small deterministic generator (xorshift), so the test needs no
     /// dependency and always runs the same sequences.
@@ -188,5 +282,20 @@ mod tests {
         assert_eq!(q.pop(), None);
         q.push((9, 9), 2, 3);
         assert_eq!(q.pop(), Some(((9, 9), 2, 3)));
+    }
+
+    #[test]
+    fn a_queue_made_after_one_dropped_full_starts_empty() {
+        let mut q = RadixHeap::new();
+        for i in 0..100 {
+            q.push((u64::from(i) * 1000, 0), i, 0);
+        }
+        q.pop();
+        drop(q);
+        let mut q = RadixHeap::new();
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.pop(), None);
+        q.push((3, 0), 0, 1);
+        assert_eq!(q.pop(), Some(((3, 0), 0, 1)));
     }
 }

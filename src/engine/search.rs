@@ -18,7 +18,7 @@ use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 pub use super::labels::Label;
 use super::labels::{Dims, KeyOnly, NONE, on_path, try_insert, whole_entries};
-use super::radix::RadixHeap;
+use super::radix::Frontier;
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -246,7 +246,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     let mut head = vec![NONE; n];
     // Labels compared by key alone need no dominance walk (see `KeyOnly`).
     let mut key_only = dims.key_only().then(|| KeyOnly::new(n));
-    let mut heap = RadixHeap::new();
+    let mut heap = Frontier::for_routers(n);
     let mut truncated = false;
 
     let start = Label {
@@ -381,7 +381,7 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
 struct Queue<'q> {
     labels: &'q mut Vec<Label>,
     head: &'q mut [u32],
-    heap: &'q mut RadixHeap,
+    heap: &'q mut Frontier,
     dims: &'q Dims,
     key: &'q dyn Fn(&Label) -> (u64, u64),
     key_only: Option<&'q mut KeyOnly>,
