@@ -16,9 +16,9 @@ use super::igp::IgpCache;
 use super::request::Objective;
 use crate::model::{Link, LinkIx, RouterIx, Topology};
 
+use super::frontier::{BinaryFrontier, Frontier, RadixHeap, radix_for};
 pub use super::labels::Label;
 use super::labels::{Dims, KeyOnly, NONE, on_path, try_insert, whole_entries};
-use super::radix::Frontier;
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -225,6 +225,19 @@ pub struct SearchResult {
 
 /// Runs one search. `igp` is used only in segment mode.
 pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
+    if radix_for(input.t.router_count()) {
+        search_on(input, igp, RadixHeap::new())
+    } else {
+        search_on(input, igp, BinaryFrontier::default())
+    }
+}
+
+/// [`search`] with labels queued in `heap` (empty).
+fn search_on<F: Frontier>(
+    input: &SearchInput<'_>,
+    igp: &mut IgpCache,
+    mut heap: F,
+) -> SearchResult {
     let t = input.t;
     let n = t.router_count();
     let key_is_latency = matches!(input.objective, Objective::Latency | Objective::Price);
@@ -246,7 +259,6 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
     let mut head = vec![NONE; n];
     // Labels compared by key alone need no dominance walk (see `KeyOnly`).
     let mut key_only = dims.key_only().then(|| KeyOnly::new(n));
-    let mut heap = Frontier::for_routers(n);
     let mut truncated = false;
 
     let start = Label {
@@ -378,16 +390,16 @@ pub fn search(input: &SearchInput<'_>, igp: &mut IgpCache) -> SearchResult {
 }
 
 /// The labels of a search, and the heap of those still to extend.
-struct Queue<'q> {
+struct Queue<'q, F> {
     labels: &'q mut Vec<Label>,
     head: &'q mut [u32],
-    heap: &'q mut Frontier,
+    heap: &'q mut F,
     dims: &'q Dims,
     key: &'q dyn Fn(&Label) -> (u64, u64),
     key_only: Option<&'q mut KeyOnly>,
 }
 
-impl Queue<'_> {
+impl<F: Frontier> Queue<'_, F> {
     /// Adds `candidate` unless a label at its router dominates it, and
     /// queues it.
     fn push(&mut self, candidate: Label) {
@@ -406,8 +418,8 @@ impl Queue<'_> {
 /// Segment mode: extends `label` over `arc` in the ways a segment list can
 /// carry it (the IGP continuing the open stretch, or an End.X closing it),
 /// within the MSD; simple paths only.
-fn relax_counting_segments(
-    q: &mut Queue<'_>,
+fn relax_counting_segments<F: Frontier>(
+    q: &mut Queue<'_, F>,
     t: &Topology,
     igp: &mut IgpCache,
     label: &Label,

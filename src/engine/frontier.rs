@@ -10,7 +10,7 @@
 //! as `(key, index)` pairs leave a binary heap, so the search makes the same
 //! labels in the same order with either. On small networks (a few hundred
 //! routers, heaps of tens of entries, all in cache) the binary heap is the
-//! faster of the two; [`Frontier`] picks by the network's size.
+//! faster of the two; [`radix_for`] picks by the network's size.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -25,48 +25,52 @@ const RADIX_FROM_ROUTERS: usize = 512;
 pub(super) type Queued = ((u64, u64), u32, u32);
 
 /// The labels a search has yet to extend, least key first (least index
-/// among equal keys).
-pub(super) enum Frontier {
-    /// A binary heap, for small networks.
-    Binary(BinaryHeap<Reverse<Queued>>),
-    /// A radix heap, for the rest.
-    Radix(RadixHeap),
+/// among equal keys). A search is compiled for each kind, so that no push
+/// or pop pays for choosing between them.
+pub(super) trait Frontier {
+    /// Queues a label. Its key must not be below the last key taken.
+    fn push(&mut self, key: (u64, u64), index: u32, node: u32);
+    /// Takes the label of least key: `(key, index, router)`.
+    fn pop(&mut self) -> Option<Queued>;
+    /// Drops every entry.
+    fn clear(&mut self);
 }
 
-impl Frontier {
-    /// An empty frontier for a search over `routers` routers.
-    pub(super) fn for_routers(routers: usize) -> Frontier {
-        if routers >= RADIX_FROM_ROUTERS {
-            Frontier::Radix(RadixHeap::new())
-        } else {
-            Frontier::Binary(BinaryHeap::new())
-        }
-    }
+/// Whether a search over `routers` routers queues labels in a radix heap
+/// (else a binary heap).
+pub(super) fn radix_for(routers: usize) -> bool {
+    routers >= RADIX_FROM_ROUTERS
+}
 
-    /// Queues a label. Its key must not be below the last key taken.
+/// A binary heap of labels, for small networks.
+#[derive(Default)]
+pub(super) struct BinaryFrontier(BinaryHeap<Reverse<Queued>>);
+
+impl Frontier for BinaryFrontier {
     #[inline]
-    pub(super) fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
-        match self {
-            Frontier::Binary(h) => h.push(Reverse((key, index, node))),
-            Frontier::Radix(h) => h.push(key, index, node),
-        }
+    fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
+        self.0.push(Reverse((key, index, node)));
     }
-
-    /// Takes the label of least key: `(key, index, router)`.
     #[inline]
-    pub(super) fn pop(&mut self) -> Option<Queued> {
-        match self {
-            Frontier::Binary(h) => h.pop().map(|Reverse(q)| q),
-            Frontier::Radix(h) => h.pop(),
-        }
+    fn pop(&mut self) -> Option<Queued> {
+        self.0.pop().map(|Reverse(q)| q)
     }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
 
-    /// Drops every entry.
-    pub(super) fn clear(&mut self) {
-        match self {
-            Frontier::Binary(h) => h.clear(),
-            Frontier::Radix(h) => h.clear(),
-        }
+impl Frontier for RadixHeap {
+    #[inline]
+    fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
+        RadixHeap::push(self, key, index, node);
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<Queued> {
+        RadixHeap::pop(self)
+    }
+    fn clear(&mut self) {
+        RadixHeap::clear(self);
     }
 }
 
