@@ -4,6 +4,8 @@
 //!
 //! - `prune`: what a request may use, which data centers are candidates
 //! - `search`: exact constrained search (label-setting, Pareto, lower bounds)
+//! - `labels`, `frontier`: the search's labels (dominance, ties) and the
+//!   queue of those to extend (binary heap, or radix heap on large networks)
 //! - `place`: joint placement over every candidate, MSD fallback, the answer
 //! - `protect`, `disjoint`: backups (Suurballe/Bhandari) and the disjointness checker
 //! - `standby`: a standby data center in another region or city (disaster recovery)
