@@ -60,20 +60,6 @@ impl Frontier for BinaryFrontier {
     }
 }
 
-impl Frontier for RadixHeap {
-    #[inline]
-    fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
-        RadixHeap::push(self, key, index, node);
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<Queued> {
-        RadixHeap::pop(self)
-    }
-    fn clear(&mut self) {
-        RadixHeap::clear(self);
-    }
-}
-
 /// Buckets: one per bit of a 128-bit key, and one for keys equal to the last.
 const BUCKETS: usize = 129;
 
@@ -97,7 +83,6 @@ pub(super) struct RadixHeap {
     /// non-empty bucket is found without looking at the empty ones.
     filled: u128,
     front: usize,
-    len: usize,
 }
 
 thread_local! {
@@ -123,21 +108,11 @@ impl RadixHeap {
             buckets,
             filled: 0,
             front: 0,
-            len: 0,
         }
     }
 
     fn bucket(&self, key: u128) -> usize {
         (128 - (key ^ self.last).leading_zeros()) as usize
-    }
-
-    /// Queues a label. Its key must not be below the last key taken.
-    #[inline]
-    pub(super) fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
-        let w = wide(key);
-        debug_assert!(w >= self.last, "radix heap keys must not decrease");
-        self.put(w, Entry { key, index, node });
-        self.len += 1;
     }
 
     #[inline]
@@ -147,19 +122,6 @@ impl RadixHeap {
             self.filled |= 1 << (b - 1);
         }
         self.buckets[b].push(entry);
-    }
-
-    /// Takes the label of least key (of least index among equal keys):
-    /// `(key, index, router)`.
-    #[inline]
-    pub(super) fn pop(&mut self) -> Option<Queued> {
-        if self.front == self.buckets[0].len() {
-            self.refill()?;
-        }
-        let e = self.buckets[0][self.front];
-        self.front += 1;
-        self.len -= 1;
-        Some((e.key, e.index, e.node))
     }
 
     /// Moves the least non-empty bucket's entries down around its least
@@ -173,13 +135,12 @@ impl RadixHeap {
         }
         let b = self.filled.trailing_zeros() as usize + 1;
         self.filled &= !(1 << (b - 1));
-        let moving = std::mem::take(&mut self.buckets[b]);
+        let mut moving = std::mem::take(&mut self.buckets[b]);
         self.last = moving.iter().map(|e| wide(e.key)).min()?;
         for e in &moving {
             self.put(wide(e.key), *e);
         }
         // Hand the emptied bucket's memory back for reuse.
-        let mut moving = moving;
         moving.clear();
         self.buckets[b] = moving;
         self.buckets[0].sort_unstable_by_key(|e| e.index);
@@ -188,18 +149,36 @@ impl RadixHeap {
 
     /// Entries still queued.
     #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.len
+    fn len(&self) -> usize {
+        self.buckets.iter().map(Vec::len).sum::<usize>() - self.front
+    }
+}
+
+impl Frontier for RadixHeap {
+    #[inline]
+    fn push(&mut self, key: (u64, u64), index: u32, node: u32) {
+        let w = wide(key);
+        debug_assert!(w >= self.last, "radix heap keys must not decrease");
+        self.put(w, Entry { key, index, node });
     }
 
-    /// Drops every entry.
-    pub(super) fn clear(&mut self) {
+    /// Takes the label of least key (of least index among equal keys).
+    #[inline]
+    fn pop(&mut self) -> Option<Queued> {
+        if self.front == self.buckets[0].len() {
+            self.refill()?;
+        }
+        let e = self.buckets[0][self.front];
+        self.front += 1;
+        Some((e.key, e.index, e.node))
+    }
+
+    fn clear(&mut self) {
         for b in &mut self.buckets {
             b.clear();
         }
         self.filled = 0;
         self.front = 0;
-        self.len = 0;
     }
 }
 
