@@ -14,8 +14,11 @@
 
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -36,7 +39,9 @@ pub struct Browser {
 
 impl Browser {
     /// A new browser, or `None` (the test is skipped) when Chromium or
-    /// chromedriver is missing.
+    /// chromedriver is missing. A start that fails (chromedriver or
+    /// Chromium dying on a loaded machine) is tried again, twice, and then
+    /// panics with every attempt's error and the end of chromedriver's log.
     pub fn start(test: &str) -> Option<Browser> {
         if !system::available_blocking(test, &[system::CHROMIUM, system::CHROMEDRIVER]) {
             return None;
@@ -48,34 +53,47 @@ impl Browser {
             _ => unreachable!("programs only"),
         };
         let (chromium, driver) = (path(system::CHROMIUM), path(system::CHROMEDRIVER));
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let child = Command::new(&driver)
-            .arg(format!("--port={port}"))
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            match Browser::launch(&chromium, &driver) {
+                Ok(browser) => return Some(browser),
+                Err(e) => {
+                    eprintln!("{test}: browser start, attempt {attempt}: {e}");
+                    failures.push(e);
+                }
+            }
+        }
+        panic!(
+            "{test}: no browser session after 3 attempts:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    /// Starts chromedriver on a port of its own choosing (`--port=0`, read
+    /// back from its banner, so no other process can take the port in
+    /// between), waits until it is ready, and opens a session.
+    fn launch(chromium: &Path, driver: &Path) -> Result<Browser, String> {
+        let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log = profile.path().join("chromedriver.log");
+        let mut child = Command::new(driver)
+            .arg("--port=0")
+            .arg(format!("--log-path={}", log.display()))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-        let profile = tempfile::tempdir().unwrap();
+            .map_err(|e| format!("cannot start {}: {e}", driver.display()))?;
+        let banner = child.stdout.take().expect("piped");
         let mut browser = Browser {
             driver: child,
-            addr,
+            addr: ([127, 0, 0, 1], 0).into(),
             session: String::new(),
             _profile: profile,
         };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "chromedriver does not listen on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let with_log = |e: String| format!("{e}; chromedriver's log ends:\n{}", log_tail(&log));
+        let port = driver_port(banner).map_err(with_log)?;
+        browser.addr = ([127, 0, 0, 1], port).into();
+        browser.wait_ready().map_err(with_log)?;
         let args = [
             "--headless",
             "--no-sandbox",
@@ -94,26 +112,57 @@ impl Browser {
             "goog:chromeOptions": {"binary": chromium, "args": args},
             "goog:loggingPrefs": {"browser": "ALL"},
         }}});
-        let v = browser.call("POST", "/session", Some(caps));
+        let v = browser
+            .try_call("POST", "/session", Some(caps))
+            .map_err(with_log)?;
         browser.session = v["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}"))
+            .ok_or_else(|| with_log(format!("no session: {v}")))?
             .to_owned();
-        Some(browser)
+        Ok(browser)
+    }
+
+    /// Polls chromedriver's `/status` until it says it is ready (20 s at
+    /// most), or its process has ended.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.driver.try_wait() {
+                return Err(format!("chromedriver ended ({status})"));
+            }
+            let reply = http::try_request(self.addr, "GET", "/status", &[], None);
+            match reply {
+                Ok(r) if r.status == 200 && r.json()["value"]["ready"] == true => return Ok(()),
+                _ if started.elapsed() > Duration::from_secs(20) => {
+                    return Err(format!(
+                        "chromedriver on {} not ready: {reply:?}",
+                        self.addr
+                    ));
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 
     /// One WebDriver command; its `value`, or a panic with the error.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// One WebDriver command; its `value`, or the error.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| b.to_string());
-        let r = http::request(self.addr, method, path, &[], body.as_deref());
+        let r = http::try_request(self.addr, method, path, &[], body.as_deref())
+            .map_err(|e| format!("WebDriver {method} {path}: {e}"))?;
         let v = r.json();
-        assert!(
-            r.status == 200,
-            "WebDriver {method} {path}: {} {}",
-            r.status,
-            v["value"]
-        );
-        v["value"].clone()
+        if r.status != 200 {
+            return Err(format!(
+                "WebDriver {method} {path}: {} {}",
+                r.status, v["value"]
+            ));
+        }
+        Ok(v["value"].clone())
     }
 
     fn session_path(&self, rest: &str) -> String {
@@ -229,6 +278,35 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// The port chromedriver announces on its standard output ("... started
+/// successfully on port N."), read for 20 s at most; the rest of its output
+/// is drained so that it never blocks on a full pipe.
+fn driver_port(banner: ChildStdout) -> Result<u16, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(banner).lines().map_while(Result::ok) {
+            let port = line
+                .split_once("started successfully on port ")
+                .and_then(|(_, rest)| rest.trim_end_matches('.').trim().parse::<u16>().ok());
+            if let Some(port) = port
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .map_err(|_| "chromedriver announced no port within 20 s".to_owned())
+}
+
+/// The last lines of chromedriver's log, for an error message.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| format!("({e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 /// Standard base64 (screenshots).

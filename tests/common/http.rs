@@ -32,17 +32,32 @@ impl Reply {
     }
 }
 
+/// The status line, the headers and a reader positioned at the body.
+type Head = (u16, Vec<(String, String)>, BufReader<TcpStream>);
+
 /// Sends one request and reads its status line and headers; returns them
-/// with the reader positioned at the body.
+/// with the reader positioned at the body. Panics on a transport error.
 pub fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: Option<&str>,
-) -> (u16, Vec<(String, String)>, BufReader<TcpStream>) {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+) -> Head {
+    try_send(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
+}
+
+/// [`send`], with a transport error returned instead.
+fn try_send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Head> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -56,19 +71,19 @@ pub fn send(
     }
     req.push_str("\r\n");
     req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(req.as_bytes())?;
     let mut r = BufReader::new(s);
     let mut line = String::new();
-    r.read_line(&mut line).unwrap();
+    r.read_line(&mut line)?;
     let status: u16 = line
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {line:?}"));
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
     let mut headers = Vec::new();
     loop {
         line.clear();
-        r.read_line(&mut line).unwrap();
+        r.read_line(&mut line)?;
         let l = line.trim_end();
         if l.is_empty() {
             break;
@@ -77,10 +92,10 @@ pub fn send(
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
-    (status, headers, r)
+    Ok((status, headers, r))
 }
 
-/// One whole request and response.
+/// One whole request and response; panics on a transport error.
 pub fn request(
     addr: SocketAddr,
     method: &str,
@@ -88,7 +103,20 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Reply {
-    let (status, headers, mut r) = send(addr, method, path, headers, body);
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
+}
+
+/// [`request`], with a transport error returned instead (for a caller that
+/// waits for a server to come up, or explains a failure better).
+pub fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Reply> {
+    let (status, headers, mut r) = try_send(addr, method, path, headers, body)?;
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
@@ -97,41 +125,41 @@ pub fn request(
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse::<usize>().ok());
     let body = if chunked {
-        dechunk(&mut r)
+        dechunk(&mut r)?
     } else if let Some(n) = length {
         // Some servers (chromedriver) keep the connection open a while
         // after the body despite `Connection: close`.
         let mut b = vec![0; n];
-        r.read_exact(&mut b).unwrap();
-        String::from_utf8(b).unwrap()
+        r.read_exact(&mut b)?;
+        String::from_utf8(b).map_err(std::io::Error::other)?
     } else {
         let mut b = String::new();
-        r.read_to_string(&mut b).unwrap();
+        r.read_to_string(&mut b)?;
         b
     };
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 /// Reads a chunked body to its end.
-fn dechunk(r: &mut impl BufRead) -> String {
+fn dechunk(r: &mut impl BufRead) -> std::io::Result<String> {
     let mut out = Vec::new();
     loop {
         let mut size = String::new();
-        r.read_line(&mut size).unwrap();
+        r.read_line(&mut size)?;
         let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
-            .unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
+            .map_err(|_| std::io::Error::other(format!("bad chunk size {size:?}")))?;
         let mut chunk = vec![0; n + 2];
-        r.read_exact(&mut chunk).unwrap();
+        r.read_exact(&mut chunk)?;
         if n == 0 {
             break;
         }
         out.extend_from_slice(&chunk[..n]);
     }
-    String::from_utf8(out).unwrap()
+    String::from_utf8(out).map_err(std::io::Error::other)
 }
 
 /// An event stream being read: events as (event, id, data).
