@@ -65,8 +65,11 @@ fn partial_igp_trees_reach_as_far_as_the_reference() {
         let t = nearest(240, 20, seed);
         let view = IgpView::new(&t);
         let engine = Engine::new();
-        let mut shared = IgpCache::new(64);
-        let mut whole = IgpCache::new(4096);
+        // Budgets in bytes: a tree of these networks (about 80 routers an
+        // operator) takes about 260 bytes, so `shared` keeps some 64 trees
+        // and `fresh` some 16.
+        let mut shared = IgpCache::new(64 * 260);
+        let mut whole = IgpCache::new(1 << 30);
         let mut paths = Vec::new();
         for req in random_requests(&t, 40, seed) {
             if let Ok(a) = engine.query(&t, &req) {
@@ -91,7 +94,7 @@ fn partial_igp_trees_reach_as_far_as_the_reference() {
         for (path, links) in &paths {
             for i in 0..path.len() {
                 let expected = reference_reach(&view, path, links, i);
-                let mut fresh = IgpCache::new(16);
+                let mut fresh = IgpCache::new(16 * 260);
                 assert_eq!(fresh.reach(&t, path, links, i), expected, "fresh cache");
                 assert_eq!(shared.reach(&t, path, links, i), expected, "shared cache");
             }

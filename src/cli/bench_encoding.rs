@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::compress;
 use crate::engine::igp::IgpCache;
-use crate::engine::{Compression, Engine, IGP_CACHE_TREES, segments};
+use crate::engine::{Compression, Engine, IGP_CACHE_BYTES, segments};
 use crate::model::{Topology, srh};
 
 use super::bench::{Stats, random_requests, stats};
@@ -47,7 +47,7 @@ pub fn run_encoding(t: &Topology, queries: usize, seed: u64) -> EncodingReport {
             paths.push((req.from, a.primary));
         }
     }
-    let mut igp = IgpCache::new(IGP_CACHE_TREES);
+    let mut igp = IgpCache::new(IGP_CACHE_BYTES);
     let (mut full_times, mut csid_times) = (Vec::new(), Vec::new());
     let (mut segs, mut entries, mut bytes_full, mut bytes_csid) = (0usize, 0usize, 0usize, 0usize);
     let (mut compressed_paths, mut fit_only_compressed) = (0, 0);

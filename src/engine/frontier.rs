@@ -147,6 +147,13 @@ impl RadixHeap {
         Some(())
     }
 
+    /// Empties the queue for a new run, whose keys may start again from
+    /// zero (the IGP trees' Dijkstra reuses one queue this way).
+    pub(super) fn reset(&mut self) {
+        self.clear();
+        self.last = 0;
+    }
+
     /// Entries still queued.
     #[cfg(test)]
     fn len(&self) -> usize {

@@ -18,34 +18,60 @@
 //! after the last distance within the radius has made exactly the pops, and
 //! so the relaxations, the whole run makes up to there.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::frontier::{Frontier, RadixHeap};
 use super::graph::SearchGraph;
 use crate::model::{LinkIx, RouterIx, Topology};
 
-const NONE: u32 = u32::MAX;
+/// A router's tree entry: no unique shortest path (also the source and
+/// unreachable routers).
+const NONE: u16 = u16::MAX;
 /// A router beyond a partial tree's radius: its entry is not known.
-const UNSETTLED: u32 = u32::MAX - 1;
+const UNSETTLED: u16 = u16::MAX - 1;
 /// The radius of a whole tree.
 const WHOLE: u64 = u64::MAX;
 /// Routers of a path a first partial tree covers (by IGP distance along the
 /// path); a question beyond it grows the tree to at least twice its radius.
 const FIRST_HOPS: usize = 8;
+/// What a cached tree costs besides its entries (the struct, its `Arc`, its
+/// map slot), for the cache's byte budget.
+const TREE_OVERHEAD: usize = 96;
 
-/// Routers of each operator, and each router's place among them.
+/// One direction of an up intra-operator link, as an IGP tree walks it.
+#[derive(Clone, Copy, Debug)]
+struct IgpArc {
+    /// The router at the other end (global index).
+    to: u32,
+    /// That router's index among its operator's routers.
+    to_local: u32,
+    /// IGP metric.
+    igp: u32,
+    /// Where the same link, the other way, sits among the other end's
+    /// arcs: what that router's tree entry records.
+    back: u16,
+}
+
+/// The operators' IGPs: which routers each has, each router's place among
+/// them, and their up intra-operator arcs (adjacency arrays by global
+/// router index). Built once per IGP state, shared by its trees.
 #[derive(Debug)]
-struct OperatorIndex {
+struct IgpGraph {
     /// Per router: its operator.
     operator: Vec<u16>,
     /// Per router: its index among its operator's routers.
     local: Vec<u32>,
     /// Per operator: how many routers.
     size: Vec<u32>,
+    /// Per router: where its arcs start in `arcs` (and `links`).
+    offsets: Vec<u32>,
+    arcs: Vec<IgpArc>,
+    /// Per arc: its link.
+    links: Vec<u32>,
 }
 
-impl OperatorIndex {
+impl IgpGraph {
     fn new(graph: &SearchGraph) -> Self {
         let operators = graph
             .operator
@@ -54,7 +80,7 @@ impl OperatorIndex {
             .max()
             .unwrap_or(0);
         let mut size = vec![0u32; operators];
-        let local = graph
+        let local: Vec<u32> = graph
             .operator
             .iter()
             .map(|&o| {
@@ -63,11 +89,50 @@ impl OperatorIndex {
                 *c - 1
             })
             .collect();
-        OperatorIndex {
+        let n = graph.router_count();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut arcs = Vec::new();
+        let mut links = Vec::new();
+        offsets.push(0);
+        for r in 0..n {
+            for arc in graph.arcs(RouterIx::new(r)).iter().filter(|a| a.intra) {
+                arcs.push(IgpArc {
+                    to: arc.to,
+                    to_local: local[arc.to as usize],
+                    igp: arc.igp,
+                    back: NONE,
+                });
+                links.push(arc.link);
+            }
+            offsets.push(arcs.len() as u32);
+        }
+        // Each arc's way back: the other end's arc over the same link. An
+        // entry past `UNSETTLED` cannot be recorded, so a router with that
+        // many arcs (none real) reads as "no unique path" over its last
+        // ones: more segments, never a wrong one.
+        for r in 0..n {
+            for i in offsets[r] as usize..offsets[r + 1] as usize {
+                let w = arcs[i].to as usize;
+                let (from, to) = (offsets[w] as usize, offsets[w + 1] as usize);
+                arcs[i].back = (from..to)
+                    .position(|j| links[j] == links[i] && arcs[j].to as usize == r)
+                    .and_then(|p| u16::try_from(p).ok())
+                    .filter(|&p| p < UNSETTLED)
+                    .unwrap_or(NONE);
+            }
+        }
+        IgpGraph {
             operator: graph.operator.clone(),
             local,
             size,
+            offsets,
+            arcs,
+            links,
         }
+    }
+
+    fn arcs(&self, r: usize) -> &[IgpArc] {
+        &self.arcs[self.offsets[r] as usize..self.offsets[r + 1] as usize]
     }
 }
 
@@ -76,12 +141,13 @@ impl OperatorIndex {
 pub struct IgpTree {
     source: RouterIx,
     operator: u16,
-    index: Arc<OperatorIndex>,
-    /// Per router of the operator (local index): the last link of its
-    /// shortest path when that path is unique, else `NONE` (also for the
-    /// source and unreachable routers; `UNSETTLED` beyond a partial tree's
-    /// radius). Four bytes per router, so that many trees fit in the cache.
-    unique_pred: Vec<u32>,
+    index: Arc<IgpGraph>,
+    /// Per router of the operator (local index): when its shortest path is
+    /// unique, where the last link of it sits among the router's own arcs;
+    /// else `NONE` (also for the source and unreachable routers;
+    /// `UNSETTLED` beyond a partial tree's radius). Two bytes per router,
+    /// so that many trees fit in the cache.
+    unique_pred: Vec<u16>,
     /// Every router at most this IGP distance from the source has its final
     /// entry; `WHOLE` for a whole tree.
     radius: u64,
@@ -102,52 +168,92 @@ impl IgpTree {
     /// (and `r` is not the source).
     pub fn unique_last_link(&self, r: RouterIx) -> Option<LinkIx> {
         let p = self.unique_pred[self.slot(r)?];
-        (p != NONE && p != UNSETTLED).then(|| LinkIx::new(p as usize))
+        (p < UNSETTLED).then(|| {
+            let at = self.index.offsets[r.index()] as usize + usize::from(p);
+            LinkIx::new(self.index.links[at] as usize)
+        })
+    }
+
+    /// What the tree costs the cache.
+    fn bytes(&self) -> usize {
+        TREE_OVERHEAD + 2 * self.unique_pred.len()
+    }
+}
+
+/// A tree computation's working arrays, kept between computations. The
+/// queue is the searches' radix heap (IGP metrics are at least 1, so
+/// distances only grow as Dijkstra settles routers).
+struct Scratch {
+    dist: Vec<u64>,
+    /// Number of shortest paths, saturating at 2.
+    count: Vec<u8>,
+    pred: Vec<u16>,
+    heap: RadixHeap,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            dist: Vec::new(),
+            count: Vec::new(),
+            pred: Vec::new(),
+            heap: RadixHeap::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch").finish_non_exhaustive()
     }
 }
 
 /// Dijkstra from `source` over its operator's IGP, stopped once every router
 /// within `radius` is settled.
 fn compute(
-    graph: &SearchGraph,
-    index: Arc<OperatorIndex>,
+    index: Arc<IgpGraph>,
+    scratch: &mut Scratch,
+    router_up: bool,
     source: RouterIx,
     radius: u64,
 ) -> IgpTree {
     let operator = index.operator[source.index()];
     let size = index.size[usize::from(operator)] as usize;
-    let mut dist = vec![u64::MAX; size];
-    let mut pred = vec![NONE; size];
-    // Number of shortest paths, saturating at 2.
-    let mut count = vec![0u8; size];
-    if graph.router_up[source.index()] {
-        let local = &index.local;
-        let s = local[source.index()] as usize;
+    let Scratch {
+        dist,
+        count,
+        pred,
+        heap,
+    } = scratch;
+    dist.clear();
+    dist.resize(size, u64::MAX);
+    count.clear();
+    count.resize(size, 0);
+    pred.clear();
+    pred.resize(size, NONE);
+    heap.reset();
+    if router_up {
+        let s = index.local[source.index()] as usize;
         dist[s] = 0;
         count[s] = 1;
-        let mut heap = BinaryHeap::new();
-        heap.push(Reverse((0u64, source.index() as u32)));
-        while let Some(Reverse((d, u))) = heap.pop() {
+        let at = source.index() as u32;
+        heap.push((0, 0), at, at);
+        while let Some(((d, _), _, u)) = heap.pop() {
             if d > radius {
                 break;
             }
-            let su = local[u as usize] as usize;
+            let su = index.local[u as usize] as usize;
             if d > dist[su] {
                 continue;
             }
-            // Arcs of the graph are up, between up routers; `intra` keeps the
-            // operator's own IGP.
-            for arc in graph.arcs(RouterIx::new(u as usize)) {
-                if !arc.intra {
-                    continue;
-                }
-                let sw = local[arc.to as usize] as usize;
+            for arc in index.arcs(u as usize) {
+                let sw = arc.to_local as usize;
                 let nd = d + u64::from(arc.igp);
                 if nd < dist[sw] {
                     dist[sw] = nd;
-                    pred[sw] = arc.link;
+                    pred[sw] = arc.back;
                     count[sw] = count[su];
-                    heap.push(Reverse((nd, arc.to)));
+                    heap.push((nd, 0), arc.to, arc.to);
                 } else if nd == dist[sw] {
                     count[sw] = (count[sw] + count[su]).min(2);
                 }
@@ -156,8 +262,8 @@ fn compute(
     }
     let unique_pred = pred
         .iter()
-        .zip(&count)
-        .zip(&dist)
+        .zip(count.iter())
+        .zip(dist.iter())
         .map(|((&p, &c), &d)| match () {
             _ if radius != WHOLE && d > radius => UNSETTLED,
             _ if c == 1 => p,
@@ -174,29 +280,36 @@ fn compute(
 }
 
 /// The compact graph and the trees by source, valid for one IGP key; least
-/// recently used trees are dropped first.
+/// recently used trees are dropped first, to keep within a byte budget.
 #[derive(Debug)]
 pub struct IgpCache {
     key: (u64, u64),
     graph: Option<Arc<SearchGraph>>,
-    index: Option<Arc<OperatorIndex>>,
+    index: Option<Arc<IgpGraph>>,
     trees: HashMap<RouterIx, (Arc<IgpTree>, u64)>,
     clock: u64,
-    capacity: usize,
+    /// The most bytes the cached trees may take (one tree is always kept).
+    budget: usize,
+    /// The bytes they take now.
+    bytes: usize,
+    scratch: Scratch,
     /// Trees computed since the cache was made (for tests and metrics).
     pub computed: u64,
 }
 
 impl IgpCache {
-    /// A cache holding at most `capacity` trees.
-    pub fn new(capacity: usize) -> Self {
+    /// A cache whose trees take at most `budget` bytes (a tree takes two
+    /// bytes per router of its operator, plus about a hundred).
+    pub fn new(budget: usize) -> Self {
         IgpCache {
             key: (0, 0),
             graph: None,
             index: None,
             trees: HashMap::new(),
             clock: 0,
-            capacity: capacity.max(1),
+            budget,
+            bytes: 0,
+            scratch: Scratch::default(),
             computed: 0,
         }
     }
@@ -206,6 +319,7 @@ impl IgpCache {
         let key = t.igp_key();
         if key != self.key {
             self.trees.clear();
+            self.bytes = 0;
             self.graph = None;
             self.index = None;
             self.key = key;
@@ -248,20 +362,25 @@ impl IgpCache {
         }
         let index = self
             .index
-            .get_or_insert_with(|| Arc::new(OperatorIndex::new(&graph)))
+            .get_or_insert_with(|| Arc::new(IgpGraph::new(&graph)))
             .clone();
-        let tree = Arc::new(compute(&graph, index, source, radius));
+        let up = graph.router_up[source.index()];
+        let tree = Arc::new(compute(index, &mut self.scratch, up, source, radius));
         self.computed += 1;
-        if !self.trees.contains_key(&source)
-            && self.trees.len() >= self.capacity
+        if let Some((grown, _)) = self.trees.remove(&source) {
+            self.bytes -= grown.bytes();
+        }
+        while self.bytes + tree.bytes() > self.budget
             && let Some(oldest) = self
                 .trees
                 .iter()
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(r, _)| *r)
         {
-            self.trees.remove(&oldest);
+            let (dropped, _) = self.trees.remove(&oldest).expect("just found");
+            self.bytes -= dropped.bytes();
         }
+        self.bytes += tree.bytes();
         self.trees.insert(source, (tree.clone(), now));
         tree
     }
@@ -311,5 +430,76 @@ impl IgpCache {
     /// True when no tree is cached.
     pub fn is_empty(&self) -> bool {
         self.trees.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parallel links inside one operator, and a peering link out of it.
+    const PARALLEL: &str = r#"
+version: 1
+name: parallel
+operators: [{id: op}, {id: other}]
+routers:
+  - {id: a, operator: op, locator: "fc00:1:1::/48"}
+  - {id: b, operator: op, locator: "fc00:1:2::/48"}
+  - {id: c, operator: op, locator: "fc00:1:3::/48"}
+  - {id: p, operator: other, locator: "fc00:2:1::/48"}
+links:
+  - {id: ab-slow, a: a, b: b, igp: 20, latency_us: 10, bandwidth_mbps: 1000}
+  - {id: ab-fast, a: b, b: a, igp: 5, latency_us: 10, bandwidth_mbps: 1000}
+  - {id: bc-1, a: b, b: c, igp: 10, latency_us: 10, bandwidth_mbps: 1000}
+  - {id: bc-2, a: b, b: c, igp: 10, latency_us: 10, bandwidth_mbps: 1000}
+  - {id: ap, a: a, b: p, igp: 1, latency_us: 10, bandwidth_mbps: 1000}
+"#;
+
+    fn network() -> Topology {
+        crate::topology_file::parse_str(PARALLEL, "parallel").unwrap()
+    }
+
+    #[test]
+    fn the_unique_last_link_is_the_cheaper_parallel_link_in_either_direction() {
+        let t = network();
+        let (r, l) = (|id| t.router_ix(id).unwrap(), |id| t.link_ix(id));
+        let mut cache = IgpCache::new(1 << 20);
+        let from_a = cache.tree(&t, r("a"));
+        assert_eq!(from_a.unique_last_link(r("b")), l("ab-fast"));
+        // Two equal links from b: two shortest paths to c.
+        assert_eq!(from_a.unique_last_link(r("c")), None);
+        // Another operator's router is not in a's IGP; a has no last link.
+        assert_eq!(from_a.unique_last_link(r("p")), None);
+        assert_eq!(from_a.unique_last_link(r("a")), None);
+        // The same link the other way (its `a` end is b).
+        assert_eq!(
+            cache.tree(&t, r("b")).unique_last_link(r("a")),
+            l("ab-fast")
+        );
+        // From c, both ways to b tie, and so does everything behind b.
+        let from_c = cache.tree(&t, r("c"));
+        assert_eq!(from_c.unique_last_link(r("b")), None);
+        assert_eq!(from_c.unique_last_link(r("a")), None);
+    }
+
+    #[test]
+    fn the_cache_keeps_within_its_budget_and_drops_the_least_recently_used() {
+        let t = network();
+        let r = |id| t.router_ix(id).unwrap();
+        // A tree of op (three routers) takes TREE_OVERHEAD + 6 bytes: room
+        // for two.
+        let mut cache = IgpCache::new(2 * (TREE_OVERHEAD + 6) + 1);
+        cache.tree(&t, r("a"));
+        cache.tree(&t, r("b"));
+        cache.tree(&t, r("a"));
+        assert_eq!(cache.computed, 2);
+        cache.tree(&t, r("c"));
+        assert_eq!((cache.computed, cache.len()), (3, 2));
+        // a was used after b: b went.
+        cache.tree(&t, r("a"));
+        assert_eq!(cache.computed, 3);
+        cache.tree(&t, r("b"));
+        assert_eq!(cache.computed, 4);
+        assert!(cache.bytes <= cache.budget);
     }
 }

@@ -59,6 +59,11 @@ pub(super) struct Dims {
     /// a path that loops is always beaten by its own earlier visit (or by
     /// whatever beat that), so ties need no walk up the path.
     pub(super) loops: bool,
+    /// Only simple paths are extended (segment mode): a candidate that
+    /// comes back to a router of its own path is refused. Checked after
+    /// dominance, which refuses most candidates for less than the walk up
+    /// a long path costs.
+    pub(super) simple: bool,
 }
 
 /// `segs` rounded up to a whole number of entries of `entry` units.
@@ -189,7 +194,8 @@ impl KeyOnly {
 }
 
 /// Adds `candidate` unless a label at its router dominates it; kills the
-/// labels it dominates. Returns whether it was added.
+/// labels it dominates (and takes them off the router's chain, so that the
+/// chains hold live labels only). Returns whether it was added.
 #[inline]
 pub(super) fn try_insert(
     labels: &mut Vec<Label>,
@@ -223,8 +229,12 @@ pub(super) fn try_insert(
         }
         i = e.next_at_node;
     }
-    // Kill what the candidate strictly dominates.
-    let mut i = head[w];
+    if dims.simple && on_path(labels, candidate.pred, candidate.node) {
+        return false;
+    }
+    // Kill what the candidate strictly dominates, and take it off the
+    // chain, which later candidates walk.
+    let (mut prev, mut i) = (NONE, head[w]);
     while i != NONE {
         let e = labels[i as usize];
         if e.alive
@@ -236,6 +246,12 @@ pub(super) fn try_insert(
                 && dims.segments_eq(&candidate, &e))
         {
             labels[i as usize].alive = false;
+            match prev {
+                NONE => head[w] = e.next_at_node,
+                p => labels[p as usize].next_at_node = e.next_at_node,
+            }
+        } else {
+            prev = i;
         }
         i = e.next_at_node;
     }

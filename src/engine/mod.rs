@@ -53,8 +53,10 @@ pub enum QueryError {
     NoPlacement(#[from] NoPlacement),
 }
 
-/// IGP trees kept across queries.
-pub const IGP_CACHE_TREES: usize = 4096;
+/// Bytes of IGP trees kept across queries (a tree takes two bytes per
+/// router of its operator: every tree of a 100,000-router single-operator
+/// network would not fit, those of a 10,000-router one do several times).
+pub const IGP_CACHE_BYTES: usize = 256 << 20;
 
 /// The engine: stateless but for its cache of IGP shortest-path trees, which
 /// stays valid across queries until the topology's IGP changes. Queries on
@@ -75,7 +77,7 @@ impl Engine {
     /// An engine with an empty cache.
     pub fn new() -> Self {
         Engine {
-            igp: Mutex::new(igp::IgpCache::new(IGP_CACHE_TREES)),
+            igp: Mutex::new(igp::IgpCache::new(IGP_CACHE_BYTES)),
         }
     }
 

@@ -18,7 +18,7 @@ use crate::model::{Link, LinkIx, RouterIx, Topology};
 
 use super::frontier::{BinaryFrontier, Frontier, RadixHeap, radix_for};
 pub use super::labels::Label;
-use super::labels::{Dims, KeyOnly, NONE, on_path, try_insert, whole_entries};
+use super::labels::{Dims, KeyOnly, NONE, try_insert, whole_entries};
 
 /// Unreachable in a distance table.
 pub const INF: u64 = u64::MAX;
@@ -246,6 +246,7 @@ fn search_on<F: Frontier>(
         jitter: input.bounds.jitter.is_some(),
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
+        simple: input.segments.is_some(),
         entry: input.segments.map_or(1, |l| l.entry()),
         loops: input.segments.is_none()
             && match input.objective {
@@ -417,7 +418,7 @@ impl<F: Frontier> Queue<'_, F> {
 
 /// Segment mode: extends `label` over `arc` in the ways a segment list can
 /// carry it (the IGP continuing the open stretch, or an End.X closing it),
-/// within the MSD; simple paths only.
+/// within the MSD; simple paths only (`Dims::simple`).
 fn relax_counting_segments<F: Frontier>(
     q: &mut Queue<'_, F>,
     t: &Topology,
@@ -427,9 +428,6 @@ fn relax_counting_segments<F: Frontier>(
     mut candidate: Label,
     limit: SegmentLimit,
 ) {
-    if on_path(q.labels, candidate.pred, candidate.node) {
-        return;
-    }
     let budget = limit.budget();
     // Every path ends with an End.DT6 (of its data center or its router):
     // at least one unit.
