@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::frontier::{Frontier, RadixHeap};
+use super::frontier::{BinaryFrontier, Frontier, RadixHeap};
 use super::graph::SearchGraph;
 use crate::model::{LinkIx, RouterIx, Topology};
 
@@ -180,15 +180,17 @@ impl IgpTree {
     }
 }
 
-/// A tree computation's working arrays, kept between computations. The
-/// queue is the searches' radix heap (IGP metrics are at least 1, so
-/// distances only grow as Dijkstra settles routers).
+/// A tree computation's working arrays, kept between computations. A whole
+/// tree queues routers in the searches' radix heap (IGP metrics are at
+/// least 1, so distances only grow as Dijkstra settles routers); a partial
+/// one, a ball of a few hops, in a binary heap, faster on so few entries.
 struct Scratch {
     dist: Vec<u64>,
     /// Number of shortest paths, saturating at 2.
     count: Vec<u8>,
     pred: Vec<u16>,
-    heap: RadixHeap,
+    radix: RadixHeap,
+    binary: BinaryFrontier,
 }
 
 impl Default for Scratch {
@@ -197,7 +199,8 @@ impl Default for Scratch {
             dist: Vec::new(),
             count: Vec::new(),
             pred: Vec::new(),
-            heap: RadixHeap::new(),
+            radix: RadixHeap::new(),
+            binary: BinaryFrontier::default(),
         }
     }
 }
@@ -219,47 +222,24 @@ fn compute(
 ) -> IgpTree {
     let operator = index.operator[source.index()];
     let size = index.size[usize::from(operator)] as usize;
-    let Scratch {
-        dist,
-        count,
-        pred,
-        heap,
-    } = scratch;
-    dist.clear();
-    dist.resize(size, u64::MAX);
-    count.clear();
-    count.resize(size, 0);
-    pred.clear();
-    pred.resize(size, NONE);
-    heap.reset();
+    scratch.dist.clear();
+    scratch.dist.resize(size, u64::MAX);
+    scratch.count.clear();
+    scratch.count.resize(size, 0);
+    scratch.pred.clear();
+    scratch.pred.resize(size, NONE);
     if router_up {
-        let s = index.local[source.index()] as usize;
-        dist[s] = 0;
-        count[s] = 1;
-        let at = source.index() as u32;
-        heap.push((0, 0), at, at);
-        while let Some(((d, _), _, u)) = heap.pop() {
-            if d > radius {
-                break;
-            }
-            let su = index.local[u as usize] as usize;
-            if d > dist[su] {
-                continue;
-            }
-            for arc in index.arcs(u as usize) {
-                let sw = arc.to_local as usize;
-                let nd = d + u64::from(arc.igp);
-                if nd < dist[sw] {
-                    dist[sw] = nd;
-                    pred[sw] = arc.back;
-                    count[sw] = count[su];
-                    heap.push((nd, 0), arc.to, arc.to);
-                } else if nd == dist[sw] {
-                    count[sw] = (count[sw] + count[su]).min(2);
-                }
-            }
+        if radius == WHOLE {
+            scratch.radix.reset();
+            settle(&index, scratch, source, radius, |s| &mut s.radix);
+        } else {
+            scratch.binary.clear();
+            settle(&index, scratch, source, radius, |s| &mut s.binary);
         }
     }
+    let Scratch {
+        dist, count, pred, ..
+    } = scratch;
     let unique_pred = pred
         .iter()
         .zip(count.iter())
@@ -276,6 +256,43 @@ fn compute(
         index,
         unique_pred,
         radius,
+    }
+}
+
+/// The Dijkstra of [`compute`] on the queue `queue` picks from the scratch
+/// (empty), filling its distances, path counts and last links.
+fn settle<F: Frontier>(
+    index: &IgpGraph,
+    scratch: &mut Scratch,
+    source: RouterIx,
+    radius: u64,
+    queue: impl Fn(&mut Scratch) -> &mut F,
+) {
+    let s = index.local[source.index()] as usize;
+    scratch.dist[s] = 0;
+    scratch.count[s] = 1;
+    let at = source.index() as u32;
+    queue(scratch).push((0, 0), at, at);
+    while let Some(((d, _), _, u)) = queue(scratch).pop() {
+        if d > radius {
+            break;
+        }
+        let su = index.local[u as usize] as usize;
+        if d > scratch.dist[su] {
+            continue;
+        }
+        for arc in index.arcs(u as usize) {
+            let sw = arc.to_local as usize;
+            let nd = d + u64::from(arc.igp);
+            if nd < scratch.dist[sw] {
+                scratch.dist[sw] = nd;
+                scratch.pred[sw] = arc.back;
+                scratch.count[sw] = scratch.count[su];
+                queue(scratch).push((nd, 0), arc.to, arc.to);
+            } else if nd == scratch.dist[sw] {
+                scratch.count[sw] = (scratch.count[sw] + scratch.count[su]).min(2);
+            }
+        }
     }
 }
 
