@@ -121,7 +121,8 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then waits for a clean exit; returns the log lines not read yet.
+    /// SIGTERM, then waits for a clean exit; returns the log lines not read
+    /// yet, to the last one the daemon wrote.
     pub fn terminate(mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
         assert!(
@@ -133,7 +134,14 @@ impl Daemon {
         );
         let status = self.child.wait().unwrap();
         assert!(status.success(), "exited with {status}");
-        self.logs.try_iter().collect()
+        // The reader may not have passed on the last lines yet: read until
+        // it ends at the closed pipe (bounded, should a descendant hold the
+        // pipe open).
+        let mut lines = Vec::new();
+        while let Ok(line) = self.logs.recv_timeout(Duration::from_secs(10)) {
+            lines.push(line);
+        }
+        lines
     }
 
     /// The log lines written since start-up (or the last call), unread.
