@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -30,13 +30,7 @@ use tonic::transport::Channel;
 /// The BGP Identifier CPN names headend a1 by.
 const A1_ID: &str = "10.0.0.11";
 
-fn free_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::ports::free_port_on as free_port;
 
 fn gobgpd_binary() -> std::path::PathBuf {
     let system::Need::Program { name, paths, .. } = system::GOBGPD else {

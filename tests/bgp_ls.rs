@@ -16,7 +16,7 @@ mod bgp_ls_support;
 mod common;
 
 use std::future::Future;
-use std::net::{Ipv6Addr, TcpListener};
+use std::net::Ipv6Addr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -110,13 +110,7 @@ impl Drop for Gobgpd {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::ports::free_port;
 
 /// gobgpd (AS 65000) with cpnd as its one BGP-LS neighbor, graceful restart
 /// on (so that it sends End-of-RIB), the neighbor `admin-down` until the

@@ -20,14 +20,7 @@ pub const ETCD: Need = Need::Program {
     package: "etcd-server",
 };
 
-/// A free loopback port (bound then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use super::ports::free_port;
 
 /// One member's ports and process.
 struct Member {

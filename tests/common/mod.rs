@@ -15,6 +15,7 @@ pub mod ha_checks;
 pub mod http;
 pub mod lab;
 pub mod oracle;
+pub mod ports;
 pub mod random_net;
 pub mod replicas;
 pub mod server;
