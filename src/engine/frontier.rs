@@ -147,13 +147,6 @@ impl RadixHeap {
         Some(())
     }
 
-    /// Empties the queue for a new run, whose keys may start again from
-    /// zero (the IGP trees' Dijkstra reuses one queue this way).
-    pub(super) fn reset(&mut self) {
-        self.clear();
-        self.last = 0;
-    }
-
     /// Entries still queued.
     #[cfg(test)]
     fn len(&self) -> usize {
@@ -180,12 +173,15 @@ impl Frontier for RadixHeap {
         Some((e.key, e.index, e.node))
     }
 
+    /// Drops every entry; keys may start again from zero (the IGP trees'
+    /// Dijkstra reuses one queue this way).
     fn clear(&mut self) {
         for b in &mut self.buckets {
             b.clear();
         }
         self.filled = 0;
         self.front = 0;
+        self.last = 0;
     }
 }
 
@@ -272,6 +268,12 @@ mod tests {
         assert_eq!(q.pop(), None);
         q.push((9, 9), 2, 3);
         assert_eq!(q.pop(), Some(((9, 9), 2, 3)));
+        // Cleared, it takes keys below the last one taken before.
+        q.clear();
+        q.push((2, 0), 4, 1);
+        q.push((1, 0), 3, 1);
+        assert_eq!(q.pop(), Some(((1, 0), 3, 1)));
+        assert_eq!(q.pop(), Some(((2, 0), 4, 1)));
     }
 
     #[test]

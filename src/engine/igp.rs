@@ -185,20 +185,25 @@ impl IgpTree {
 /// least 1, so distances only grow as Dijkstra settles routers); a partial
 /// one, a ball of a few hops, in a binary heap, faster on so few entries.
 struct Scratch {
+    paths: Paths,
+    radix: RadixHeap,
+    binary: BinaryFrontier,
+}
+
+/// Per router of one operator (local index): what Dijkstra has found so far.
+#[derive(Default)]
+struct Paths {
     dist: Vec<u64>,
     /// Number of shortest paths, saturating at 2.
     count: Vec<u8>,
+    /// The last link's place among the router's own arcs (`IgpArc::back`).
     pred: Vec<u16>,
-    radix: RadixHeap,
-    binary: BinaryFrontier,
 }
 
 impl Default for Scratch {
     fn default() -> Self {
         Scratch {
-            dist: Vec::new(),
-            count: Vec::new(),
-            pred: Vec::new(),
+            paths: Paths::default(),
             radix: RadixHeap::new(),
             binary: BinaryFrontier::default(),
         }
@@ -221,29 +226,24 @@ fn compute(
     radius: u64,
 ) -> IgpTree {
     let operator = index.operator[source.index()];
-    let size = index.size[usize::from(operator)] as usize;
-    scratch.dist.clear();
-    scratch.dist.resize(size, u64::MAX);
-    scratch.count.clear();
-    scratch.count.resize(size, 0);
-    scratch.pred.clear();
-    scratch.pred.resize(size, NONE);
+    let Scratch {
+        paths,
+        radix,
+        binary,
+    } = scratch;
+    paths.reset(index.size[usize::from(operator)] as usize);
     if router_up {
         if radius == WHOLE {
-            scratch.radix.reset();
-            settle(&index, scratch, source, radius, |s| &mut s.radix);
+            paths.settle(&index, radix, source, radius);
         } else {
-            scratch.binary.clear();
-            settle(&index, scratch, source, radius, |s| &mut s.binary);
+            paths.settle(&index, binary, source, radius);
         }
     }
-    let Scratch {
-        dist, count, pred, ..
-    } = scratch;
-    let unique_pred = pred
+    let unique_pred = paths
+        .pred
         .iter()
-        .zip(count.iter())
-        .zip(dist.iter())
+        .zip(&paths.count)
+        .zip(&paths.dist)
         .map(|((&p, &c), &d)| match () {
             _ if radius != WHOLE && d > radius => UNSETTLED,
             _ if c == 1 => p,
@@ -259,38 +259,50 @@ fn compute(
     }
 }
 
-/// The Dijkstra of [`compute`] on the queue `queue` picks from the scratch
-/// (empty), filling its distances, path counts and last links.
-fn settle<F: Frontier>(
-    index: &IgpGraph,
-    scratch: &mut Scratch,
-    source: RouterIx,
-    radius: u64,
-    queue: impl Fn(&mut Scratch) -> &mut F,
-) {
-    let s = index.local[source.index()] as usize;
-    scratch.dist[s] = 0;
-    scratch.count[s] = 1;
-    let at = source.index() as u32;
-    queue(scratch).push((0, 0), at, at);
-    while let Some(((d, _), _, u)) = queue(scratch).pop() {
-        if d > radius {
-            break;
-        }
-        let su = index.local[u as usize] as usize;
-        if d > scratch.dist[su] {
-            continue;
-        }
-        for arc in index.arcs(u as usize) {
-            let sw = arc.to_local as usize;
-            let nd = d + u64::from(arc.igp);
-            if nd < scratch.dist[sw] {
-                scratch.dist[sw] = nd;
-                scratch.pred[sw] = arc.back;
-                scratch.count[sw] = scratch.count[su];
-                queue(scratch).push((nd, 0), arc.to, arc.to);
-            } else if nd == scratch.dist[sw] {
-                scratch.count[sw] = (scratch.count[sw] + scratch.count[su]).min(2);
+impl Paths {
+    /// Nothing found yet for any of `size` routers.
+    fn reset(&mut self, size: usize) {
+        self.dist.clear();
+        self.dist.resize(size, u64::MAX);
+        self.count.clear();
+        self.count.resize(size, 0);
+        self.pred.clear();
+        self.pred.resize(size, NONE);
+    }
+
+    /// The Dijkstra of [`compute`], routers queued in `queue`.
+    fn settle<F: Frontier>(
+        &mut self,
+        index: &IgpGraph,
+        queue: &mut F,
+        source: RouterIx,
+        radius: u64,
+    ) {
+        queue.clear();
+        let s = index.local[source.index()] as usize;
+        self.dist[s] = 0;
+        self.count[s] = 1;
+        let at = source.index() as u32;
+        queue.push((0, 0), at, at);
+        while let Some(((d, _), _, u)) = queue.pop() {
+            if d > radius {
+                break;
+            }
+            let su = index.local[u as usize] as usize;
+            if d > self.dist[su] {
+                continue;
+            }
+            for arc in index.arcs(u as usize) {
+                let sw = arc.to_local as usize;
+                let nd = d + u64::from(arc.igp);
+                if nd < self.dist[sw] {
+                    self.dist[sw] = nd;
+                    self.pred[sw] = arc.back;
+                    self.count[sw] = self.count[su];
+                    queue.push((nd, 0), arc.to, arc.to);
+                } else if nd == self.dist[sw] {
+                    self.count[sw] = (self.count[sw] + self.count[su]).min(2);
+                }
             }
         }
     }

@@ -59,11 +59,6 @@ pub(super) struct Dims {
     /// a path that loops is always beaten by its own earlier visit (or by
     /// whatever beat that), so ties need no walk up the path.
     pub(super) loops: bool,
-    /// Only simple paths are extended (segment mode): a candidate that
-    /// comes back to a router of its own path is refused. Checked after
-    /// dominance, which refuses most candidates for less than the walk up
-    /// a long path costs.
-    pub(super) simple: bool,
 }
 
 /// `segs` rounded up to a whole number of entries of `entry` units.
@@ -229,7 +224,10 @@ pub(super) fn try_insert(
         }
         i = e.next_at_node;
     }
-    if dims.simple && on_path(labels, candidate.pred, candidate.node) {
+    // Segment mode extends simple paths only: a candidate back at a router
+    // of its own path is refused. Checked after dominance, which refuses
+    // most candidates for less than this walk up a long path costs.
+    if dims.segments && on_path(labels, candidate.pred, candidate.node) {
         return false;
     }
     // Kill what the candidate strictly dominates, and take it off the

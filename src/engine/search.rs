@@ -246,7 +246,6 @@ fn search_on<F: Frontier>(
         jitter: input.bounds.jitter.is_some(),
         loss: input.bounds.loss.is_some(),
         segments: input.segments.is_some(),
-        simple: input.segments.is_some(),
         entry: input.segments.map_or(1, |l| l.entry()),
         loops: input.segments.is_none()
             && match input.objective {
@@ -418,7 +417,7 @@ impl<F: Frontier> Queue<'_, F> {
 
 /// Segment mode: extends `label` over `arc` in the ways a segment list can
 /// carry it (the IGP continuing the open stretch, or an End.X closing it),
-/// within the MSD; simple paths only (`Dims::simple`).
+/// within the MSD; simple paths only (`try_insert` refuses the others).
 fn relax_counting_segments<F: Frontier>(
     q: &mut Queue<'_, F>,
     t: &Topology,

@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::http;
 use super::system::{self, Need};
+use super::wait;
 
 /// The W3C key of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -122,26 +123,22 @@ impl Browser {
         Ok(browser)
     }
 
-    /// Polls chromedriver's `/status` until it says it is ready (20 s at
-    /// most), or its process has ended.
+    /// Waits (20 s at most) until chromedriver's `/status` says it is ready.
     fn wait_ready(&mut self) -> Result<(), String> {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.driver.try_wait() {
-                return Err(format!("chromedriver ended ({status})"));
-            }
-            let reply = http::try_request(self.addr, "GET", "/status", &[], None);
-            match reply {
-                Ok(r) if r.status == 200 && r.json()["value"]["ready"] == true => return Ok(()),
-                _ if started.elapsed() > Duration::from_secs(20) => {
-                    return Err(format!(
-                        "chromedriver on {} not ready: {reply:?}",
-                        self.addr
-                    ));
+        let addr = self.addr;
+        wait::try_eventually_blocking(
+            "chromedriver says it is ready",
+            Duration::from_secs(20),
+            || {
+                if let Ok(Some(status)) = self.driver.try_wait() {
+                    return Err(format!("chromedriver ended ({status})"));
                 }
-                _ => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
+                match http::try_request(addr, "GET", "/status", &[], None) {
+                    Ok(r) if r.status == 200 && r.json()["value"]["ready"] == true => Ok(()),
+                    reply => Err(format!("{reply:?}")),
+                }
+            },
+        )
     }
 
     /// One WebDriver command; its `value`, or a panic with the error.

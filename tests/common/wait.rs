@@ -50,7 +50,7 @@ where
         };
         let waited = start.elapsed();
         if waited >= within {
-            give_up(what, within, waited, tries, seen);
+            panic!("{}", gave_up(what, within, waited, tries, seen));
         }
         tokio::time::sleep(EVERY.min(within - waited)).await;
     }
@@ -59,7 +59,21 @@ where
 /// [`eventually`] for code that is not async: calls `check` every ~20 ms
 /// (sleeping the thread in between) until it is done, and returns its
 /// value; panics once `within` has passed without it.
-pub fn eventually_blocking<T, O, F>(what: &str, within: Duration, mut check: F) -> T
+pub fn eventually_blocking<T, O, F>(what: &str, within: Duration, check: F) -> T
+where
+    O: Outcome<T>,
+    F: FnMut() -> O,
+{
+    try_eventually_blocking(what, within, check).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`eventually_blocking`] that returns the failure message instead of
+/// panicking (for a caller that tries again, or adds to the message).
+pub fn try_eventually_blocking<T, O, F>(
+    what: &str,
+    within: Duration,
+    mut check: F,
+) -> Result<T, String>
 where
     O: Outcome<T>,
     F: FnMut() -> O,
@@ -69,22 +83,28 @@ where
     loop {
         tries += 1;
         let seen = match check().done() {
-            Ok(value) => return value,
+            Ok(value) => return Ok(value),
             Err(seen) => seen,
         };
         let waited = start.elapsed();
         if waited >= within {
-            give_up(what, within, waited, tries, seen);
+            return Err(gave_up(what, within, waited, tries, seen));
         }
         std::thread::sleep(EVERY.min(within - waited));
     }
 }
 
-fn give_up(what: &str, within: Duration, waited: Duration, tries: u32, seen: Option<String>) -> ! {
+fn gave_up(
+    what: &str,
+    within: Duration,
+    waited: Duration,
+    tries: u32,
+    seen: Option<String>,
+) -> String {
     let seen = seen
         .map(|s| format!("; last seen: {s}"))
         .unwrap_or_default();
-    panic!(
+    format!(
         "gave up after {waited:.2?} (limit {within:?}, {tries} checks) waiting for: {what}{seen}"
-    );
+    )
 }
